@@ -1,0 +1,63 @@
+// Command dispatch and top-level usage.
+#include "cli/cli.h"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace ckg::cli {
+
+namespace {
+
+using Command = int (*)(const std::vector<std::string>&, Io);
+
+struct CommandInfo {
+  Command run;
+  const char* summary;
+};
+
+const std::map<std::string, CommandInfo>& commands() {
+  static const std::map<std::string, CommandInfo> table = {
+      {"keys", {run_keys, "predict a model's state_dict keys from its source"}},
+  };
+  return table;
+}
+
+void print_usage(std::ostream& out) {
+  out << "usage: ckptguard COMMAND [ARGS...]\n\ncommands:\n";
+  for (const auto& [name, info] : commands()) out << fmt::format("  {:<10} {}\n", name, info.summary);
+  out << "\nRun 'ckptguard COMMAND --help' for a command's options. Exit codes: 0 ok, 1 findings, 2 usage or input error.\n";
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args, Io io) {
+  if (args.empty()) {
+    print_usage(io.err);
+    return kExitUsage;
+  }
+  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage(io.out);
+    return kExitOk;
+  }
+  if (args[0] == "--version") {
+    io.out << "ckptguard 0.1.0\n";
+    return kExitOk;
+  }
+  auto it = commands().find(args[0]);
+  if (it == commands().end()) {
+    io.err << fmt::format("ckptguard: unknown command '{}' (run 'ckptguard --help')\n", args[0]);
+    return kExitUsage;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()), io);
+  } catch (const std::exception& e) {
+    // Last line of defence: an internal error is still one line and exit 2, never a crash.
+    io.err << fmt::format("ckptguard {}: internal error: {}\n", args[0], e.what());
+    return kExitUsage;
+  }
+}
+
+}  // namespace ckg::cli

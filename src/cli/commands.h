@@ -1,0 +1,13 @@
+// One entry point per subcommand; each parses its own arguments (argv after the command name).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace ckg::cli {
+
+int run_keys(const std::vector<std::string>& args, Io io);
+
+}  // namespace ckg::cli

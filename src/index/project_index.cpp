@@ -1,0 +1,130 @@
+// Module location, import resolution and the parse cache.
+#include "index/project_index.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "parse/syntax.h"
+
+namespace ckg::index {
+
+namespace fs = std::filesystem;
+using parse::Field;
+using parse::Kind;
+
+ModulePath locate_module(const std::string& file) {
+  std::error_code ec;
+  fs::path path = fs::absolute(fs::path(file), ec).lexically_normal();
+  ModulePath out;
+  std::vector<std::string> parts;
+  fs::path dir = path.parent_path();
+  if (path.filename() == "__init__.py") {
+    out.is_package = true;
+  } else {
+    parts.push_back(path.stem().string());
+  }
+  while (fs::exists(dir / "__init__.py", ec)) {
+    parts.push_back(dir.filename().string());
+    if (!dir.has_parent_path() || dir.parent_path() == dir) break;
+    dir = dir.parent_path();
+  }
+  if (out.is_package && parts.empty()) parts.push_back(path.parent_path().filename().string());
+  std::reverse(parts.begin(), parts.end());
+  out.root = dir.string();
+  for (size_t i = 0; i < parts.size(); ++i) out.dotted_name += (i ? "." : "") + parts[i];
+  return out;
+}
+
+ProjectIndex::ProjectIndex(std::vector<std::string> search_roots) : roots_(std::move(search_roots)) {}
+
+void ProjectIndex::add_search_root(const std::string& root) {
+  if (std::find(roots_.begin(), roots_.end(), root) == roots_.end()) roots_.push_back(root);
+}
+
+parse::LoadResult ProjectIndex::load(const std::string& path) {
+  auto it = cache_.find(path);
+  if (it != cache_.end()) return it->second;
+  return cache_.emplace(path, parse::load_source(path)).first->second;
+}
+
+static fs::path dotted_to_path(const std::string& dotted) {
+  fs::path p;
+  size_t start = 0;
+  while (true) {
+    size_t dot = dotted.find('.', start);
+    p /= dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return p;
+}
+
+static bool in_package(const std::string& dotted, const std::string& top) {
+  return top.empty() || dotted == top || dotted.rfind(top + ".", 0) == 0;
+}
+
+std::optional<std::string> ProjectIndex::find_module(const std::string& dotted_name) const {
+  if (!in_package(dotted_name, top_level_)) return std::nullopt;
+  fs::path rel = dotted_to_path(dotted_name);
+  std::error_code ec;
+  for (const auto& root : roots_) {
+    fs::path base = fs::path(root) / rel;
+    fs::path as_file = base;
+    as_file += ".py";
+    if (fs::is_regular_file(as_file, ec)) return as_file.string();
+    fs::path as_pkg = base / "__init__.py";
+    if (fs::is_regular_file(as_pkg, ec)) return as_pkg.string();
+  }
+  return std::nullopt;
+}
+
+bool ProjectIndex::is_package_dir(const std::string& dotted_name) const {
+  if (!in_package(dotted_name, top_level_)) return false;
+  std::error_code ec;
+  for (const auto& root : roots_) {
+    if (fs::is_directory(fs::path(root) / dotted_to_path(dotted_name), ec)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> ProjectIndex::resolve_relative(const ModulePath& current, int level,
+                                                         const std::string& name) {
+  std::string package = current.dotted_name;
+  if (!current.is_package) {
+    size_t dot = package.rfind('.');
+    package = dot == std::string::npos ? std::string() : package.substr(0, dot);
+  }
+  for (int i = 1; i < level; ++i) {
+    if (package.empty()) return std::nullopt;  // beyond the top-level package
+    size_t dot = package.rfind('.');
+    package = dot == std::string::npos ? std::string() : package.substr(0, dot);
+  }
+  if (package.empty()) return name.empty() ? std::nullopt : std::optional<std::string>(name);
+  return name.empty() ? package : package + "." + name;
+}
+
+std::vector<Definition> ProjectIndex::definitions(const parse::SourceFile& file) {
+  std::vector<Definition> out;
+  for (TSNode stmt : parse::named_children(file.root())) {
+    TSNode def = stmt;
+    if (parse::kind(def) == Kind::k_decorated_definition) def = parse::field(def, Field::definition);
+    Kind k = parse::kind(def);
+    if (k != Kind::k_class_definition && k != Kind::k_function_definition) continue;
+    TSNode name = parse::field(def, Field::name);
+    if (parse::is_null(name)) continue;
+    Definition d{k == Kind::k_class_definition ? Definition::Kind::class_def : Definition::Kind::function_def,
+                 std::string(file.node_text(name)), def, file.location(def).line, {}};
+    if (k == Kind::k_class_definition) {
+      TSNode supers = parse::field(def, Field::superclasses);
+      if (!parse::is_null(supers)) {
+        for (TSNode b : parse::named_children(supers)) {
+          if (parse::kind(b) != Kind::k_keyword_argument) d.bases.emplace_back(file.node_text(b));
+        }
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace ckg::index

@@ -1,0 +1,1165 @@
+// Python builtins and the standard-library modules model code uses, as native functions.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "interp/format.h"
+#include "interp/interpreter.h"
+
+namespace ckg::interp {
+
+const Value* native_arg(const CallArgs& a, std::size_t index, const char* name) {
+  if (index < a.positional.size()) return &a.positional[index];
+  return name ? a.keyword(name) : nullptr;
+}
+
+Value native_arg_or(const CallArgs& a, std::size_t index, const char* name, Value fallback) {
+  const Value* v = native_arg(a, index, name);
+  return v ? *v : fallback;
+}
+
+const Value& native_required(Interpreter& in, const CallArgs& a, std::size_t index, const char* name) {
+  const Value* v = native_arg(a, index, name);
+  if (!v) in.raise("TypeError", fmt::format("missing required argument '{}'", name ? name : std::to_string(index).c_str()));
+  return *v;
+}
+
+namespace {
+
+using Fn = NativeFn;
+
+Value self_of(Interpreter& in, CallArgs& a) { return native_required(in, a, 0, nullptr); }
+
+std::int64_t to_int(Interpreter& in, const Value& v) {
+  if (v.is_int()) return v.as_int();
+  if (v.is_float()) return static_cast<std::int64_t>(v.as_float());
+  in.raise("TypeError", fmt::format("an integer is required, not '{}'", type_name(v)));
+}
+
+Value any_unknown(const CallArgs& a) {
+  for (auto& v : a.positional) {
+    if (is_unknown(v)) return v;
+  }
+  for (auto& kv : a.keywords) {
+    if (is_unknown(kv.second)) return kv.second;
+  }
+  return Value::none();
+}
+
+Value make_range(Interpreter& in, CallArgs& a) {
+  if (Value u = any_unknown(a); is_unknown(u)) return u;
+  std::int64_t start = 0, stop, step = 1;
+  if (a.positional.size() == 1) stop = to_int(in, a.positional[0]);
+  else {
+    start = to_int(in, native_required(in, a, 0, nullptr));
+    stop = to_int(in, native_required(in, a, 1, nullptr));
+    if (a.positional.size() > 2) step = to_int(in, a.positional[2]);
+  }
+  if (step == 0) in.raise("ValueError", "range() arg 3 must not be zero");
+  std::vector<Value> out;
+  for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
+    if (static_cast<std::int64_t>(out.size()) >= in.limits().max_sequence) in.raise("MemoryError", "range too large to model");
+    out.push_back(Value::integer(i));
+  }
+  return make_list(std::move(out));
+}
+
+Value min_max(Interpreter& in, CallArgs& a, bool want_max) {
+  std::vector<Value> items = a.positional.size() == 1 ? in.iterate(a.positional[0]) : a.positional;
+  if (Value u = any_unknown(a); is_unknown(u)) return u;
+  const Value* key = a.keyword("key");
+  if (items.empty()) {
+    if (const Value* d = a.keyword("default")) return *d;
+    in.raise("ValueError", std::string(want_max ? "max" : "min") + "() arg is an empty sequence");
+  }
+  Value best = items[0];
+  Value best_key = key ? in.call(*key, CallArgs{{best}, {}}) : best;
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    Value k = key ? in.call(*key, CallArgs{{items[i]}, {}}) : items[i];
+    if (is_unknown(k)) return k;
+    bool better = in.truthy(in.compare(want_max ? ">" : "<", k, best_key));
+    if (better) best = items[i], best_key = k;
+  }
+  return best;
+}
+
+Value sorted_of(Interpreter& in, std::vector<Value> items, const Value* key, bool reverse) {
+  std::vector<std::pair<Value, Value>> keyed;
+  for (auto& v : items) keyed.emplace_back(key && !key->is_none() ? in.call(*key, CallArgs{{v}, {}}) : v, v);
+  std::stable_sort(keyed.begin(), keyed.end(), [&](auto& x, auto& y) { return in.truthy(in.compare("<", x.first, y.first)); });
+  if (reverse) std::reverse(keyed.begin(), keyed.end());
+  std::vector<Value> out;
+  for (auto& kv : keyed) out.push_back(kv.second);
+  return make_list(std::move(out));
+}
+
+Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Object*, Value>>& memo) {
+  if (!v.is_obj()) return v;
+  for (auto& [orig, copy] : memo) {
+    if (orig == v.obj().get()) return copy;
+  }
+  switch (v.obj()->kind) {
+    case ObjKind::list: {
+      auto out = std::make_shared<ListObj>();
+      Value ov = Value::object(out);
+      memo.emplace_back(v.obj().get(), ov);
+      for (auto& x : v.as<ListObj>()->items) out->items.push_back(deep_copy(in, x, memo));
+      return ov;
+    }
+    case ObjKind::tuple: {
+      std::vector<Value> items;
+      for (auto& x : v.as<TupleObj>()->items) items.push_back(deep_copy(in, x, memo));
+      return make_tuple(std::move(items));
+    }
+    case ObjKind::dict: {
+      auto out = std::make_shared<DictObj>();
+      out->ordered_dict = v.as<DictObj>()->ordered_dict;
+      Value ov = Value::object(out);
+      memo.emplace_back(v.obj().get(), ov);
+      for (auto& kv : v.as<DictObj>()->items) out->items.emplace_back(kv.first, deep_copy(in, kv.second, memo));
+      return ov;
+    }
+    case ObjKind::tensor: {
+      auto out = std::make_shared<TensorObj>(*v.as<TensorObj>());
+      Value ov = Value::object(out);
+      memo.emplace_back(v.obj().get(), ov);
+      return ov;
+    }
+    case ObjKind::instance: {
+      auto* src = v.as<InstanceObj>();
+      auto out = std::make_shared<InstanceObj>(src->cls);
+      out->cls_holder = src->cls_holder;
+      Value ov = Value::object(out);
+      memo.emplace_back(v.obj().get(), ov);
+      for (auto& [k, x] : src->attrs.items()) out->attrs.set(k, deep_copy(in, x, memo));
+      out->exception_args = src->exception_args;
+      if (src->module) {
+        out->module = std::make_unique<ModuleState>();
+        for (auto& [k, x] : src->module->parameters.items()) out->module->parameters.set(k, deep_copy(in, x, memo));
+        for (auto& [k, x] : src->module->buffers.items()) out->module->buffers.set(k, deep_copy(in, x, memo));
+        for (auto& [k, x] : src->module->modules.items()) out->module->modules.set(k, deep_copy(in, x, memo));
+        out->module->non_persistent = src->module->non_persistent;
+      }
+      return ov;
+    }
+    default: return v;  // classes, functions, modules and dtypes are shared
+  }
+}
+
+std::vector<std::string> split_string(const std::string& s, const Value& sep, std::int64_t maxsplit) {
+  std::vector<std::string> out;
+  if (sep.is_none()) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+      while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+      if (i >= s.size()) break;
+      if (maxsplit >= 0 && static_cast<std::int64_t>(out.size()) == maxsplit) { out.push_back(s.substr(i)); return out; }
+      std::size_t j = i;
+      while (j < s.size() && !std::isspace(static_cast<unsigned char>(s[j]))) ++j;
+      out.push_back(s.substr(i, j - i));
+      i = j;
+    }
+    return out;
+  }
+  const std::string& d = sep.as_str();
+  std::size_t start = 0;
+  while (true) {
+    if (maxsplit >= 0 && static_cast<std::int64_t>(out.size()) == maxsplit) break;
+    std::size_t pos = s.find(d, start);
+    if (pos == std::string::npos || d.empty()) break;
+    out.push_back(s.substr(start, pos - start));
+    start = pos + d.size();
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
+std::string strip_chars(const std::string& s, const Value& chars, bool left, bool right) {
+  auto is_strip = [&](char c) {
+    return chars.is_none() ? std::isspace(static_cast<unsigned char>(c)) != 0 : chars.as_str().find(c) != std::string::npos;
+  };
+  std::size_t b = 0, e = s.size();
+  if (left) while (b < e && is_strip(s[b])) ++b;
+  if (right) while (e > b && is_strip(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+Value strings_to_list(const std::vector<std::string>& parts) {
+  std::vector<Value> out;
+  for (auto& p : parts) out.push_back(Value::string(p));
+  return make_list(std::move(out));
+}
+
+void install_str_methods(Interpreter& in, ClassObj* cls) {
+  auto s = [](Interpreter& i, CallArgs& a) -> const std::string& {
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (!v.is_str()) i.raise("TypeError", "descriptor requires a 'str' object");
+    return v.as_str();
+  };
+  in.add_method(cls, "format", [s](Interpreter& i, CallArgs& a) {
+    std::string text = s(i, a);
+    CallArgs rest = a;
+    rest.positional.erase(rest.positional.begin());
+    for (auto& v : rest.positional) if (is_unknown(v)) return v;
+    for (auto& kv : rest.keywords) if (is_unknown(kv.second)) return kv.second;
+    return Value::string(format_string(i, text, rest));
+  });
+  in.add_method(cls, "join", [s](Interpreter& i, CallArgs& a) {
+    std::string sep = s(i, a), out;
+    auto items = i.iterate(native_required(i, a, 1, nullptr));
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      if (is_unknown(items[k])) return items[k];
+      if (!items[k].is_str()) i.raise("TypeError", "sequence item: expected str instance");
+      out += (k ? sep : "") + items[k].as_str();
+    }
+    return Value::string(out);
+  });
+  in.add_method(cls, "split", [s](Interpreter& i, CallArgs& a) {
+    return strings_to_list(split_string(s(i, a), native_arg_or(a, 1, "sep", Value::none()),
+                                        native_arg_or(a, 2, "maxsplit", Value::integer(-1)).as_int()));
+  });
+  in.add_method(cls, "rsplit", [s](Interpreter& i, CallArgs& a) {
+    std::string text = s(i, a);
+    Value sep = native_arg_or(a, 1, "sep", Value::none());
+    std::int64_t maxsplit = native_arg_or(a, 2, "maxsplit", Value::integer(-1)).as_int();
+    if (maxsplit < 0 || sep.is_none()) return strings_to_list(split_string(text, sep, maxsplit));
+    std::vector<std::string> parts;
+    std::string rest = text;
+    const std::string& d = sep.as_str();
+    while (static_cast<std::int64_t>(parts.size()) < maxsplit) {
+      std::size_t pos = rest.rfind(d);
+      if (pos == std::string::npos) break;
+      parts.insert(parts.begin(), rest.substr(pos + d.size()));
+      rest = rest.substr(0, pos);
+    }
+    parts.insert(parts.begin(), rest);
+    return strings_to_list(parts);
+  });
+  for (auto [name, l, r] : {std::tuple{"strip", true, true}, {"lstrip", true, false}, {"rstrip", false, true}}) {
+    bool left = l, right = r;
+    in.add_method(cls, name, [s, left, right](Interpreter& i, CallArgs& a) {
+      return Value::string(strip_chars(s(i, a), native_arg_or(a, 1, "chars", Value::none()), left, right));
+    });
+  }
+  in.add_method(cls, "startswith", [s](Interpreter& i, CallArgs& a) {
+    const std::string& text = s(i, a);
+    Value p = native_required(i, a, 1, nullptr);
+    std::vector<Value> prefixes = p.as<TupleObj>() ? p.as<TupleObj>()->items : std::vector<Value>{p};
+    for (auto& x : prefixes) if (x.is_str() && text.rfind(x.as_str(), 0) == 0) return Value::boolean(true);
+    return Value::boolean(false);
+  });
+  in.add_method(cls, "endswith", [s](Interpreter& i, CallArgs& a) {
+    const std::string& text = s(i, a);
+    Value p = native_required(i, a, 1, nullptr);
+    std::vector<Value> suffixes = p.as<TupleObj>() ? p.as<TupleObj>()->items : std::vector<Value>{p};
+    for (auto& x : suffixes) {
+      if (x.is_str() && text.size() >= x.as_str().size() && text.compare(text.size() - x.as_str().size(), x.as_str().size(), x.as_str()) == 0) return Value::boolean(true);
+    }
+    return Value::boolean(false);
+  });
+  in.add_method(cls, "replace", [s](Interpreter& i, CallArgs& a) {
+    std::string text = s(i, a);
+    const std::string& from = native_required(i, a, 1, nullptr).as_str();
+    const std::string& to = native_required(i, a, 2, nullptr).as_str();
+    if (from.empty()) return Value::string(text);
+    std::string out;
+    std::size_t pos = 0, hit;
+    while ((hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size();
+    return Value::string(out + text.substr(pos));
+  });
+  in.add_method(cls, "lower", [s](Interpreter& i, CallArgs& a) {
+    std::string t = s(i, a);
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return Value::string(t);
+  });
+  in.add_method(cls, "upper", [s](Interpreter& i, CallArgs& a) {
+    std::string t = s(i, a);
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return Value::string(t);
+  });
+  in.add_method(cls, "capitalize", [s](Interpreter& i, CallArgs& a) {
+    std::string t = s(i, a);
+    for (std::size_t k = 0; k < t.size(); ++k) t[k] = static_cast<char>(k ? std::tolower(static_cast<unsigned char>(t[k])) : std::toupper(static_cast<unsigned char>(t[k])));
+    return Value::string(t);
+  });
+  in.add_method(cls, "find", [s](Interpreter& i, CallArgs& a) {
+    auto pos = s(i, a).find(native_required(i, a, 1, nullptr).as_str());
+    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
+  });
+  in.add_method(cls, "rfind", [s](Interpreter& i, CallArgs& a) {
+    auto pos = s(i, a).rfind(native_required(i, a, 1, nullptr).as_str());
+    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
+  });
+  in.add_method(cls, "count", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& sub = native_required(i, a, 1, nullptr).as_str();
+    std::int64_t n = 0;
+    for (std::size_t pos = 0; !sub.empty() && (pos = t.find(sub, pos)) != std::string::npos; pos += sub.size()) ++n;
+    return Value::integer(n);
+  });
+  auto all_chars = [s](auto pred) {
+    return [s, pred](Interpreter& i, CallArgs& a) {
+      const std::string& t = s(i, a);
+      return Value::boolean(!t.empty() && std::all_of(t.begin(), t.end(), [&](char c) { return pred(static_cast<unsigned char>(c)); }));
+    };
+  };
+  in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
+  in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
+  in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    bool ok = !t.empty() && !std::isdigit(static_cast<unsigned char>(t[0])) &&
+              std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); });
+    return Value::boolean(ok);
+  });
+  in.add_method(cls, "zfill", [s](Interpreter& i, CallArgs& a) {
+    std::string t = s(i, a);
+    std::int64_t w = native_required(i, a, 1, nullptr).as_int();
+    while (static_cast<std::int64_t>(t.size()) < w) t.insert(t.begin(), '0');
+    return Value::string(t);
+  });
+  in.add_method(cls, "partition", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& sep = native_required(i, a, 1, nullptr).as_str();
+    auto pos = t.find(sep);
+    if (pos == std::string::npos) return make_tuple({Value::string(t), Value::string(""), Value::string("")});
+    return make_tuple({Value::string(t.substr(0, pos)), Value::string(sep), Value::string(t.substr(pos + sep.size()))});
+  });
+  in.add_method(cls, "rpartition", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& sep = native_required(i, a, 1, nullptr).as_str();
+    auto pos = t.rfind(sep);
+    if (pos == std::string::npos) return make_tuple({Value::string(""), Value::string(""), Value::string(t)});
+    return make_tuple({Value::string(t.substr(0, pos)), Value::string(sep), Value::string(t.substr(pos + sep.size()))});
+  });
+  in.add_method(cls, "encode", [s](Interpreter& i, CallArgs& a) { return Value::string(s(i, a)); });
+}
+
+std::vector<Value>& list_items(Interpreter& in, CallArgs& a) {
+  auto* l = native_required(in, a, 0, nullptr).as<ListObj>();
+  if (!l) in.raise("TypeError", "descriptor requires a 'list' object");
+  return l->items;
+}
+
+void install_list_methods(Interpreter& in, ClassObj* cls) {
+  in.add_method(cls, "append", [](Interpreter& i, CallArgs& a) { list_items(i, a).push_back(native_required(i, a, 1, nullptr)); return Value::none(); });
+  in.add_method(cls, "extend", [](Interpreter& i, CallArgs& a) {
+    auto more = i.iterate(native_required(i, a, 1, nullptr));
+    auto& items = list_items(i, a);
+    items.insert(items.end(), more.begin(), more.end());
+    return Value::none();
+  });
+  in.add_method(cls, "insert", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    std::int64_t idx = native_required(i, a, 1, nullptr).as_int(), n = static_cast<std::int64_t>(items.size());
+    if (idx < 0) idx = std::max<std::int64_t>(0, idx + n);
+    idx = std::min(idx, n);
+    items.insert(items.begin() + idx, native_required(i, a, 2, nullptr));
+    return Value::none();
+  });
+  in.add_method(cls, "pop", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    if (items.empty()) i.raise("IndexError", "pop from empty list");
+    std::int64_t idx = native_arg_or(a, 1, nullptr, Value::integer(-1)).as_int(), n = static_cast<std::int64_t>(items.size());
+    if (idx < 0) idx += n;
+    if (idx < 0 || idx >= n) i.raise("IndexError", "pop index out of range");
+    Value v = items[static_cast<std::size_t>(idx)];
+    items.erase(items.begin() + idx);
+    return v;
+  });
+  in.add_method(cls, "remove", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    const Value& x = native_required(i, a, 1, nullptr);
+    auto it = std::find_if(items.begin(), items.end(), [&](const Value& v) { return values_equal(v, x); });
+    if (it == items.end()) i.raise("ValueError", "list.remove(x): x not in list");
+    items.erase(it);
+    return Value::none();
+  });
+  in.add_method(cls, "index", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    const Value& x = native_required(i, a, 1, nullptr);
+    for (std::size_t k = 0; k < items.size(); ++k) if (values_equal(items[k], x)) return Value::integer(static_cast<std::int64_t>(k));
+    i.raise("ValueError", "value is not in list");
+  });
+  in.add_method(cls, "count", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    const Value& x = native_required(i, a, 1, nullptr);
+    return Value::integer(std::count_if(items.begin(), items.end(), [&](const Value& v) { return values_equal(v, x); }));
+  });
+  in.add_method(cls, "copy", [](Interpreter& i, CallArgs& a) { return make_list(list_items(i, a)); });
+  in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { list_items(i, a).clear(); return Value::none(); });
+  in.add_method(cls, "reverse", [](Interpreter& i, CallArgs& a) { auto& it = list_items(i, a); std::reverse(it.begin(), it.end()); return Value::none(); });
+  in.add_method(cls, "sort", [](Interpreter& i, CallArgs& a) {
+    auto& items = list_items(i, a);
+    Value sorted = sorted_of(i, items, a.keyword("key"), a.keyword("reverse") && i.truthy(*a.keyword("reverse")));
+    items = sorted.as<ListObj>()->items;
+    return Value::none();
+  });
+}
+
+DictObj& dict_of(Interpreter& in, CallArgs& a) {
+  auto* d = native_required(in, a, 0, nullptr).as<DictObj>();
+  if (!d) in.raise("TypeError", "descriptor requires a 'dict' object");
+  return *d;
+}
+
+void dict_update(Interpreter& in, DictObj& d, CallArgs& a, std::size_t first) {
+  if (first < a.positional.size()) {
+    const Value& src = a.positional[first];
+    if (auto* od = src.as<DictObj>()) {
+      for (auto& kv : od->items) d.set(kv.first, kv.second);
+    } else {
+      for (auto& pair : in.iterate(src)) {
+        auto kv = in.iterate(pair);
+        if (kv.size() != 2) in.raise("ValueError", "dictionary update sequence element has wrong length");
+        d.set(kv[0], kv[1]);
+      }
+    }
+  }
+  for (auto& [k, v] : a.keywords) d.set(Value::string(k), v);
+}
+
+void install_dict_methods(Interpreter& in, ClassObj* cls) {
+  in.add_method(cls, "get", [](Interpreter& i, CallArgs& a) {
+    Value* v = dict_of(i, a).find(native_required(i, a, 1, nullptr));
+    return v ? *v : native_arg_or(a, 2, nullptr, Value::none());
+  });
+  in.add_method(cls, "items", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& kv : dict_of(i, a).items) out.push_back(make_tuple({kv.first, kv.second}));
+    return make_list(std::move(out));
+  });
+  in.add_method(cls, "keys", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& kv : dict_of(i, a).items) out.push_back(kv.first);
+    return make_list(std::move(out));
+  });
+  in.add_method(cls, "values", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& kv : dict_of(i, a).items) out.push_back(kv.second);
+    return make_list(std::move(out));
+  });
+  in.add_method(cls, "pop", [](Interpreter& i, CallArgs& a) {
+    DictObj& d = dict_of(i, a);
+    const Value& k = native_required(i, a, 1, nullptr);
+    if (Value* v = d.find(k)) { Value out = *v; d.erase(k); return out; }
+    if (const Value* dflt = native_arg(a, 2, nullptr)) return *dflt;
+    i.raise("KeyError", repr(k));
+  });
+  in.add_method(cls, "popitem", [](Interpreter& i, CallArgs& a) {
+    DictObj& d = dict_of(i, a);
+    if (d.items.empty()) i.raise("KeyError", "popitem(): dictionary is empty");
+    auto kv = d.items.back();
+    d.items.pop_back();
+    return make_tuple({kv.first, kv.second});
+  });
+  in.add_method(cls, "setdefault", [](Interpreter& i, CallArgs& a) {
+    DictObj& d = dict_of(i, a);
+    const Value& k = native_required(i, a, 1, nullptr);
+    if (Value* v = d.find(k)) return *v;
+    Value dflt = native_arg_or(a, 2, nullptr, Value::none());
+    d.set(k, dflt);
+    return dflt;
+  });
+  in.add_method(cls, "update", [](Interpreter& i, CallArgs& a) { dict_update(i, dict_of(i, a), a, 1); return Value::none(); });
+  in.add_method(cls, "copy", [](Interpreter& i, CallArgs& a) {
+    auto d = std::make_shared<DictObj>(dict_of(i, a));
+    return Value::object(d);
+  });
+  in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { dict_of(i, a).items.clear(); return Value::none(); });
+}
+
+void install_set_methods(Interpreter& in, ClassObj* cls) {
+  auto set_of = [](Interpreter& i, CallArgs& a) -> SetObj& {
+    auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
+    if (!s) i.raise("TypeError", "descriptor requires a 'set' object");
+    return *s;
+  };
+  in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).add(native_required(i, a, 1, nullptr)); return Value::none(); });
+  in.add_method(cls, "update", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) s.add(v);
+    return Value::none();
+  });
+  in.add_method(cls, "discard", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    const Value& x = native_required(i, a, 1, nullptr);
+    s.items.erase(std::remove_if(s.items.begin(), s.items.end(), [&](const Value& v) { return values_equal(v, x); }), s.items.end());
+    return Value::none();
+  });
+  in.add_method(cls, "union", [](Interpreter& i, CallArgs& a) { return i.binary("|", a.positional.at(0), a.positional.at(1)); });
+  in.add_method(cls, "issubset", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    auto other = i.iterate(native_required(i, a, 1, nullptr));
+    for (auto& v : s.items) {
+      if (std::none_of(other.begin(), other.end(), [&](const Value& o) { return values_equal(o, v); })) return Value::boolean(false);
+    }
+    return Value::boolean(true);
+  });
+}
+
+}  // namespace
+
+void install_python_builtins(Interpreter& in) {
+  auto& types = in.types;
+  types.object = in.new_native_class("builtins.object", {});
+  types.type = in.new_native_class("builtins.type", {types.object});
+  types.none_type = in.new_native_class("builtins.NoneType", {types.object});
+  types.int_ = in.new_native_class("builtins.int", {types.object});
+  types.bool_ = in.new_native_class("builtins.bool", {types.int_});
+  types.float_ = in.new_native_class("builtins.float", {types.object});
+  types.str = in.new_native_class("builtins.str", {types.object});
+  types.tuple = in.new_native_class("builtins.tuple", {types.object});
+  types.list = in.new_native_class("builtins.list", {types.object});
+  types.dict = in.new_native_class("builtins.dict", {types.object});
+  types.ordered_dict = in.new_native_class("collections.OrderedDict", {types.dict});
+  types.set = in.new_native_class("builtins.set", {types.object});
+  types.function = in.new_native_class("builtins.function", {types.object});
+  types.module = in.new_native_class("builtins.module", {types.object});
+  types.dtype = in.new_native_class("torch.dtype", {types.object});
+  types.partial = in.new_native_class("functools.partial", {types.object});
+  types.slice = in.new_native_class("builtins.slice", {types.object});
+  types.iterator = in.new_native_class("builtins.iterator", {types.object});
+  types.base_exception = in.new_native_class("BaseException", {types.object});
+
+  Env& b = in.builtins();
+  auto cls_value = [&](ClassObj* c) { return Value::object(ObjPtr(ObjPtr(), c)); };
+  b.vars.set("object", cls_value(types.object));
+  b.vars.set("type", cls_value(types.type));
+  b.vars.set("int", cls_value(types.int_));
+  b.vars.set("bool", cls_value(types.bool_));
+  b.vars.set("float", cls_value(types.float_));
+  b.vars.set("str", cls_value(types.str));
+  b.vars.set("tuple", cls_value(types.tuple));
+  b.vars.set("list", cls_value(types.list));
+  b.vars.set("dict", cls_value(types.dict));
+  b.vars.set("set", cls_value(types.set));
+  b.vars.set("frozenset", cls_value(types.set));
+  b.vars.set("slice", cls_value(types.slice));
+  b.vars.set("BaseException", cls_value(types.base_exception));
+  for (const char* name : {"Exception", "ArithmeticError", "LookupError", "RuntimeError", "ImportError", "OSError", "Warning"}) {
+    in.exception_class(name);
+  }
+  auto derived_exception = [&](const char* name, const char* base) {
+    ClassObj* c = in.new_native_class(name, {in.exception_class(base)});
+    b.vars.set(name, cls_value(c));
+  };
+  // exception_class() registers unknown names under Exception; give the common ones their real bases.
+  derived_exception("KeyError", "LookupError");
+  derived_exception("IndexError", "LookupError");
+  derived_exception("ZeroDivisionError", "ArithmeticError");
+  derived_exception("OverflowError", "ArithmeticError");
+  derived_exception("NotImplementedError", "RuntimeError");
+  derived_exception("RecursionError", "RuntimeError");
+  derived_exception("ModuleNotFoundError", "ImportError");
+  derived_exception("FileNotFoundError", "OSError");
+  derived_exception("UserWarning", "Warning");
+  derived_exception("DeprecationWarning", "Warning");
+  derived_exception("FutureWarning", "Warning");
+  for (const char* name : {"TypeError", "ValueError", "AttributeError", "AssertionError", "NameError", "StopIteration",
+                           "MemoryError", "KeyboardInterrupt", "SystemExit", "UnboundLocalError"}) {
+    in.exception_class(name);
+  }
+
+  types.int_->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return Value::integer(0);
+    const Value& v = a.positional[0];
+    if (is_unknown(v)) return v;
+    if (v.is_int()) return Value::integer(v.as_int());
+    if (v.is_float()) return Value::integer(static_cast<std::int64_t>(v.as_float()));
+    if (v.is_str()) {
+      try {
+        std::size_t used = 0;
+        std::string t = strip_chars(v.as_str(), Value::none(), true, true);
+        long long n = std::stoll(t, &used, static_cast<int>(native_arg_or(a, 1, "base", Value::integer(10)).as_int()));
+        if (used == t.size()) return Value::integer(n);
+      } catch (...) {}
+      i.raise("ValueError", "invalid literal for int() with base 10: " + repr(v));
+    }
+    if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
+    if (v.as<TensorObj>()) return i.unknown("int() of a tensor value");
+    i.raise("TypeError", "int() argument must be a string or a number, not '" + type_name(v) + "'");
+  };
+  types.float_->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return Value::floating(0);
+    const Value& v = a.positional[0];
+    if (is_unknown(v)) return v;
+    if (v.is_number()) return Value::floating(v.as_float());
+    if (v.is_str()) {
+      std::string t = strip_chars(v.as_str(), Value::none(), true, true);
+      if (t == "inf" || t == "+inf") return Value::floating(INFINITY);
+      if (t == "-inf") return Value::floating(-INFINITY);
+      if (t == "nan") return Value::floating(NAN);
+      try { return Value::floating(std::stod(t)); } catch (...) {}
+      i.raise("ValueError", "could not convert string to float: " + repr(v));
+    }
+    if (v.as<TensorObj>()) return i.unknown("float() of a tensor value");
+    i.raise("TypeError", "float() argument must be a string or a number");
+  };
+  types.bool_->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return Value::boolean(false);
+    if (is_unknown(a.positional[0])) return a.positional[0];
+    return Value::boolean(i.truthy(a.positional[0]));
+  };
+  types.str->native_new = [](Interpreter&, CallArgs& a) {
+    if (a.positional.empty()) return Value::string("");
+    if (is_unknown(a.positional[0])) return a.positional[0];
+    return Value::string(str(a.positional[0]));
+  };
+  types.tuple->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return make_tuple({});
+    if (is_unknown(a.positional[0])) return a.positional[0];
+    return make_tuple(i.iterate(a.positional[0]));
+  };
+  types.list->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return make_list({});
+    if (is_unknown(a.positional[0])) return a.positional[0];
+    return make_list(i.iterate(a.positional[0]));
+  };
+  auto new_dict = [](bool ordered) {
+    return [ordered](Interpreter& i, CallArgs& a) {
+      auto d = std::make_shared<DictObj>();
+      d->ordered_dict = ordered;
+      if (!a.positional.empty() && is_unknown(a.positional[0])) return a.positional[0];
+      dict_update(i, *d, a, 0);
+      return Value::object(d);
+    };
+  };
+  types.dict->native_new = new_dict(false);
+  types.ordered_dict->native_new = new_dict(true);
+  types.set->native_new = [](Interpreter& i, CallArgs& a) {
+    auto s = std::make_shared<SetObj>();
+    if (!a.positional.empty()) {
+      if (is_unknown(a.positional[0])) return a.positional[0];
+      for (auto& v : i.iterate(a.positional[0])) s->add(v);
+    }
+    return Value::object(s);
+  };
+  types.object->native_new = [](Interpreter& i, CallArgs&) {
+    auto inst = std::make_shared<InstanceObj>(i.types.object);
+    return Value::object(inst);
+  };
+  types.slice->native_new = [](Interpreter&, CallArgs& a) {
+    auto s = std::make_shared<SliceObj>();
+    if (a.positional.size() == 1) s->stop = a.positional[0];
+    else {
+      if (a.positional.size() > 0) s->start = a.positional[0];
+      if (a.positional.size() > 1) s->stop = a.positional[1];
+      if (a.positional.size() > 2) s->step = a.positional[2];
+    }
+    return Value::object(s);
+  };
+  types.type->native_new = [](Interpreter& i, CallArgs& a) {
+    ClassObj* c = i.class_of(native_required(i, a, 0, nullptr));
+    if (!c) return i.unknown("type() of an unresolved value");
+    return Value::object(ObjPtr(ObjPtr(), c));
+  };
+  // Module classes, exceptions and other natives are instantiated the normal way; object()
+  // is only a sentinel factory.
+  install_str_methods(in, types.str);
+  install_list_methods(in, types.list);
+  install_dict_methods(in, types.dict);
+  install_set_methods(in, types.set);
+  in.add_method(types.tuple, "index", [](Interpreter& i, CallArgs& a) {
+    auto* t = native_required(i, a, 0, nullptr).as<TupleObj>();
+    const Value& x = native_required(i, a, 1, nullptr);
+    for (std::size_t k = 0; k < t->items.size(); ++k) if (values_equal(t->items[k], x)) return Value::integer(static_cast<std::int64_t>(k));
+    i.raise("ValueError", "tuple.index(x): x not in tuple");
+  });
+  in.add_method(types.tuple, "count", [](Interpreter& i, CallArgs& a) {
+    auto* t = native_required(i, a, 0, nullptr).as<TupleObj>();
+    const Value& x = native_required(i, a, 1, nullptr);
+    return Value::integer(std::count_if(t->items.begin(), t->items.end(), [&](const Value& v) { return values_equal(v, x); }));
+  });
+  in.add_method(types.float_, "is_integer", [](Interpreter& i, CallArgs& a) {
+    double d = self_of(i, a).as_float();
+    return Value::boolean(std::floor(d) == d);
+  });
+  in.add_method(types.int_, "bit_length", [](Interpreter& i, CallArgs& a) {
+    std::uint64_t v = static_cast<std::uint64_t>(std::llabs(self_of(i, a).as_int()));
+    std::int64_t n = 0;
+    while (v) ++n, v >>= 1;
+    return Value::integer(n);
+  });
+
+  auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };
+  def("print", [](Interpreter&, CallArgs&) { return Value::none(); });
+  def("len", [](Interpreter& i, CallArgs& a) { return i.length(native_required(i, a, 0, nullptr)); });
+  def("range", make_range);
+  def("enumerate", [](Interpreter& i, CallArgs& a) {
+    const Value& src = native_required(i, a, 0, "iterable");
+    if (is_unknown(src)) return src;
+    std::int64_t start = native_arg_or(a, 1, "start", Value::integer(0)).as_int();
+    std::vector<Value> out;
+    for (auto& v : i.iterate(src)) out.push_back(make_tuple({Value::integer(start++), v}));
+    return make_list(std::move(out));
+  });
+  def("zip", [](Interpreter& i, CallArgs& a) {
+    if (Value u = any_unknown(a); is_unknown(u)) return u;
+    std::vector<std::vector<Value>> seqs;
+    for (auto& v : a.positional) seqs.push_back(i.iterate(v));
+    std::vector<Value> out;
+    std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
+    for (auto& s : seqs) n = std::min(n, s.size());
+    for (std::size_t k = 0; k < n; ++k) {
+      std::vector<Value> row;
+      for (auto& s : seqs) row.push_back(s[k]);
+      out.push_back(make_tuple(std::move(row)));
+    }
+    return make_list(std::move(out));
+  });
+  def("min", [](Interpreter& i, CallArgs& a) { return min_max(i, a, false); });
+  def("max", [](Interpreter& i, CallArgs& a) { return min_max(i, a, true); });
+  def("sum", [](Interpreter& i, CallArgs& a) {
+    const Value& src = native_required(i, a, 0, nullptr);
+    if (is_unknown(src)) return src;
+    Value total = native_arg_or(a, 1, "start", Value::integer(0));
+    for (auto& v : i.iterate(src)) total = i.binary("+", total, v);
+    return total;
+  });
+  def("abs", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (v.is_float()) return Value::floating(std::fabs(v.as_float()));
+    if (v.is_int()) return Value::integer(std::llabs(v.as_int()));
+    return v;
+  });
+  def("round", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (is_unknown(v)) return v;
+    const Value* nd = native_arg(a, 1, "ndigits");
+    if (!nd || nd->is_none()) {
+      double r = std::nearbyint(v.as_float());  // banker's rounding, as Python
+      return Value::integer(static_cast<std::int64_t>(r));
+    }
+    double scale = std::pow(10.0, static_cast<double>(nd->as_int()));
+    return Value::floating(std::nearbyint(v.as_float() * scale) / scale);
+  });
+  def("divmod", [](Interpreter& i, CallArgs& a) {
+    return make_tuple({i.binary("//", a.positional.at(0), a.positional.at(1)), i.binary("%", a.positional.at(0), a.positional.at(1))});
+  });
+  def("pow", [](Interpreter& i, CallArgs& a) { return i.binary("**", a.positional.at(0), a.positional.at(1)); });
+  def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(repr(native_required(i, a, 0, nullptr))); });
+  def("format", [](Interpreter& i, CallArgs& a) {
+    return Value::string(format_value(i, native_required(i, a, 0, nullptr), native_arg_or(a, 1, nullptr, Value::string("")).as_str()));
+  });
+  def("chr", [](Interpreter& i, CallArgs& a) { return Value::string(std::string(1, static_cast<char>(native_required(i, a, 0, nullptr).as_int()))); });
+  def("ord", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<unsigned char>(native_required(i, a, 0, nullptr).as_str().at(0))); });
+  def("isinstance", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    const Value& c = native_required(i, a, 1, nullptr);
+    if (is_unknown(v) || is_unknown(c)) return is_unknown(v) ? v : c;
+    if (auto* t = c.as<TupleObj>()) {
+      for (auto& x : t->items) if (is_unknown(x)) return x;
+    }
+    return Value::boolean(i.isinstance(v, c));
+  });
+  def("issubclass", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    const Value& c = native_required(i, a, 1, nullptr);
+    auto* vc = v.as<ClassObj>();
+    if (!vc) return is_unknown(v) ? v : Value::boolean(false);
+    std::vector<Value> targets = c.as<TupleObj>() ? c.as<TupleObj>()->items : std::vector<Value>{c};
+    for (auto& t : targets) {
+      if (is_unknown(t)) return t;
+      if (auto* tc = t.as<ClassObj>(); tc && vc->is_subclass_of(tc)) return Value::boolean(true);
+    }
+    return Value::boolean(false);
+  });
+  def("hasattr", [](Interpreter& i, CallArgs& a) {
+    const Value& obj = native_required(i, a, 0, nullptr);
+    if (is_unknown(obj)) return obj;
+    return Value::boolean(i.has_attr(obj, native_required(i, a, 1, nullptr).as_str()));
+  });
+  def("getattr", [](Interpreter& i, CallArgs& a) {
+    const Value& obj = native_required(i, a, 0, nullptr);
+    const Value& name = native_required(i, a, 1, nullptr);
+    if (is_unknown(name)) return name;
+    if (const Value* dflt = native_arg(a, 2, nullptr)) {
+      try {
+        return i.get_attr(obj, name.as_str());
+      } catch (PyError& e) {
+        if (e.type != "AttributeError") throw;
+        return *dflt;
+      }
+    }
+    return i.get_attr(obj, name.as_str());
+  });
+  def("setattr", [](Interpreter& i, CallArgs& a) {
+    const Value& name = native_required(i, a, 1, nullptr);
+    if (is_unknown(name)) {
+      i.note_unknown(name, "setattr with an unresolved name");
+      return Value::none();
+    }
+    i.set_attr(native_required(i, a, 0, nullptr), name.as_str(), native_required(i, a, 2, nullptr));
+    return Value::none();
+  });
+  def("delattr", [](Interpreter& i, CallArgs& a) {
+    i.del_attr(native_required(i, a, 0, nullptr), native_required(i, a, 1, nullptr).as_str());
+    return Value::none();
+  });
+  def("callable", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (!v.is_obj()) return Value::boolean(false);
+    switch (v.obj()->kind) {
+      case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: case ObjKind::class_: case ObjKind::partial:
+        return Value::boolean(true);
+      case ObjKind::instance: return Value::boolean(v.as<InstanceObj>()->cls->lookup("__call__") != nullptr);
+      case ObjKind::unknown: return v;
+      default: return Value::boolean(false);
+    }
+  });
+  def("id", [](Interpreter&, CallArgs& a) {
+    const Value& v = a.positional.at(0);
+    return Value::integer(v.is_obj() ? static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(v.obj().get())) : 0);
+  });
+  def("hash", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(native_required(i, a, 0, nullptr))))); });
+  def("sorted", [](Interpreter& i, CallArgs& a) {
+    const Value& src = native_required(i, a, 0, nullptr);
+    if (is_unknown(src)) return src;
+    return sorted_of(i, i.iterate(src), a.keyword("key"), a.keyword("reverse") && i.truthy(*a.keyword("reverse")));
+  });
+  def("reversed", [](Interpreter& i, CallArgs& a) {
+    auto items = i.iterate(native_required(i, a, 0, nullptr));
+    std::reverse(items.begin(), items.end());
+    return make_list(std::move(items));
+  });
+  def("iter", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<IteratorObj>(i.iterate(native_required(i, a, 0, nullptr)))); });
+  def("next", [](Interpreter& i, CallArgs& a) {
+    auto* it = native_required(i, a, 0, nullptr).as<IteratorObj>();
+    if (it && it->pos < it->items.size()) return it->items[it->pos++];
+    if (const Value* d = native_arg(a, 1, nullptr)) return *d;
+    if (!it) {
+      auto items = i.iterate(a.positional[0]);
+      if (!items.empty()) return items[0];
+    }
+    i.raise("StopIteration", "");
+  });
+  def("map", [](Interpreter& i, CallArgs& a) {
+    const Value& fn = native_required(i, a, 0, nullptr);
+    std::vector<std::vector<Value>> seqs;
+    for (std::size_t k = 1; k < a.positional.size(); ++k) seqs.push_back(i.iterate(a.positional[k]));
+    std::vector<Value> out;
+    std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
+    for (auto& s : seqs) n = std::min(n, s.size());
+    for (std::size_t k = 0; k < n; ++k) {
+      CallArgs args;
+      for (auto& s : seqs) args.positional.push_back(s[k]);
+      out.push_back(i.call(fn, std::move(args)));
+    }
+    return make_list(std::move(out));
+  });
+  def("filter", [](Interpreter& i, CallArgs& a) {
+    const Value& fn = native_required(i, a, 0, nullptr);
+    std::vector<Value> out;
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) {
+      bool keep = fn.is_none() ? i.truthy(v) : i.truthy(i.call(fn, CallArgs{{v}, {}}));
+      if (keep) out.push_back(v);
+    }
+    return make_list(std::move(out));
+  });
+  def("any", [](Interpreter& i, CallArgs& a) {
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
+      if (is_unknown(v)) return v;
+      if (i.truthy(v)) return Value::boolean(true);
+    }
+    return Value::boolean(false);
+  });
+  def("all", [](Interpreter& i, CallArgs& a) {
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
+      if (is_unknown(v)) return v;
+      if (!i.truthy(v)) return Value::boolean(false);
+    }
+    return Value::boolean(true);
+  });
+  def("vars", [](Interpreter& i, CallArgs& a) { return i.get_attr(native_required(i, a, 0, nullptr), "__dict__"); });
+  def("super", [](Interpreter& i, CallArgs& a) {
+    if (a.positional.size() >= 2) {
+      auto* c = a.positional[0].as<ClassObj>();
+      if (!c) return i.unknown("super() with an unresolved class");
+      return Value::object(std::make_shared<SuperObj>(c, a.positional[1]));
+    }
+    for (auto it = i.frames.rbegin(); it != i.frames.rend(); ++it) {
+      if ((*it)->function) {
+        FunctionObj* fn = (*it)->function;
+        if (!fn->defining_class) break;
+        return Value::object(std::make_shared<SuperObj>(fn->defining_class, (*it)->first_arg));
+      }
+    }
+    i.raise("RuntimeError", "super(): no arguments");
+  });
+  def("property", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<PropertyObj>(native_required(i, a, 0, "fget"))); });
+  def("staticmethod", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<StaticMethodObj>(native_required(i, a, 0, nullptr))); });
+  def("classmethod", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<ClassMethodObj>(native_required(i, a, 0, nullptr))); });
+  b.vars.set("NotImplemented", Value::string("NotImplemented"));
+  {
+    ClassObj* ellipsis = in.new_native_class("builtins.ellipsis", {types.object});
+    b.vars.set("Ellipsis", Value::object(std::make_shared<InstanceObj>(ellipsis)));
+  }
+  b.vars.set("__debug__", Value::boolean(true));
+
+  // ---- standard library ----------------------------------------------------------------
+  ModuleNs* math = in.new_native_module("math");
+  in.set_global(math, "pi", Value::floating(M_PI));
+  in.set_global(math, "e", Value::floating(M_E));
+  in.set_global(math, "inf", Value::floating(INFINITY));
+  in.set_global(math, "nan", Value::floating(NAN));
+  auto math_fn = [&](const char* name, double (*f)(double), bool to_int) {
+    in.set_global(math, name, in.builtin(std::string("math.") + name, [f, to_int](Interpreter& i, CallArgs& a) {
+      const Value& v = native_required(i, a, 0, nullptr);
+      if (is_unknown(v)) return v;
+      if (!v.is_number()) i.raise("TypeError", "must be real number, not " + type_name(v));
+      double r = f(v.as_float());
+      return to_int ? Value::integer(static_cast<std::int64_t>(r)) : Value::floating(r);
+    }));
+  };
+  math_fn("ceil", [](double x) { return std::ceil(x); }, true);
+  math_fn("floor", [](double x) { return std::floor(x); }, true);
+  math_fn("trunc", [](double x) { return std::trunc(x); }, true);
+  math_fn("sqrt", [](double x) { return std::sqrt(x); }, false);
+  math_fn("exp", [](double x) { return std::exp(x); }, false);
+  math_fn("log2", [](double x) { return std::log2(x); }, false);
+  math_fn("log10", [](double x) { return std::log10(x); }, false);
+  math_fn("fabs", [](double x) { return std::fabs(x); }, false);
+  math_fn("cos", [](double x) { return std::cos(x); }, false);
+  math_fn("sin", [](double x) { return std::sin(x); }, false);
+  in.set_global(math, "log", in.builtin("math.log", [](Interpreter& i, CallArgs& a) {
+    double x = native_required(i, a, 0, nullptr).as_float();
+    const Value* base = native_arg(a, 1, nullptr);
+    return Value::floating(base ? std::log(x) / std::log(base->as_float()) : std::log(x));
+  }));
+  in.set_global(math, "pow", in.builtin("math.pow", [](Interpreter& i, CallArgs& a) {
+    return Value::floating(std::pow(native_required(i, a, 0, nullptr).as_float(), native_required(i, a, 1, nullptr).as_float()));
+  }));
+  in.set_global(math, "gcd", in.builtin("math.gcd", [](Interpreter& i, CallArgs& a) {
+    return Value::integer(std::gcd(native_required(i, a, 0, nullptr).as_int(), native_required(i, a, 1, nullptr).as_int()));
+  }));
+  in.set_global(math, "prod", in.builtin("math.prod", [](Interpreter& i, CallArgs& a) {
+    Value total = Value::integer(1);
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) total = i.binary("*", total, v);
+    return total;
+  }));
+  in.set_global(math, "isclose", in.builtin("math.isclose", [](Interpreter& i, CallArgs& a) {
+    double x = native_required(i, a, 0, nullptr).as_float(), y = native_required(i, a, 1, nullptr).as_float();
+    return Value::boolean(std::fabs(x - y) <= std::max(1e-9 * std::max(std::fabs(x), std::fabs(y)), 0.0));
+  }));
+  in.set_global(math, "isinf", in.builtin("math.isinf", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isinf(native_required(i, a, 0, nullptr).as_float())); }));
+  in.set_global(math, "isnan", in.builtin("math.isnan", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isnan(native_required(i, a, 0, nullptr).as_float())); }));
+
+  ModuleNs* functools = in.new_native_module("functools");
+  Value partial = in.builtin("functools.partial", [](Interpreter& i, CallArgs& a) {
+    auto p = std::make_shared<PartialObj>();
+    p->func = native_required(i, a, 0, nullptr);
+    p->bound.positional.assign(a.positional.begin() + 1, a.positional.end());
+    p->bound.keywords = a.keywords;
+    // Flatten partial(partial(f, ...), ...) as CPython does.
+    if (auto* inner = p->func.as<PartialObj>()) {
+      CallArgs merged = inner->bound;
+      merged.positional.insert(merged.positional.end(), p->bound.positional.begin(), p->bound.positional.end());
+      for (auto& kv : p->bound.keywords) {
+        auto it = std::find_if(merged.keywords.begin(), merged.keywords.end(), [&](auto& e) { return e.first == kv.first; });
+        if (it != merged.keywords.end()) it->second = kv.second; else merged.keywords.push_back(kv);
+      }
+      p->func = inner->func;
+      p->bound = merged;
+    }
+    return Value::object(p);
+  });
+  in.set_global(functools, "partial", partial);
+  Value identity = in.builtin("functools.identity_decorator", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 0, nullptr); });
+  Value identity_factory = in.builtin("functools.decorator_factory", [identity](Interpreter& i, CallArgs& a) {
+    if (a.positional.size() == 1 && (a.positional[0].as<FunctionObj>() || a.positional[0].as<ClassObj>())) return a.positional[0];
+    (void)i;
+    return identity;
+  });
+  in.set_global(functools, "wraps", identity_factory);
+  in.set_global(functools, "lru_cache", identity_factory);
+  in.set_global(functools, "cache", identity);
+  in.set_global(functools, "cached_property", in.builtin("functools.cached_property", [](Interpreter& i, CallArgs& a) {
+    return Value::object(std::make_shared<PropertyObj>(native_required(i, a, 0, nullptr)));
+  }));
+  in.set_global(functools, "reduce", in.builtin("functools.reduce", [](Interpreter& i, CallArgs& a) {
+    const Value& fn = native_required(i, a, 0, nullptr);
+    auto items = i.iterate(native_required(i, a, 1, nullptr));
+    std::size_t k = 0;
+    Value acc;
+    if (const Value* init = native_arg(a, 2, nullptr)) acc = *init;
+    else if (!items.empty()) acc = items[k++];
+    else i.raise("TypeError", "reduce() of empty iterable with no initial value");
+    for (; k < items.size(); ++k) acc = i.call(fn, CallArgs{{acc, items[k]}, {}});
+    return acc;
+  }));
+
+  ModuleNs* collections = in.new_native_module("collections");
+  in.set_global(collections, "OrderedDict", cls_value(types.ordered_dict));
+  in.set_global(collections, "defaultdict", in.builtin("collections.defaultdict", [](Interpreter& i, CallArgs&) { return i.unknown("collections.defaultdict is not modelled"); }));
+  in.set_global(collections, "namedtuple", in.builtin("collections.namedtuple", [](Interpreter& i, CallArgs& a) {
+    auto cls = std::make_shared<ClassObj>();
+    cls->name = cls->qualname = native_required(i, a, 0, nullptr).as_str();
+    const Value& fields = native_required(i, a, 1, "field_names");
+    std::vector<Value> names = fields.is_str() ? make_list({}).as<ListObj>()->items : i.iterate(fields);
+    if (fields.is_str()) {
+      std::string f = fields.as_str();
+      std::replace(f.begin(), f.end(), ',', ' ');
+      for (auto& p : split_string(f, Value::none(), -1)) names.push_back(Value::string(p));
+    }
+    for (auto& n : names) cls->namedtuple_fields.push_back(n.as_str());
+    cls->bases.push_back(Value::object(ObjPtr(ObjPtr(), i.types.tuple)));
+    cls->mro = {cls.get(), i.types.tuple, i.types.object};
+    return Value::object(cls);
+  }));
+
+  ModuleNs* copy = in.new_native_module("copy");
+  Value deepcopy = in.builtin("copy.deepcopy", [](Interpreter& i, CallArgs& a) {
+    std::vector<std::pair<const Object*, Value>> memo;
+    return deep_copy(i, native_required(i, a, 0, nullptr), memo);
+  });
+  in.set_global(copy, "deepcopy", deepcopy);
+  in.set_global(copy, "copy", in.builtin("copy.copy", [](Interpreter& i, CallArgs& a) {
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (auto* l = v.as<ListObj>()) return make_list(l->items);
+    if (auto* d = v.as<DictObj>()) return Value::object(std::make_shared<DictObj>(*d));
+    std::vector<std::pair<const Object*, Value>> memo;
+    return deep_copy(i, v, memo);
+  }));
+  b.vars.set("__ckptguard_deepcopy__", deepcopy);
+
+  ModuleNs* warnings = in.new_native_module("warnings");
+  Value noop = in.builtin("noop", [](Interpreter&, CallArgs&) { return Value::none(); });
+  in.set_global(warnings, "warn", noop);
+  in.set_global(warnings, "simplefilter", noop);
+  in.set_global(warnings, "filterwarnings", noop);
+
+  ModuleNs* typing = in.new_native_module("typing");
+  typing->opaque = false;
+  for (const char* name : {"Any", "Optional", "Union", "List", "Dict", "Tuple", "Callable", "Sequence", "Type", "Iterable",
+                           "Iterator", "Mapping", "Set", "Literal", "TypeVar", "Generic", "ClassVar", "Final", "Protocol",
+                           "OrderedDict", "DefaultDict", "FrozenSet", "Awaitable", "Generator", "NoReturn", "Text", "Hashable"}) {
+    in.set_global(typing, name, cls_value(types.object));
+  }
+  in.set_global(typing, "TYPE_CHECKING", Value::boolean(false));
+  in.set_global(typing, "cast", in.builtin("typing.cast", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 1, nullptr); }));
+  in.set_global(typing, "overload", identity);
+  in.set_global(typing, "final", identity);
+  in.set_global(typing, "no_type_check", identity);
+  in.set_global(typing, "NamedTuple", cls_value(in.new_native_class("typing.NamedTuple", {types.tuple})));
+  in.set_global(in.new_native_module("typing_extensions"), "Literal", cls_value(types.object));
+
+  ModuleNs* dataclasses = in.new_native_module("dataclasses");
+  ClassObj* field_class = in.new_native_class("dataclasses.Field", {types.object});
+  in.set_global(dataclasses, "field", in.builtin("dataclasses.field", [field_class](Interpreter&, CallArgs& a) {
+    auto f = std::make_shared<InstanceObj>(field_class);
+    for (auto& [k, v] : a.keywords) f->attrs.set(k, v);
+    return Value::object(f);
+  }));
+  auto make_dataclass = [field_class](Interpreter& i, const Value& cls_value) {
+    auto* cls = cls_value.as<ClassObj>();
+    if (!cls) return cls_value;
+    std::vector<DataclassField> fields;
+    for (auto it = cls->mro.rbegin(); it != cls->mro.rend(); ++it) {
+      ClassObj* c = *it;
+      if (c != cls && !c->is_dataclass) continue;
+      for (auto& fld : c->dataclass_fields) {
+        DataclassField out{fld.name, fld.default_value, fld.default_factory};
+        if (c == cls) {
+          if (const Value* v = cls->attrs.find(fld.name)) {
+            if (auto* spec = v->as<InstanceObj>(); spec && spec->cls == field_class) {
+              if (const Value* d = spec->attrs.find("default")) out.default_value = *d;
+              if (const Value* df = spec->attrs.find("default_factory")) out.default_factory = *df;
+              cls->attrs.erase(fld.name);
+            } else {
+              out.default_value = *v;
+            }
+          }
+        }
+        auto existing = std::find_if(fields.begin(), fields.end(), [&](auto& x) { return x.name == out.name; });
+        if (existing != fields.end()) *existing = out; else fields.push_back(out);
+      }
+    }
+    cls->dataclass_fields = fields;
+    cls->is_dataclass = true;
+    (void)i;
+    return cls_value;
+  };
+  in.set_global(dataclasses, "dataclass", in.builtin("dataclasses.dataclass", [make_dataclass](Interpreter& i, CallArgs& a) -> Value {
+    if (!a.positional.empty()) return make_dataclass(i, a.positional[0]);
+    return i.builtin("dataclasses.dataclass", [make_dataclass](Interpreter& j, CallArgs& b2) { return make_dataclass(j, native_required(j, b2, 0, nullptr)); });
+  }));
+  in.set_global(dataclasses, "fields", in.builtin("dataclasses.fields", [](Interpreter& i, CallArgs& a) {
+    ClassObj* c = native_required(i, a, 0, nullptr).as<ClassObj>();
+    if (!c) c = i.class_of(a.positional[0]);
+    std::vector<Value> out;
+    for (auto& f : c->dataclass_fields) {
+      auto fo = std::make_shared<InstanceObj>(i.types.object);
+      fo->attrs.set("name", Value::string(f.name));
+      out.push_back(Value::object(fo));
+    }
+    return make_tuple(std::move(out));
+  }));
+
+  ModuleNs* enum_mod = in.new_native_module("enum");
+  ClassObj* enum_cls = in.new_native_class("enum.Enum", {types.object});
+  enum_cls->is_enum = true;
+  in.set_global(enum_mod, "Enum", cls_value(enum_cls));
+  ClassObj* int_enum = in.new_native_class("enum.IntEnum", {types.int_, enum_cls});
+  int_enum->is_enum = true;
+  in.set_global(enum_mod, "IntEnum", cls_value(int_enum));
+  auto counter = std::make_shared<std::int64_t>(0);  // enum.auto(): increasing values within a process
+  in.set_global(enum_mod, "auto", in.builtin("enum.auto", [counter](Interpreter&, CallArgs&) { return Value::integer(++*counter); }));
+
+  ModuleNs* abc = in.new_native_module("abc");
+  in.set_global(abc, "ABC", cls_value(in.new_native_class("abc.ABC", {types.object})));
+  in.set_global(abc, "ABCMeta", cls_value(types.type));
+  in.set_global(abc, "abstractmethod", identity);
+
+  ModuleNs* itertools = in.new_native_module("itertools");
+  in.set_global(itertools, "chain", in.builtin("itertools.chain", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& s : a.positional) for (auto& v : i.iterate(s)) out.push_back(v);
+    return make_list(std::move(out));
+  }));
+  in.set_global(itertools, "product", in.builtin("itertools.product", [](Interpreter& i, CallArgs& a) {
+    std::vector<std::vector<Value>> rows{{}};
+    std::int64_t repeat = a.keyword("repeat") ? a.keyword("repeat")->as_int() : 1;
+    std::vector<std::vector<Value>> pools;
+    for (std::int64_t r = 0; r < repeat; ++r) for (auto& s : a.positional) pools.push_back(i.iterate(s));
+    for (auto& pool : pools) {
+      std::vector<std::vector<Value>> next;
+      for (auto& row : rows) for (auto& v : pool) { auto nr = row; nr.push_back(v); next.push_back(nr); }
+      rows = next;
+    }
+    std::vector<Value> out;
+    for (auto& r : rows) out.push_back(make_tuple(r));
+    return make_list(std::move(out));
+  }));
+  in.set_global(itertools, "accumulate", in.builtin("itertools.accumulate", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    Value acc;
+    bool first = true;
+    if (const Value* init = a.keyword("initial")) { acc = *init; out.push_back(acc); first = false; }
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
+      acc = first ? v : i.binary("+", acc, v);
+      first = false;
+      out.push_back(acc);
+    }
+    return make_list(std::move(out));
+  }));
+  in.set_global(itertools, "repeat", in.builtin("itertools.repeat", [](Interpreter& i, CallArgs& a) {
+    const Value* times = native_arg(a, 1, "times");
+    if (!times) return i.unknown("unbounded itertools.repeat");
+    return make_list(std::vector<Value>(static_cast<std::size_t>(std::max<std::int64_t>(0, times->as_int())), native_required(i, a, 0, nullptr)));
+  }));
+
+  ModuleNs* op = in.new_native_module("operator");
+  for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {
+    std::string s = sym;
+    in.set_global(op, name, in.builtin(std::string("operator.") + name, [s](Interpreter& i, CallArgs& a) {
+      return i.binary(s, native_required(i, a, 0, nullptr), native_required(i, a, 1, nullptr));
+    }));
+  }
+  in.new_native_module("types")->globals->vars.set("FunctionType", cls_value(types.function));
+}
+
+}  // namespace ckg::interp

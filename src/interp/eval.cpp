@@ -1,0 +1,472 @@
+// Expression evaluation.
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "interp/format.h"
+#include "interp/interpreter.h"
+#include "parse/syntax.h"
+
+namespace ckg::interp {
+
+using parse::Field;
+using parse::Kind;
+using parse::field;
+using parse::named_children;
+
+namespace {
+
+std::string text_of(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
+
+Value parse_integer(std::string text) {
+  std::string digits;
+  for (char c : text) {
+    if (c != '_') digits += c;
+  }
+  int base = 10;
+  std::size_t skip = 0;
+  if (digits.size() > 1 && digits[0] == '0') {
+    char p = static_cast<char>(std::tolower(static_cast<unsigned char>(digits[1])));
+    if (p == 'x') base = 16, skip = 2;
+    else if (p == 'o') base = 8, skip = 2;
+    else if (p == 'b') base = 2, skip = 2;
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(digits.c_str() + skip, &end, base);
+  if (errno == ERANGE || (end && *end == 'l') || (end && *end == 'L')) {
+    return Value::floating(std::strtod(digits.c_str(), nullptr));
+  }
+  return Value::integer(v);
+}
+
+// Decodes backslash escapes of a non-raw string literal body.
+std::string decode_escapes(std::string_view s, bool is_bytes) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out += c;
+      continue;
+    }
+    char e = s[++i];
+    switch (e) {
+      case '\n': break;  // line continuation inside the literal
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        int v = 0, n = 0;
+        while (n < 3 && i < s.size() && s[i] >= '0' && s[i] <= '7') v = v * 8 + (s[i++] - '0'), ++n;
+        --i;
+        out += static_cast<char>(v);
+        break;
+      }
+      case 'x': {
+        if (i + 2 < s.size() + 0 && i + 2 <= s.size() - 1) {
+          out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
+          i += 2;
+        }
+        break;
+      }
+      case 'u': case 'U': {
+        if (is_bytes) { out += '\\'; out += e; break; }
+        std::size_t len = e == 'u' ? 4 : 8;
+        if (i + len >= s.size() + 0 && i + len > s.size() - 1) { out += e; break; }
+        unsigned long cp = std::strtoul(std::string(s.substr(i + 1, len)).c_str(), nullptr, 16);
+        i += len;
+        // UTF-8 encode
+        if (cp < 0x80) out += static_cast<char>(cp);
+        else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        else if (cp < 0x10000) { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        break;
+      }
+      default: out += e;  // \\ \' \" and unknown escapes keep the character
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Value Interpreter::lookup_name(Frame& f, const std::string& name, TSNode) {
+  for (Env* e = f.env.get(); e != nullptr; e = e->parent.get()) {
+    if (Value* v = e->vars.find(name)) {
+      if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
+      return *v;
+    }
+  }
+  if (f.module && f.module->globals) {
+    if (Value* v = f.module->globals->vars.find(name)) {
+      if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
+      return *v;
+    }
+  }
+  if (const Value* v = builtins_->vars.find(name)) return *v;
+  raise("NameError", fmt::format("name '{}' is not defined", name));
+}
+
+static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
+  std::string out;
+  bool raw = false, is_bytes = false, is_f = false;
+  for (TSNode child : named_children(node)) {
+    switch (parse::kind(child)) {
+      case Kind::k_string_start: {
+        for (char c : f.file->node_text(child)) {
+          char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+          if (l == 'r') raw = true;
+          if (l == 'b') is_bytes = true;
+          if (l == 'f') is_f = true;
+        }
+        break;
+      }
+      case Kind::k_string_content: {
+        std::string_view body = f.file->node_text(child);
+        std::string piece = raw ? std::string(body) : decode_escapes(body, is_bytes);
+        if (is_f) {
+          std::string folded;
+          for (std::size_t i = 0; i < piece.size(); ++i) {
+            folded += piece[i];
+            if ((piece[i] == '{' || piece[i] == '}') && i + 1 < piece.size() && piece[i + 1] == piece[i]) ++i;
+          }
+          piece = folded;
+        }
+        out += piece;
+        break;
+      }
+      case Kind::k_interpolation: {
+        Value v = in.eval(f, field(child, Field::expression));
+        if (is_unknown(v)) return v;
+        TSNode conv = field(child, Field::type_conversion);
+        std::string spec;
+        TSNode spec_node = field(child, Field::format_specifier);
+        if (!parse::is_null(spec_node)) {
+          for (TSNode part : named_children(spec_node)) {
+            if (parse::kind(part) == Kind::k_interpolation) {
+              Value inner = in.eval(f, field(part, Field::expression));
+              spec += str(inner);
+            }
+          }
+          if (spec.empty()) {
+            std::string_view t = f.file->node_text(spec_node);
+            spec = std::string(t.substr(t.empty() || t[0] != ':' ? 0 : 1));
+          }
+        }
+        if (!parse::is_null(conv)) {
+          std::string_view c = f.file->node_text(conv);
+          if (c == "!r") v = Value::string(repr(v));
+          else if (c == "!s") v = Value::string(str(v));
+        }
+        out += format_value(in, v, spec);
+        break;
+      }
+      default: break;
+    }
+  }
+  return Value::string(std::move(out));
+}
+
+static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::vector<Value>& items) {
+  for (TSNode child : named_children(node)) {
+    if (parse::kind(child) == Kind::k_list_splat) {
+      Value v = in.eval(f, named_children(child).at(0));
+      if (is_unknown(v)) return v;
+      for (auto& x : in.iterate(v)) items.push_back(x);
+    } else {
+      items.push_back(in.eval(f, child));
+    }
+  }
+  return Value::none();
+}
+
+// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element.
+static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNode>& clauses, std::size_t i,
+                              const std::function<void(Frame&)>& emit) {
+  if (i == clauses.size()) {
+    emit(f);
+    return;
+  }
+  TSNode clause = clauses[i];
+  if (parse::kind(clause) == Kind::k_for_in_clause) {
+    Value iterable = in.eval(f, field(clause, Field::right));
+    if (is_unknown(iterable)) {
+      in.note_unknown(iterable, "comprehension over an unresolved iterable");
+      return;
+    }
+    for (auto& item : in.iterate(iterable)) {
+      in.step();
+      in.assign(f, field(clause, Field::left), item);
+      run_comprehension(in, f, clauses, i + 1, emit);
+    }
+  } else {  // if_clause
+    if (in.truthy(in.eval(f, named_children(clause).at(0)))) run_comprehension(in, f, clauses, i + 1, emit);
+  }
+}
+
+static Value eval_comprehension(Interpreter& in, Frame& f, TSNode node) {
+  Frame inner = f;
+  inner.env = std::make_shared<Env>();
+  inner.env->parent = f.env;
+  inner.is_class_body = false;
+  std::vector<TSNode> clauses;
+  TSNode body = field(node, Field::body);
+  for (TSNode c : named_children(node)) {
+    Kind k = parse::kind(c);
+    if (k == Kind::k_for_in_clause || k == Kind::k_if_clause) clauses.push_back(c);
+  }
+  Kind k = parse::kind(node);
+  if (k == Kind::k_dictionary_comprehension) {
+    auto dict = std::make_shared<DictObj>();
+    run_comprehension(in, inner, clauses, 0, [&](Frame& fr) {
+      dict->set(in.eval(fr, field(body, Field::key)), in.eval(fr, field(body, Field::value)));
+    });
+    return Value::object(dict);
+  }
+  std::vector<Value> items;
+  run_comprehension(in, inner, clauses, 0, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
+  if (k == Kind::k_set_comprehension) {
+    auto set = std::make_shared<SetObj>();
+    for (auto& v : items) set->add(v);
+    return Value::object(set);
+  }
+  return make_list(std::move(items));  // list comprehension and generator expressions
+}
+
+static Value eval_slice(Interpreter& in, Frame& f, TSNode node) {
+  auto s = std::make_shared<SliceObj>();
+  int part = 0;
+  uint32_t n = ts_node_child_count(node);
+  for (uint32_t i = 0; i < n; ++i) {
+    TSNode c = ts_node_child(node, i);
+    if (!ts_node_is_named(c)) {
+      if (f.file->node_text(c) == ":") ++part;
+      continue;
+    }
+    if (parse::kind(c) == Kind::k_comment) continue;
+    Value v = in.eval(f, c);
+    (part == 0 ? s->start : part == 1 ? s->stop : s->step) = v;
+  }
+  return Value::object(s);
+}
+
+static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& args) {
+  if (parse::kind(arglist) == Kind::k_generator_expression) {
+    args.positional.push_back(in.eval(f, arglist));
+    return;
+  }
+  for (TSNode a : named_children(arglist)) {
+    switch (parse::kind(a)) {
+      case Kind::k_keyword_argument:
+        args.keywords.emplace_back(text_of(f, field(a, Field::name)), in.eval(f, field(a, Field::value)));
+        break;
+      case Kind::k_list_splat: {
+        Value v = in.eval(f, named_children(a).at(0));
+        if (is_unknown(v)) {
+          in.note_unknown(v, "*args from an unresolved value");
+          break;
+        }
+        for (auto& x : in.iterate(v)) args.positional.push_back(x);
+        break;
+      }
+      case Kind::k_dictionary_splat: {
+        Value v = in.eval(f, named_children(a).at(0));
+        if (auto* d = v.as<DictObj>()) {
+          for (auto& [k, val] : d->items) {
+            if (!k.is_str()) in.raise("TypeError", "keywords must be strings");
+            args.keywords.emplace_back(k.as_str(), val);
+          }
+        } else if (is_unknown(v)) {
+          in.note_unknown(v, "**kwargs from an unresolved value");
+        } else {
+          in.raise("TypeError", "argument after ** must be a mapping, not " + type_name(v));
+        }
+        break;
+      }
+      default:
+        args.positional.push_back(in.eval(f, a));
+    }
+  }
+}
+
+static std::string operator_text(const Frame& f, TSNode node) {
+  TSNode op = field(node, Field::operator_);
+  return parse::is_null(op) ? std::string() : text_of(f, op);
+}
+
+static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
+  std::vector<TSNode> operands;
+  std::vector<std::string> ops;
+  uint32_t n = ts_node_child_count(node);
+  std::string pending;
+  for (uint32_t i = 0; i < n; ++i) {
+    TSNode c = ts_node_child(node, i);
+    if (ts_node_is_named(c)) {
+      if (parse::kind(c) == Kind::k_comment) continue;
+      if (!pending.empty()) ops.push_back(pending), pending.clear();
+      operands.push_back(c);
+    } else {
+      std::string t = text_of(f, c);
+      pending = pending.empty() ? t : pending + " " + t;  // "not in", "is not"
+    }
+  }
+  Value left = in.eval(f, operands.at(0));
+  Value result = Value::boolean(true);
+  for (std::size_t i = 0; i < ops.size() && i + 1 < operands.size(); ++i) {
+    Value right = in.eval(f, operands[i + 1]);
+    result = in.compare(ops[i], left, right);
+    if (is_unknown(result)) return result;
+    if (!in.truthy(result)) return result;
+    left = right;
+  }
+  return result;
+}
+
+Value Interpreter::eval(Frame& f, TSNode node) {
+  step();
+  current_node = node;
+  switch (parse::kind(node)) {
+    case Kind::k_identifier: return lookup_name(f, text_of(f, node), node);
+    case Kind::k_integer: return parse_integer(text_of(f, node));
+    case Kind::k_float: {
+      std::string t;
+      for (char c : f.file->node_text(node)) {
+        if (c != '_') t += c;
+      }
+      if (!t.empty() && (t.back() == 'j' || t.back() == 'J')) return unknown("complex literal");
+      return Value::floating(std::strtod(t.c_str(), nullptr));
+    }
+    case Kind::k_string: return eval_string(*this, f, node);
+    case Kind::k_concatenated_string: {
+      std::string out;
+      for (TSNode part : named_children(node)) {
+        Value v = eval(f, part);
+        if (!v.is_str()) return v;
+        out += v.as_str();
+      }
+      return Value::string(out);
+    }
+    case Kind::k_true: return Value::boolean(true);
+    case Kind::k_false: return Value::boolean(false);
+    case Kind::k_none: return Value::none();
+    case Kind::k_ellipsis: return builtins_->vars.find("Ellipsis") ? *builtins_->vars.find("Ellipsis") : Value::none();
+    case Kind::k_parenthesized_expression: {
+      auto kids = named_children(node);
+      if (kids.empty()) return make_tuple({});
+      return eval(f, kids[0]);
+    }
+    case Kind::k_attribute: {
+      Value obj = eval(f, field(node, Field::object));
+      return get_attr(obj, text_of(f, field(node, Field::attribute)));
+    }
+    case Kind::k_subscript: {
+      Value obj = eval(f, field(node, Field::value));
+      auto subs = parse::field_children(node, Field::subscript);
+      if (subs.size() == 1) return get_item(obj, eval(f, subs[0]));
+      std::vector<Value> key;
+      for (TSNode s : subs) key.push_back(eval(f, s));
+      return get_item(obj, make_tuple(std::move(key)));
+    }
+    case Kind::k_slice: return eval_slice(*this, f, node);
+    case Kind::k_call: {
+      Value callee = eval(f, field(node, Field::function));
+      CallArgs args;
+      eval_arguments(*this, f, field(node, Field::arguments), args);
+      current_node = node;
+      return call(callee, std::move(args));
+    }
+    case Kind::k_binary_operator: {
+      Value a = eval(f, field(node, Field::left));
+      Value b = eval(f, field(node, Field::right));
+      current_node = node;
+      return binary(operator_text(f, node), a, b);
+    }
+    case Kind::k_unary_operator: {
+      Value v = eval(f, field(node, Field::argument));
+      std::string op = operator_text(f, node);
+      if (is_unknown(v)) return v;
+      if (op == "-") {
+        if (v.is_float()) return Value::floating(-v.as_float());
+        if (v.is_int()) return Value::integer(-v.as_int());
+        if (v.as<TensorObj>()) return v;
+      } else if (op == "+") {
+        if (v.is_number() || v.as<TensorObj>()) return v;
+      } else if (op == "~") {
+        if (v.is_int()) return Value::integer(~v.as_int());
+        if (v.as<TensorObj>()) return v;
+      }
+      raise("TypeError", fmt::format("bad operand type for unary {}: '{}'", op, type_name(v)));
+    }
+    case Kind::k_not_operator: {
+      Value v = eval(f, field(node, Field::argument));
+      if (is_unknown(v)) return v;
+      return Value::boolean(!truthy(v));
+    }
+    case Kind::k_boolean_operator: {
+      Value a = eval(f, field(node, Field::left));
+      if (is_unknown(a)) return a;
+      bool is_and = operator_text(f, node) == "and";
+      if (truthy(a) != is_and) return a;
+      return eval(f, field(node, Field::right));
+    }
+    case Kind::k_comparison_operator: return eval_comparison(*this, f, node);
+    case Kind::k_conditional_expression: {
+      auto kids = named_children(node);  // body, condition, alternative
+      Value cond = eval(f, kids.at(1));
+      if (is_unknown(cond)) {
+        note_unknown(cond, "conditional expression on an unresolved value");
+        return cond;
+      }
+      return eval(f, truthy(cond) ? kids.at(0) : kids.at(2));
+    }
+    case Kind::k_lambda: return make_function(f, node, "<lambda>");
+    case Kind::k_list: case Kind::k_tuple: case Kind::k_expression_list: case Kind::k_pattern_list: {
+      std::vector<Value> items;
+      Value err = eval_sequence_items(*this, f, node, items);
+      if (is_unknown(err)) return err;
+      return parse::kind(node) == Kind::k_list ? make_list(std::move(items)) : make_tuple(std::move(items));
+    }
+    case Kind::k_set: {
+      std::vector<Value> items;
+      Value err = eval_sequence_items(*this, f, node, items);
+      if (is_unknown(err)) return err;
+      auto s = std::make_shared<SetObj>();
+      for (auto& v : items) s->add(v);
+      return Value::object(s);
+    }
+    case Kind::k_dictionary: {
+      auto d = std::make_shared<DictObj>();
+      for (TSNode c : named_children(node)) {
+        if (parse::kind(c) == Kind::k_pair) {
+          Value k = eval(f, field(c, Field::key));
+          d->set(k, eval(f, field(c, Field::value)));
+        } else if (parse::kind(c) == Kind::k_dictionary_splat) {
+          Value other = eval(f, named_children(c).at(0));
+          if (auto* od = other.as<DictObj>()) {
+            for (auto& kv : od->items) d->set(kv.first, kv.second);
+          } else {
+            return is_unknown(other) ? other : unknown("** of a non-dict in a dict display");
+          }
+        }
+      }
+      return Value::object(d);
+    }
+    case Kind::k_list_comprehension: case Kind::k_set_comprehension: case Kind::k_dictionary_comprehension:
+    case Kind::k_generator_expression:
+      return eval_comprehension(*this, f, node);
+    case Kind::k_named_expression: {
+      Value v = eval(f, field(node, Field::value));
+      assign(f, field(node, Field::name), v);
+      return v;
+    }
+    case Kind::k_keyword_argument: return eval(f, field(node, Field::value));
+    case Kind::k_list_splat: return eval(f, named_children(node).at(0));
+    case Kind::k_type: return eval(f, named_children(node).at(0));
+    default:
+      return unknown(fmt::format("unsupported expression '{}'", ts_node_type(node)));
+  }
+}
+
+}  // namespace ckg::interp

@@ -1,0 +1,759 @@
+// Statements, function calls, class creation, assignment and imports.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "interp/interpreter.h"
+#include "parse/syntax.h"
+
+namespace ckg::interp {
+
+using parse::Field;
+using parse::Kind;
+using parse::field;
+using parse::named_children;
+
+namespace {
+
+std::string text_of(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
+
+bool contains_yield(TSNode node) {
+  Kind k = parse::kind(node);
+  if (k == Kind::k_yield) return true;
+  if (k == Kind::k_function_definition || k == Kind::k_lambda || k == Kind::k_class_definition) return false;
+  uint32_t n = ts_node_named_child_count(node);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (contains_yield(ts_node_named_child(node, i))) return true;
+  }
+  return false;
+}
+
+// Where a `def` in this frame should capture its closure: class bodies are skipped, module
+// globals are reached through the function's module instead.
+std::shared_ptr<Env> closure_for(const Frame& f) {
+  if (f.is_class_body) return f.env->parent;
+  if (f.module && f.env == f.module->globals) return nullptr;
+  return f.env;
+}
+
+}  // namespace
+
+Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& name) {
+  auto fn = std::make_shared<FunctionObj>();
+  fn->name = name;
+  fn->qualname = (f.module ? f.module->name + "." : std::string()) + name;
+  fn->file = f.file;
+  fn->node = def_node;
+  fn->closure = closure_for(f);
+  fn->globals = f.module;
+  TSNode params = field(def_node, Field::parameters);
+  bool keyword_only = false;
+  if (!parse::is_null(params)) {
+    for (TSNode p : named_children(params)) {
+      Param param;
+      switch (parse::kind(p)) {
+        case Kind::k_identifier: param.name = text_of(f, p); break;
+        case Kind::k_typed_parameter: {
+          TSNode inner = named_children(p).at(0);
+          if (parse::kind(inner) == Kind::k_list_splat_pattern) {
+            param.name = text_of(f, named_children(inner).at(0));
+            param.kind = Param::Kind::var_positional;
+          } else if (parse::kind(inner) == Kind::k_dictionary_splat_pattern) {
+            param.name = text_of(f, named_children(inner).at(0));
+            param.kind = Param::Kind::var_keyword;
+          } else {
+            param.name = text_of(f, inner);
+          }
+          break;
+        }
+        case Kind::k_default_parameter: case Kind::k_typed_default_parameter:
+          param.name = text_of(f, field(p, Field::name));
+          param.default_value = eval(f, field(p, Field::value));
+          break;
+        case Kind::k_list_splat_pattern:
+          param.name = text_of(f, named_children(p).at(0));
+          param.kind = Param::Kind::var_positional;
+          break;
+        case Kind::k_dictionary_splat_pattern:
+          param.name = text_of(f, named_children(p).at(0));
+          param.kind = Param::Kind::var_keyword;
+          break;
+        case Kind::k_keyword_separator: keyword_only = true; continue;
+        case Kind::k_positional_separator: continue;
+        default: continue;
+      }
+      if (param.kind == Param::Kind::positional && keyword_only) param.kind = Param::Kind::keyword_only;
+      if (param.kind == Param::Kind::var_positional) keyword_only = true;
+      fn->params.push_back(std::move(param));
+    }
+  }
+  return Value::object(fn);
+}
+
+static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env& env) {
+  std::size_t next_pos = 0;
+  std::vector<Value> extra;
+  const Param* var_pos = nullptr;
+  const Param* var_kw = nullptr;
+  for (auto& p : fn.params) {
+    if (p.kind == Param::Kind::var_positional) var_pos = &p;
+    if (p.kind == Param::Kind::var_keyword) var_kw = &p;
+  }
+  std::vector<bool> filled(fn.params.size(), false);
+  for (auto& v : args.positional) {
+    while (next_pos < fn.params.size() && fn.params[next_pos].kind != Param::Kind::positional) {
+      if (fn.params[next_pos].kind != Param::Kind::positional) break;
+      ++next_pos;
+    }
+    if (next_pos < fn.params.size() && fn.params[next_pos].kind == Param::Kind::positional) {
+      env.vars.set(fn.params[next_pos].name, v);
+      filled[next_pos++] = true;
+    } else if (var_pos) {
+      extra.push_back(v);
+    } else {
+      in.raise("TypeError", fmt::format("{}() takes {} positional arguments but {} were given", fn.name,
+                                        next_pos, args.positional.size()));
+    }
+  }
+  auto kwargs = std::make_shared<DictObj>();
+  for (auto& [name, v] : args.keywords) {
+    bool matched = false;
+    for (std::size_t i = 0; i < fn.params.size(); ++i) {
+      const Param& p = fn.params[i];
+      if (p.name == name && (p.kind == Param::Kind::positional || p.kind == Param::Kind::keyword_only)) {
+        if (filled[i]) in.raise("TypeError", fmt::format("{}() got multiple values for argument '{}'", fn.name, name));
+        env.vars.set(name, v);
+        filled[i] = matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    if (!var_kw) in.raise("TypeError", fmt::format("{}() got an unexpected keyword argument '{}'", fn.name, name));
+    kwargs->set(Value::string(name), v);
+  }
+  for (std::size_t i = 0; i < fn.params.size(); ++i) {
+    const Param& p = fn.params[i];
+    if (filled[i] || p.kind == Param::Kind::var_positional || p.kind == Param::Kind::var_keyword) continue;
+    if (!p.default_value) {
+      in.raise("TypeError", fmt::format("{}() missing 1 required {}argument: '{}'", fn.name,
+                                        p.kind == Param::Kind::keyword_only ? "keyword-only " : "positional ", p.name));
+    }
+    env.vars.set(p.name, *p.default_value);
+  }
+  if (var_pos) env.vars.set(var_pos->name, make_tuple(std::move(extra)));
+  if (var_kw) env.vars.set(var_kw->name, Value::object(kwargs));
+}
+
+Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
+  if (depth_ >= limits_.max_call_depth) raise("RecursionError", "maximum recursion depth exceeded");
+  ++depth_;
+  struct DepthGuard { int& d; ~DepthGuard() { --d; } } guard{depth_};
+  Frame frame;
+  frame.file = fn.file;
+  frame.env = std::make_shared<Env>();
+  frame.env->parent = fn.closure;
+  frame.module = fn.globals;
+  frame.function = &fn;
+  bind_arguments(*this, fn, args, *frame.env);
+  if (!args.positional.empty()) frame.first_arg = args.positional[0];
+  FrameScope scope(*this, frame);
+  TSNode body = field(fn.node, Field::body);
+  if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
+  std::vector<Value> yields;
+  bool generator = contains_yield(body);
+  if (generator) frame.return_value = Value::object(std::make_shared<ListObj>());
+  exec_block(frame, body);
+  if (generator) return frame.return_value.as<ListObj>() ? frame.return_value : make_list({});
+  return frame.return_value;
+}
+
+// ---- assignment ---------------------------------------------------------------------------
+
+void Interpreter::assign(Frame& f, TSNode target, Value value) {
+  switch (parse::kind(target)) {
+    case Kind::k_identifier: {
+      std::string name = text_of(f, target);
+      Env* env = f.env.get();
+      if (std::find(env->declared_global.begin(), env->declared_global.end(), name) != env->declared_global.end()) {
+        env = f.module->globals.get();
+      } else if (std::find(env->declared_nonlocal.begin(), env->declared_nonlocal.end(), name) !=
+                 env->declared_nonlocal.end()) {
+        for (Env* e = env->parent.get(); e; e = e->parent.get()) {
+          if (e->vars.contains(name)) { env = e; break; }
+        }
+      }
+      env->vars.set(name, std::move(value));
+      return;
+    }
+    case Kind::k_attribute: {
+      Value obj = eval(f, field(target, Field::object));
+      current_node = target;
+      set_attr(obj, text_of(f, field(target, Field::attribute)), std::move(value));
+      return;
+    }
+    case Kind::k_subscript: {
+      Value obj = eval(f, field(target, Field::value));
+      auto subs = parse::field_children(target, Field::subscript);
+      Value key;
+      if (subs.size() == 1) {
+        key = eval(f, subs[0]);
+      } else {
+        std::vector<Value> parts;
+        for (TSNode s : subs) parts.push_back(eval(f, s));
+        key = make_tuple(std::move(parts));
+      }
+      current_node = target;
+      set_item(obj, key, std::move(value));
+      return;
+    }
+    case Kind::k_parenthesized_expression: assign(f, named_children(target).at(0), std::move(value)); return;
+    case Kind::k_tuple: case Kind::k_list: case Kind::k_pattern_list: case Kind::k_tuple_pattern:
+    case Kind::k_list_pattern: case Kind::k_expression_list: {
+      auto targets = named_children(target);
+      if (is_unknown(value)) {
+        for (TSNode t : targets) assign(f, t, value);
+        return;
+      }
+      std::vector<Value> items = iterate(value);
+      std::size_t star = targets.size();
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        Kind k = parse::kind(targets[i]);
+        if (k == Kind::k_list_splat_pattern || k == Kind::k_list_splat) star = i;
+      }
+      if (star == targets.size()) {
+        if (items.size() != targets.size()) {
+          raise("ValueError", fmt::format("cannot unpack {} values into {} targets", items.size(), targets.size()));
+        }
+        for (std::size_t i = 0; i < targets.size(); ++i) assign(f, targets[i], items[i]);
+        return;
+      }
+      std::size_t after = targets.size() - star - 1;
+      if (items.size() < star + after) raise("ValueError", "not enough values to unpack");
+      for (std::size_t i = 0; i < star; ++i) assign(f, targets[i], items[i]);
+      std::vector<Value> rest(items.begin() + static_cast<std::ptrdiff_t>(star),
+                              items.end() - static_cast<std::ptrdiff_t>(after));
+      assign(f, named_children(targets[star]).at(0), make_list(std::move(rest)));
+      for (std::size_t i = 0; i < after; ++i) assign(f, targets[star + 1 + i], items[items.size() - after + i]);
+      return;
+    }
+    default:
+      note_unresolved(f.file->location(target), fmt::format("unsupported assignment target '{}'", ts_node_type(target)));
+  }
+}
+
+// ---- classes ------------------------------------------------------------------------------
+
+void Interpreter::compute_mro(ClassObj* cls) {
+  // C3 linearisation over the resolved bases.
+  std::vector<std::vector<ClassObj*>> seqs;
+  std::vector<ClassObj*> direct;
+  for (auto& b : cls->bases) {
+    if (auto* bc = b.as<ClassObj>()) {
+      seqs.push_back(bc->mro);
+      direct.push_back(bc);
+    }
+  }
+  seqs.push_back(direct);
+  cls->mro = {cls};
+  while (true) {
+    seqs.erase(std::remove_if(seqs.begin(), seqs.end(), [](auto& s) { return s.empty(); }), seqs.end());
+    if (seqs.empty()) break;
+    ClassObj* candidate = nullptr;
+    for (auto& s : seqs) {
+      ClassObj* head = s.front();
+      bool in_tail = std::any_of(seqs.begin(), seqs.end(), [&](auto& other) {
+        return std::find(other.begin() + 1, other.end(), head) != other.end();
+      });
+      if (!in_tail) { candidate = head; break; }
+    }
+    if (!candidate) raise("TypeError", "Cannot create a consistent method resolution order (MRO)");
+    cls->mro.push_back(candidate);
+    for (auto& s : seqs) {
+      if (!s.empty() && s.front() == candidate) s.erase(s.begin());
+    }
+  }
+}
+
+static void set_defining_class(Value& v, ClassObj* cls) {
+  if (auto* fn = v.as<FunctionObj>()) { if (!fn->defining_class) fn->defining_class = cls; return; }
+  if (auto* sm = v.as<StaticMethodObj>()) return set_defining_class(sm->func, cls);
+  if (auto* cm = v.as<ClassMethodObj>()) return set_defining_class(cm->func, cls);
+  if (auto* p = v.as<PropertyObj>()) return set_defining_class(p->getter, cls);
+}
+
+Value Interpreter::make_class(Frame& f, TSNode node) {
+  auto cls = std::make_shared<ClassObj>();
+  cls->name = text_of(f, field(node, Field::name));
+  cls->qualname = (f.module ? f.module->name + "." : std::string()) + cls->name;
+  TSNode supers = field(node, Field::superclasses);
+  if (!parse::is_null(supers)) {
+    for (TSNode b : named_children(supers)) {
+      if (parse::kind(b) == Kind::k_keyword_argument) continue;  // metaclass=...
+      Value base = eval(f, b);
+      if (base.as<ClassObj>()) {
+        cls->bases.push_back(base);
+      } else {
+        cls->has_unknown_base = true;
+      }
+    }
+  }
+  if (cls->bases.empty()) cls->bases.push_back(*builtins_->vars.find("object"));
+  compute_mro(cls.get());
+  for (ClassObj* c : cls->mro) {
+    if (c == module_class_) cls->derives_from_module = true;
+    if (c != cls.get() && c->has_unknown_base) cls->has_unknown_base = true;
+    if (c != cls.get() && c->is_enum) cls->is_enum = true;
+  }
+  Frame body;
+  body.file = f.file;
+  body.module = f.module;
+  body.env = std::make_shared<Env>();
+  body.env->parent = closure_for(f);
+  body.is_class_body = true;
+  {
+    FrameScope scope(*this, body);
+    exec_block(body, field(node, Field::body));
+  }
+  for (auto& [name, v] : body.env->vars.items()) {
+    Value value = v;
+    set_defining_class(value, cls.get());
+    cls->attrs.set(name, value);
+  }
+  cls->dataclass_fields.clear();
+  for (auto& n : body.annotated) cls->dataclass_fields.push_back({n, std::nullopt, Value::none()});
+  // namedtuple-style classes carry their annotated fields
+  for (ClassObj* c : cls->mro) {
+    if (c->qualname == "typing.NamedTuple") {
+      for (auto& n : body.annotated) cls->namedtuple_fields.push_back(n);
+    }
+  }
+  if (cls->is_enum) {
+    // Enum members: every plain class attribute becomes an instance with .name and .value.
+    for (auto& [name, v] : body.env->vars.items()) {
+      if (name.rfind("_", 0) == 0 || v.as<FunctionObj>() || v.as<ClassMethodObj>() || v.as<StaticMethodObj>() ||
+          v.as<PropertyObj>()) {
+        continue;
+      }
+      auto member = std::make_shared<InstanceObj>(cls.get());
+      member->cls_holder = cls;
+      member->attrs.set("name", Value::string(name));
+      member->attrs.set("value", v);
+      member->attrs.set("_value_", v);
+      member->attrs.set("_name_", Value::string(name));
+      cls->attrs.set(name, Value::object(member));
+    }
+  }
+  return Value::object(cls);
+}
+
+// ---- imports ------------------------------------------------------------------------------
+
+static std::string dotted_text(const Frame& f, TSNode n) {
+  std::string out;
+  for (char c : f.file->node_text(n)) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\\') out += c;
+  }
+  return out;
+}
+
+static void exec_import(Interpreter& in, Frame& f, TSNode stmt) {
+  for (TSNode n : parse::field_children(stmt, Field::name)) {
+    if (parse::kind(n) == Kind::k_aliased_import) {
+      std::string module = dotted_text(f, field(n, Field::name));
+      std::string alias = text_of(f, field(n, Field::alias));
+      f.env->vars.set(alias, Value::object(std::make_shared<LazyImportObj>(module, "", f.file->location(n))));
+    } else {
+      std::string module = dotted_text(f, n);
+      std::string top = module.substr(0, module.find('.'));
+      // `import a.b` binds `a`; the submodule is reached through attribute access.
+      f.env->vars.set(top, Value::object(std::make_shared<LazyImportObj>(top, "", f.file->location(n))));
+      if (top != module) in.import_module(module, f.file->location(n));
+    }
+  }
+}
+
+static void exec_import_from(Interpreter& in, Frame& f, TSNode stmt) {
+  TSNode module_node = field(stmt, Field::module_name);
+  std::string module;
+  if (parse::kind(module_node) == Kind::k_relative_import) {
+    int level = 0;
+    std::string rest;
+    for (TSNode c : named_children(module_node)) {
+      if (parse::kind(c) == Kind::k_import_prefix) level = static_cast<int>(f.file->node_text(c).size());
+      else rest = dotted_text(f, c);
+    }
+    index::ModulePath where{"", f.module ? f.module->name : std::string(), f.module && f.module->is_package};
+    auto resolved = index::ProjectIndex::resolve_relative(where, level, rest);
+    if (!resolved) {
+      in.raise("ImportError", "attempted relative import beyond top-level package");
+    }
+    module = *resolved;
+  } else {
+    module = dotted_text(f, module_node);
+  }
+  bool wildcard = false;
+  for (TSNode c : named_children(stmt)) {
+    if (parse::kind(c) == Kind::k_wildcard_import) wildcard = true;
+  }
+  if (wildcard) {
+    Value m = in.import_module(module, f.file->location(stmt));
+    auto* ns = m.as<ModuleNs>();
+    if (!ns || !ns->globals) return;
+    std::vector<std::string> names;
+    if (const Value* all = ns->globals->vars.find("__all__")) {
+      if (!is_unknown(*all)) {
+        for (auto& v : in.iterate(*all)) {
+          if (v.is_str()) names.push_back(v.as_str());
+        }
+      }
+    } else {
+      for (auto& kv : ns->globals->vars.items()) {
+        if (kv.first.rfind("_", 0) != 0) names.push_back(kv.first);
+      }
+    }
+    for (auto& n : names) {
+      if (Value* v = ns->globals->vars.find(n)) f.env->vars.set(n, *v);
+    }
+    return;
+  }
+  for (TSNode n : parse::field_children(stmt, Field::name)) {
+    std::string name, alias;
+    if (parse::kind(n) == Kind::k_aliased_import) {
+      name = dotted_text(f, field(n, Field::name));
+      alias = text_of(f, field(n, Field::alias));
+    } else {
+      name = alias = dotted_text(f, n);
+    }
+    f.env->vars.set(alias, Value::object(std::make_shared<LazyImportObj>(module, name, f.file->location(n))));
+  }
+}
+
+// ---- statements ---------------------------------------------------------------------------
+
+Flow Interpreter::exec_block(Frame& f, TSNode block) {
+  if (parse::kind(block) != Kind::k_block && parse::kind(block) != Kind::k_module) return exec_stmt(f, block);
+  for (TSNode stmt : named_children(block)) {
+    Flow flow = exec_stmt(f, stmt);
+    if (flow != Flow::normal) return flow;
+  }
+  return Flow::normal;
+}
+
+static bool exception_matches(Interpreter& in, Frame& f, TSNode clause, const PyError& err) {
+  auto kids = named_children(clause);
+  if (kids.empty() || parse::kind(kids[0]) == Kind::k_block) return true;  // bare except
+  TSNode type_node = kids[0];
+  if (parse::kind(type_node) == Kind::k_as_pattern) type_node = named_children(type_node).at(0);
+  Value types = in.eval(f, type_node);
+  if (is_unknown(types)) return true;
+  return in.isinstance(err.exc, types);
+}
+
+static void bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const PyError& err) {
+  TSNode alias = field(clause, Field::alias);
+  if (parse::is_null(alias)) {
+    for (TSNode k : named_children(clause)) {
+      if (parse::kind(k) == Kind::k_as_pattern) {
+        auto parts = named_children(k);
+        if (parts.size() > 1) alias = parts.back();
+      }
+    }
+  }
+  if (!parse::is_null(alias)) {
+    if (parse::kind(alias) == Kind::k_as_pattern) alias = named_children(alias).back();
+    in.assign(f, alias, err.exc);
+  }
+}
+
+static TSNode clause_body(TSNode clause) {
+  auto kids = named_children(clause);
+  for (auto it = kids.rbegin(); it != kids.rend(); ++it) {
+    if (parse::kind(*it) == Kind::k_block) return *it;
+  }
+  return kids.empty() ? TSNode{} : kids.back();
+}
+
+static Flow exec_try(Interpreter& in, Frame& f, TSNode stmt) {
+  TSNode body = field(stmt, Field::body);
+  std::vector<TSNode> handlers;
+  TSNode else_clause{}, finally_clause{};
+  for (TSNode c : named_children(stmt)) {
+    Kind k = parse::kind(c);
+    if (k == Kind::k_except_clause) handlers.push_back(c);
+    else if (k == Kind::k_else_clause) else_clause = c;
+    else if (k == Kind::k_finally_clause) finally_clause = c;
+  }
+  auto run_finally = [&]() {
+    if (!parse::is_null(finally_clause)) in.exec_block(f, clause_body(finally_clause));
+  };
+  Flow flow;
+  try {
+    flow = in.exec_block(f, body);
+  } catch (PyError& err) {
+    for (TSNode h : handlers) {
+      if (exception_matches(in, f, h, err)) {
+        bind_exception_alias(in, f, h, err);
+        Flow hf;
+        try {
+          hf = in.exec_block(f, clause_body(h));
+        } catch (...) {
+          run_finally();
+          throw;
+        }
+        run_finally();
+        return hf;
+      }
+    }
+    run_finally();
+    throw;
+  }
+  if (flow == Flow::normal && !parse::is_null(else_clause)) flow = in.exec_block(f, field(else_clause, Field::body));
+  run_finally();
+  return flow;
+}
+
+static Flow exec_loop_body(Interpreter& in, Frame& f, TSNode body, bool& broke) {
+  Flow flow = in.exec_block(f, body);
+  if (flow == Flow::break_) { broke = true; return Flow::normal; }
+  if (flow == Flow::continue_) return Flow::normal;
+  return flow;
+}
+
+Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
+  step();
+  current_node = stmt;
+  switch (parse::kind(stmt)) {
+    case Kind::k_expression_statement: {
+      for (TSNode e : named_children(stmt)) {
+        Kind k = parse::kind(e);
+        if (k == Kind::k_assignment) {
+          exec_stmt(f, e);
+        } else if (k == Kind::k_augmented_assignment) {
+          exec_stmt(f, e);
+        } else if (k == Kind::k_yield) {
+          auto kids = named_children(e);
+          Value v = kids.empty() ? Value::none() : eval(f, kids[0]);
+          bool from = f.file->node_text(e).rfind("yield from", 0) == 0;
+          if (auto* l = f.return_value.as<ListObj>()) {
+            if (from) { for (auto& x : iterate(v)) l->items.push_back(x); }
+            else l->items.push_back(v);
+          }
+        } else if (k == Kind::k_string) {
+          continue;  // docstring
+        } else {
+          eval(f, e);
+        }
+      }
+      return Flow::normal;
+    }
+    case Kind::k_assignment: {
+      TSNode right = field(stmt, Field::right);
+      TSNode left = field(stmt, Field::left);
+      if (parse::is_null(right)) {  // annotation only: `x: int`
+        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(text_of(f, left));
+        return Flow::normal;
+      }
+      if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {
+        f.annotated.push_back(text_of(f, left));
+      }
+      // `a = b = value`: the right side is itself an assignment.
+      std::vector<TSNode> targets{left};
+      while (parse::kind(right) == Kind::k_assignment) {
+        targets.push_back(field(right, Field::left));
+        right = field(right, Field::right);
+      }
+      Value value = eval(f, right);
+      for (TSNode t : targets) assign(f, t, value);
+      return Flow::normal;
+    }
+    case Kind::k_augmented_assignment: {
+      TSNode left = field(stmt, Field::left);
+      std::string op = text_of(f, field(stmt, Field::operator_));
+      op.pop_back();  // "+=" -> "+"
+      Value current = eval(f, left);
+      Value rhs = eval(f, field(stmt, Field::right));
+      current_node = stmt;
+      if (auto* l = current.as<ListObj>(); l && op == "+") {
+        for (auto& x : iterate(rhs)) l->items.push_back(x);  // in place: aliases see it
+        return Flow::normal;
+      }
+      if (auto* inst = current.as<InstanceObj>()) {
+        if (op == "+" && inst->cls->lookup("__iadd__")) {
+          CallArgs a;
+          a.positional.push_back(rhs);
+          assign(f, left, call(get_attr(current, "__iadd__"), std::move(a)));
+          return Flow::normal;
+        }
+      }
+      if (current.as<TensorObj>()) return Flow::normal;  // in-place tensor math keeps the shape
+      assign(f, left, binary(op, current, rhs));
+      return Flow::normal;
+    }
+    case Kind::k_return_statement: {
+      auto kids = named_children(stmt);
+      f.return_value = kids.empty() ? Value::none() : eval(f, kids[0]);
+      return Flow::return_;
+    }
+    case Kind::k_if_statement: {
+      Value cond = eval(f, field(stmt, Field::condition));
+      if (is_unknown(cond)) note_unknown(cond, "if-condition depends on an unresolved value");
+      if (!is_unknown(cond) && truthy(cond)) return exec_block(f, field(stmt, Field::consequence));
+      for (TSNode alt : parse::field_children(stmt, Field::alternative)) {
+        if (parse::kind(alt) == Kind::k_elif_clause) {
+          Value c = eval(f, field(alt, Field::condition));
+          if (is_unknown(c)) note_unknown(c, "elif-condition depends on an unresolved value");
+          if (!is_unknown(c) && truthy(c)) return exec_block(f, field(alt, Field::consequence));
+        } else {
+          return exec_block(f, field(alt, Field::body));
+        }
+      }
+      return Flow::normal;
+    }
+    case Kind::k_for_statement: {
+      Value iterable = eval(f, field(stmt, Field::right));
+      if (is_unknown(iterable)) {
+        note_unknown(iterable, "for-loop over an unresolved iterable");
+        return Flow::normal;
+      }
+      bool broke = false;
+      for (auto& item : iterate(iterable)) {
+        assign(f, field(stmt, Field::left), item);
+        Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
+        if (flow != Flow::normal) return flow;
+        if (broke) break;
+      }
+      TSNode alt = field(stmt, Field::alternative);
+      if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
+      return Flow::normal;
+    }
+    case Kind::k_while_statement: {
+      bool broke = false;
+      std::int64_t iterations = 0;
+      while (true) {
+        Value cond = eval(f, field(stmt, Field::condition));
+        if (is_unknown(cond)) {
+          note_unknown(cond, "while-condition depends on an unresolved value");
+          break;
+        }
+        if (!truthy(cond)) break;
+        if (++iterations > limits_.max_loop_iterations) {
+          note_unresolved(here(), "while-loop did not finish within the iteration budget");
+          break;
+        }
+        Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
+        if (flow != Flow::normal) return flow;
+        if (broke) break;
+      }
+      TSNode alt = field(stmt, Field::alternative);
+      if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
+      return Flow::normal;
+    }
+    case Kind::k_try_statement: return exec_try(*this, f, stmt);
+    case Kind::k_with_statement: {
+      for (TSNode c : named_children(stmt)) {
+        if (parse::kind(c) != Kind::k_with_clause) continue;
+        for (TSNode item : named_children(c)) {
+          TSNode value = field(item, Field::value);
+          if (parse::kind(value) == Kind::k_as_pattern) {
+            auto parts = named_children(value);
+            Value v = eval(f, parts.at(0));
+            if (parts.size() > 1) {
+              TSNode target = parts.back();
+              if (parse::kind(target) == Kind::k_as_pattern) target = named_children(target).back();
+              assign(f, target, v);
+            }
+          } else {
+            eval(f, value);
+          }
+        }
+      }
+      return exec_block(f, field(stmt, Field::body));
+    }
+    case Kind::k_raise_statement: {
+      auto kids = named_children(stmt);
+      if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
+      Value exc = eval(f, kids[0]);
+      if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
+      if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
+      auto* inst = exc.as<InstanceObj>();
+      std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
+      throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here()};
+    }
+    case Kind::k_pass_statement: return Flow::normal;
+    case Kind::k_break_statement: return Flow::break_;
+    case Kind::k_continue_statement: return Flow::continue_;
+    case Kind::k_delete_statement: {
+      for (TSNode t : named_children(stmt)) {
+        std::vector<TSNode> targets = parse::kind(t) == Kind::k_expression_list ? named_children(t) : std::vector<TSNode>{t};
+        for (TSNode target : targets) {
+          switch (parse::kind(target)) {
+            case Kind::k_identifier: f.env->vars.erase(text_of(f, target)); break;
+            case Kind::k_attribute:
+              del_attr(eval(f, field(target, Field::object)), text_of(f, field(target, Field::attribute)));
+              break;
+            case Kind::k_subscript: {
+              auto subs = parse::field_children(target, Field::subscript);
+              del_item(eval(f, field(target, Field::value)), eval(f, subs.at(0)));
+              break;
+            }
+            default: break;
+          }
+        }
+      }
+      return Flow::normal;
+    }
+    case Kind::k_global_statement: case Kind::k_nonlocal_statement: {
+      auto& list = parse::kind(stmt) == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
+      for (TSNode n : named_children(stmt)) list.push_back(text_of(f, n));
+      return Flow::normal;
+    }
+    case Kind::k_assert_statement: {
+      auto kids = named_children(stmt);
+      Value cond = eval(f, kids.at(0));
+      if (!is_unknown(cond) && !truthy(cond)) {
+        raise("AssertionError", kids.size() > 1 ? str(eval(f, kids[1])) : std::string());
+      }
+      return Flow::normal;
+    }
+    case Kind::k_import_statement: exec_import(*this, f, stmt); return Flow::normal;
+    case Kind::k_import_from_statement: exec_import_from(*this, f, stmt); return Flow::normal;
+    case Kind::k_future_import_statement: return Flow::normal;
+    case Kind::k_function_definition: {
+      std::string name = text_of(f, field(stmt, Field::name));
+      f.env->vars.set(name, make_function(f, stmt, name));
+      return Flow::normal;
+    }
+    case Kind::k_class_definition: {
+      std::string name = text_of(f, field(stmt, Field::name));
+      f.env->vars.set(name, make_class(f, stmt));
+      return Flow::normal;
+    }
+    case Kind::k_decorated_definition: {
+      TSNode def = field(stmt, Field::definition);
+      std::string name = text_of(f, field(def, Field::name));
+      Value value = parse::kind(def) == Kind::k_class_definition ? make_class(f, def) : make_function(f, def, name);
+      auto decorators = named_children(stmt);
+      // Decorators apply bottom-up. Only decorators modelled natively change the object;
+      // project decorators (registries, legacy-argument shims) are taken as the identity,
+      // which is what they are for the structure a constructor builds.
+      for (auto it = decorators.rbegin(); it != decorators.rend(); ++it) {
+        if (parse::kind(*it) != Kind::k_decorator) continue;
+        Value deco = eval(f, named_children(*it).at(0));
+        if (deco.as<BuiltinObj>() || deco.as<ClassObj>() || deco.as<PartialObj>()) {
+          CallArgs a;
+          a.positional.push_back(value);
+          Value result = call(deco, std::move(a));
+          if (!is_unknown(result)) value = result;
+        }
+      }
+      f.env->vars.set(name, value);
+      return Flow::normal;
+    }
+    case Kind::k_comment: return Flow::normal;
+    default:
+      note_unresolved(f.file->location(stmt), fmt::format("unsupported statement '{}'", ts_node_type(stmt)));
+      return Flow::normal;
+  }
+}
+
+}  // namespace ckg::interp

@@ -1,0 +1,165 @@
+// Python string formatting for the interpreter.
+#include "interp/format.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "interp/interpreter.h"
+
+namespace ckg::interp {
+
+std::string format_value(Interpreter& in, const Value& v, const std::string& spec) {
+  if (spec.empty()) return str(v);
+  // [[fill]align][sign][#][0][width][,][.precision][type]
+  std::size_t i = 0;
+  char fill = ' ', align = 0, sign = '-';
+  auto is_align = [](char c) { return c == '<' || c == '>' || c == '^' || c == '='; };
+  if (spec.size() >= 2 && is_align(spec[1])) fill = spec[0], align = spec[1], i = 2;
+  else if (!spec.empty() && is_align(spec[0])) align = spec[0], i = 1;
+  if (i < spec.size() && (spec[i] == '+' || spec[i] == '-' || spec[i] == ' ')) sign = spec[i++];
+  if (i < spec.size() && spec[i] == '#') ++i;
+  if (i < spec.size() && spec[i] == '0') { if (!align) fill = '0', align = '='; ++i; }
+  int width = 0;
+  while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) width = width * 10 + (spec[i++] - '0');
+  bool comma = false;
+  if (i < spec.size() && (spec[i] == ',' || spec[i] == '_')) comma = true, ++i;
+  int precision = -1;
+  if (i < spec.size() && spec[i] == '.') {
+    ++i;
+    precision = 0;
+    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) precision = precision * 10 + (spec[i++] - '0');
+  }
+  char type = i < spec.size() ? spec[i] : 0;
+  std::string body;
+  if (v.is_number() && !v.is_bool()) {
+    bool neg = false;
+    if (type == 'f' || type == 'F' || type == 'e' || type == 'E' || type == '%' || type == 'g' || (v.is_float() && (precision >= 0 || type == 0))) {
+      double d = v.as_float();
+      if (type == '%') d *= 100;
+      neg = d < 0;
+      d = std::fabs(d);
+      int p = precision < 0 ? 6 : precision;
+      if (type == 'e' || type == 'E') body = fmt::format("{:.{}e}", d, p);
+      else if (type == 'g' || (type == 0 && precision >= 0)) body = fmt::format("{:.{}g}", d, p);
+      else if (type == 0) body = str(Value::floating(d));
+      else body = fmt::format("{:.{}f}", d, p);
+      if (type == '%') body += '%';
+    } else if (v.is_int()) {
+      std::int64_t n = v.as_int();
+      neg = n < 0;
+      std::uint64_t mag = neg ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+      if (type == 'x') body = fmt::format("{:x}", mag);
+      else if (type == 'X') body = fmt::format("{:X}", mag);
+      else if (type == 'b') body = fmt::format("{:b}", mag);
+      else if (type == 'o') body = fmt::format("{:o}", mag);
+      else body = std::to_string(mag);
+      if (comma) {
+        std::string grouped;
+        for (std::size_t k = 0; k < body.size(); ++k) {
+          if (k && (body.size() - k) % 3 == 0) grouped += ',';
+          grouped += body[k];
+        }
+        body = grouped;
+      }
+    }
+    std::string sign_text = neg ? "-" : (sign == '+' ? "+" : sign == ' ' ? " " : "");
+    if (align == '=') {
+      while (static_cast<int>(sign_text.size() + body.size()) < width) body.insert(body.begin(), fill);
+      return sign_text + body;
+    }
+    body = sign_text + body;
+    if (!align) align = '>';
+  } else {
+    body = str(v);
+    if (precision >= 0 && static_cast<int>(body.size()) > precision) body.resize(static_cast<std::size_t>(precision));
+    if (!align) align = '<';
+  }
+  int pad = width - static_cast<int>(body.size());
+  if (pad <= 0) return body;
+  if (align == '<') return body + std::string(static_cast<std::size_t>(pad), fill);
+  if (align == '^') return std::string(static_cast<std::size_t>(pad / 2), fill) + body + std::string(static_cast<std::size_t>(pad - pad / 2), fill);
+  (void)in;
+  return std::string(static_cast<std::size_t>(pad), fill) + body;
+}
+
+std::string format_string(Interpreter& in, const std::string& text, const CallArgs& args) {
+  std::string out;
+  std::size_t auto_index = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '{' && i + 1 < text.size() && text[i + 1] == '{') { out += '{'; ++i; continue; }
+    if (c == '}' && i + 1 < text.size() && text[i + 1] == '}') { out += '}'; ++i; continue; }
+    if (c != '{') { out += c; continue; }
+    std::size_t close = text.find('}', i);
+    if (close == std::string::npos) in.raise("ValueError", "Single '{' encountered in format string");
+    std::string field = text.substr(i + 1, close - i - 1);
+    i = close;
+    std::string spec, conversion;
+    if (auto colon = field.find(':'); colon != std::string::npos) spec = field.substr(colon + 1), field = field.substr(0, colon);
+    if (auto bang = field.find('!'); bang != std::string::npos) conversion = field.substr(bang + 1), field = field.substr(0, bang);
+    // split "name.attr[0]" into the head and accessors
+    std::size_t head_end = field.find_first_of(".[");
+    std::string head = field.substr(0, head_end);
+    Value v;
+    if (head.empty()) {
+      if (auto_index >= args.positional.size()) in.raise("IndexError", "Replacement index out of range for positional args tuple");
+      v = args.positional[auto_index++];
+    } else if (std::isdigit(static_cast<unsigned char>(head[0]))) {
+      std::size_t k = std::stoul(head);
+      if (k >= args.positional.size()) in.raise("IndexError", "Replacement index out of range for positional args tuple");
+      v = args.positional[k];
+    } else {
+      const Value* kv = args.keyword(head);
+      if (!kv) in.raise("KeyError", "'" + head + "'");
+      v = *kv;
+    }
+    std::size_t p = head_end;
+    while (p != std::string::npos && p < field.size()) {
+      if (field[p] == '.') {
+        std::size_t e = field.find_first_of(".[", p + 1);
+        v = in.get_attr(v, field.substr(p + 1, e == std::string::npos ? std::string::npos : e - p - 1));
+        p = e;
+      } else {
+        std::size_t e = field.find(']', p);
+        std::string key = field.substr(p + 1, e - p - 1);
+        bool numeric = !key.empty() && std::all_of(key.begin(), key.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+        v = in.get_item(v, numeric ? Value::integer(std::stoll(key)) : Value::string(key));
+        p = e == std::string::npos ? e : e + 1;
+      }
+    }
+    if (is_unknown(v)) return str(v);
+    if (conversion == "r") v = Value::string(repr(v));
+    out += format_value(in, v, spec);
+  }
+  return out;
+}
+
+std::string percent_format(Interpreter& in, const std::string& text, const Value& args) {
+  std::vector<Value> items;
+  if (auto* t = args.as<TupleObj>()) items = t->items;
+  else items.push_back(args);
+  std::size_t next = 0;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') { out += text[i]; continue; }
+    if (i + 1 < text.size() && text[i + 1] == '%') { out += '%'; ++i; continue; }
+    std::size_t j = i + 1;
+    while (j < text.size() && std::string("-+ #0123456789.").find(text[j]) != std::string::npos) ++j;
+    if (j >= text.size()) in.raise("ValueError", "incomplete format");
+    std::string flags = text.substr(i + 1, j - i - 1);
+    char type = text[j];
+    if (next >= items.size()) in.raise("TypeError", "not enough arguments for format string");
+    Value v = items[next++];
+    std::string spec = flags;
+    if (!spec.empty() && spec[0] == '-') spec = "<" + spec.substr(1);
+    if (type == 's') out += format_value(in, Value::string(str(v)), spec);
+    else if (type == 'r') out += format_value(in, Value::string(repr(v)), spec);
+    else if (type == 'd' || type == 'i') out += format_value(in, Value::integer(static_cast<std::int64_t>(v.as_float())), spec + "d");
+    else out += format_value(in, v, spec + type);
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace ckg::interp

@@ -1,0 +1,998 @@
+// The object protocol: calls, attributes, items, truth, iteration, operators, modules.
+#include "interp/interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "interp/format.h"
+#include "parse/syntax.h"
+
+namespace ckg::interp {
+
+Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(index), limits_(limits) {
+  builtins_ = std::make_shared<Env>();
+  install_python_builtins(*this);
+  install_torch_model(*this);
+}
+
+Interpreter::~Interpreter() = default;
+
+// ---- errors and notes ---------------------------------------------------------------------
+
+parse::Location Interpreter::here() const {
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    if ((*it)->file && !ts_node_is_null(current_node)) {
+      // current_node belongs to the innermost frame's file.
+      return (*it)->file->location(current_node);
+    }
+    if ((*it)->file) return parse::Location{(*it)->file->path(), 0, 0};
+  }
+  return {};
+}
+
+void Interpreter::raise(const std::string& type, const std::string& message) {
+  ClassObj* cls = exception_class(type);
+  auto inst = std::make_shared<InstanceObj>(cls);
+  inst->exception_args.push_back(Value::string(message));
+  throw PyError{Value::object(inst), type, message, here()};
+}
+
+Value Interpreter::unknown(const std::string& reason) { return make_unknown(reason, here()); }
+
+void Interpreter::note_unresolved(const parse::Location& where, const std::string& reason) {
+  if (loading_modules_ > 0) return;
+  manifest::Unresolved u{where.file, where.line, reason};
+  if (std::find(unresolved_.begin(), unresolved_.end(), u) == unresolved_.end()) unresolved_.push_back(u);
+}
+
+void Interpreter::note_unknown(const Value& v, const std::string& context) {
+  if (auto* u = v.as<UnknownObj>()) {
+    parse::Location at = here();
+    std::string reason = context + ": " + u->reason;
+    if (u->where.file == at.file && u->where.line == at.line) {
+      note_unresolved(at, reason);
+    } else {
+      note_unresolved(at, fmt::format("{} (from {}:{})", reason, u->where.file, u->where.line));
+    }
+  }
+}
+
+void Interpreter::step() {
+  if (++steps_ > limits_.max_steps) throw AnalysisAbort{"step budget exhausted", here()};
+}
+
+// ---- registration -------------------------------------------------------------------------
+
+ClassObj* Interpreter::new_native_class(const std::string& qualname, std::vector<ClassObj*> bases) {
+  auto cls = std::make_shared<ClassObj>();
+  cls->qualname = qualname;
+  cls->name = qualname.substr(qualname.rfind('.') + 1);
+  for (ClassObj* b : bases) {
+    for (auto& keep : keep_alive_) {
+      if (keep.get() == b) cls->bases.push_back(Value::object(keep));
+    }
+  }
+  compute_mro(cls.get());
+  for (ClassObj* c : cls->mro) {
+    if (c == module_class_ && module_class_) cls->derives_from_module = true;
+  }
+  keep_alive_.push_back(cls);
+  return cls.get();
+}
+
+void Interpreter::add_method(ClassObj* cls, const std::string& name, NativeFn fn) {
+  cls->attrs.set(name, builtin(cls->name + "." + name, std::move(fn)));
+}
+
+Value Interpreter::builtin(const std::string& name, NativeFn fn) {
+  return Value::object(std::make_shared<BuiltinObj>(name, std::move(fn)));
+}
+
+ModuleNs* Interpreter::new_native_module(const std::string& dotted) {
+  auto ns = std::make_shared<ModuleNs>();
+  ns->name = dotted;
+  ns->globals = std::make_shared<Env>();
+  ns->globals->module = ns.get();
+  ns->executed = true;
+  modules_[dotted] = ns;
+  return ns.get();
+}
+
+void Interpreter::set_global(ModuleNs* m, const std::string& name, Value v) { m->globals->vars.set(name, std::move(v)); }
+
+ClassObj* Interpreter::exception_class(const std::string& name) {
+  auto it = exception_classes_.find(name);
+  if (it != exception_classes_.end()) return it->second;
+  ClassObj* base = types.base_exception;
+  auto ex = exception_classes_.find("Exception");
+  if (ex != exception_classes_.end()) base = ex->second;
+  ClassObj* cls = new_native_class(name, {base});
+  exception_classes_[name] = cls;
+  builtins_->vars.set(name, Value::object(keep_alive_.back()));
+  return cls;
+}
+
+// ---- modules ------------------------------------------------------------------------------
+
+// Names a top-level statement binds: assignment targets, def and class names.
+static std::vector<std::string> bound_names(const parse::SourceFile& file, TSNode stmt) {
+  using parse::Kind;
+  std::vector<std::string> out;
+  std::vector<TSNode> pending{stmt};
+  while (!pending.empty()) {
+    TSNode n = pending.back();
+    pending.pop_back();
+    switch (parse::kind(n)) {
+      case Kind::k_expression_statement:
+        for (TSNode c : parse::named_children(n)) pending.push_back(c);
+        break;
+      case Kind::k_assignment: case Kind::k_augmented_assignment:
+        pending.push_back(parse::field(n, parse::Field::left));
+        if (parse::kind(parse::field(n, parse::Field::right)) == Kind::k_assignment) pending.push_back(parse::field(n, parse::Field::right));
+        break;
+      case Kind::k_pattern_list: case Kind::k_tuple_pattern: case Kind::k_list_pattern: case Kind::k_tuple: case Kind::k_list:
+        for (TSNode c : parse::named_children(n)) pending.push_back(c);
+        break;
+      case Kind::k_identifier: out.emplace_back(file.node_text(n)); break;
+      case Kind::k_decorated_definition: pending.push_back(parse::field(n, parse::Field::definition)); break;
+      case Kind::k_class_definition: case Kind::k_function_definition:
+        out.emplace_back(file.node_text(parse::field(n, parse::Field::name)));
+        break;
+      default: break;
+    }
+  }
+  return out;
+}
+
+ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* error) {
+  index::ModulePath where = index::locate_module(path);
+  auto it = modules_.find(where.dotted_name);
+  if (it != modules_.end()) return static_cast<ModuleNs*>(it->second.get());
+  parse::LoadResult loaded = index_.load(path);
+  if (!loaded.file) {
+    if (error) *error = loaded.error ? loaded.error->reason : "cannot be read";
+    return nullptr;
+  }
+  index_.add_search_root(where.root);
+  auto ns = std::make_shared<ModuleNs>();
+  ns->name = where.dotted_name;
+  ns->file = loaded.file;
+  ns->is_package = where.is_package;
+  ns->is_project = true;
+  ns->globals = std::make_shared<Env>();
+  ns->globals->module = ns.get();
+  ns->globals->vars.set("__name__", Value::string(where.dotted_name));
+  ns->globals->vars.set("__file__", Value::string(path));
+  modules_[where.dotted_name] = ns;
+  Frame frame;
+  frame.file = loaded.file;
+  frame.env = ns->globals;
+  frame.module = ns.get();
+  FrameScope scope(*this, frame);
+  // Notes made while a module loads would be about its globals, not about the model: the
+  // names they concern become Unknowns that are reported where the model uses them.
+  ++loading_modules_;
+  struct LoadingGuard { int& n; ~LoadingGuard() { --n; } } loading{loading_modules_};
+  // Each top-level statement stands alone: one that fails binds its names to an Unknown that
+  // carries the reason, so it is reported only if the model actually uses those names.
+  for (TSNode stmt : parse::named_children(loaded.file->root())) {
+    try {
+      exec_stmt(frame, stmt);
+    } catch (PyError& e) {
+      Value failed = make_unknown(fmt::format("module-level statement raised {}: {}", e.type, e.message),
+                                  loaded.file->location(stmt));
+      for (const std::string& name : bound_names(*loaded.file, stmt)) ns->globals->vars.set(name, failed);
+    }
+  }
+  ns->executed = true;
+  return ns.get();
+}
+
+Value Interpreter::import_module(const std::string& dotted, const parse::Location& at) {
+  auto it = modules_.find(dotted);
+  if (it != modules_.end()) return Value::object(it->second);
+  // Every torch.nn.modules.* submodule is the same catalogue namespace.
+  if (dotted.rfind("torch.nn.modules", 0) == 0 || dotted == "torch.nn.modules") {
+    auto nn = modules_.find("torch.nn");
+    modules_[dotted] = nn->second;
+    return Value::object(nn->second);
+  }
+  bool native_root = dotted == "torch" || dotted.rfind("torch.", 0) == 0;
+  if (!native_root) {
+    if (auto path = index_.find_module(dotted)) {
+      std::string error;
+      if (ModuleNs* ns = load_project_file(*path, &error)) {
+        return Value::object(modules_[ns->name]);
+      }
+      note_unresolved(at, fmt::format("cannot import {}: {}", dotted, error));
+    }
+    if (index_.is_package_dir(dotted)) {  // namespace package
+      ModuleNs* ns = new_native_module(dotted);
+      ns->is_project = true;
+      return Value::object(modules_[dotted]);
+    }
+  }
+  // Outside the project and not modelled: an opaque module whose attributes are unknown.
+  ModuleNs* ns = new_native_module(dotted);
+  ns->opaque = true;
+  (void)at;
+  return Value::object(modules_[dotted]);
+}
+
+Value Interpreter::resolve_lazy(const Value& v) {
+  auto* lazy = v.as<LazyImportObj>();
+  if (!lazy) return v;
+  // `from . import sub` inside pkg/__init__.py binds a lazy name that resolves through the
+  // package to itself: a lazy met again while resolving means "the submodule".
+  if (lazy->resolving) {
+    std::string sub = lazy->attribute.empty() ? lazy->module : lazy->module + "." + lazy->attribute;
+    if (index_.find_module(sub) || modules_.count(sub)) return import_module(sub, lazy->where);
+    return make_unknown(fmt::format("circular import of {}", sub), lazy->where);
+  }
+  struct Guard { LazyImportObj* l; ~Guard() { l->resolving = false; } } guard{lazy};
+  lazy->resolving = true;
+  Value module = import_module(lazy->module, lazy->where);
+  if (lazy->attribute.empty()) return module;
+  auto* ns = module.as<ModuleNs>();
+  if (ns && !ns->opaque) {
+    if (Value* found = ns->globals->vars.find(lazy->attribute)) {
+      if (found->as<LazyImportObj>()) {
+        Value resolved = resolve_lazy(*found);
+        if (Value* again = ns->globals->vars.find(lazy->attribute)) *again = resolved;
+        return resolved;
+      }
+      return *found;
+    }
+    // `from pkg import submodule`
+    std::string sub = lazy->module + "." + lazy->attribute;
+    if (index_.find_module(sub) || modules_.count(sub)) return import_module(sub, lazy->where);
+    if (ns->is_project) {
+      return make_unknown(fmt::format("cannot import name '{}' from '{}'", lazy->attribute, lazy->module), lazy->where);
+    }
+  }
+  return make_unknown(fmt::format("{}.{} is outside the project", lazy->module, lazy->attribute), lazy->where);
+}
+
+// ---- calls --------------------------------------------------------------------------------
+
+Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
+  if (cls->native_new) return cls->native_new(*this, args);
+  if (cls->is_enum) {
+    Value wanted = args.positional.empty() ? Value::none() : args.positional[0];
+    for (auto& [name, v] : cls->attrs.items()) {
+      if (auto* m = v.as<InstanceObj>(); m && m->cls == cls) {
+        if (const Value* mv = m->attrs.find("value"); mv && values_equal(*mv, wanted)) return v;
+      }
+    }
+    raise("ValueError", fmt::format("{} is not a valid {}", repr(wanted), cls->name));
+  }
+  auto inst = std::make_shared<InstanceObj>(cls);
+  inst->cls_holder = holder;
+  Value self = Value::object(inst);
+  if (cls->derives_from_module) inst->module = std::make_unique<ModuleState>();
+  if (types.base_exception && cls->is_subclass_of(types.base_exception)) inst->exception_args = args.positional;
+  if (!cls->namedtuple_fields.empty()) {
+    std::vector<Value> items;
+    for (std::size_t i = 0; i < cls->namedtuple_fields.size(); ++i) {
+      const std::string& name = cls->namedtuple_fields[i];
+      const Value* kw = args.keyword(name);
+      if (i < args.positional.size()) items.push_back(args.positional[i]);
+      else if (kw) items.push_back(*kw);
+      else if (const Value* d = cls->lookup(name)) items.push_back(*d);
+      else raise("TypeError", fmt::format("{}() missing required argument '{}'", cls->name, name));
+    }
+    auto t = std::make_shared<TupleObj>(std::move(items));
+    t->named = cls;
+    return Value::object(t);
+  }
+  // A dataclass __init__ is synthesised from the fields unless the class defines its own.
+  const Value* init = cls->lookup("__init__");
+  bool own_init = false;
+  for (ClassObj* c : cls->mro) {
+    if (c->attrs.find("__init__")) { own_init = !(c->is_dataclass && c->attrs.find("__init__")->as<BuiltinObj>()); break; }
+    if (c->is_dataclass) break;
+  }
+  if (cls->is_dataclass && !own_init) {
+    std::size_t pos = 0;
+    for (auto& fld : cls->dataclass_fields) {
+      Value v;
+      if (const Value* kw = args.keyword(fld.name)) v = *kw;
+      else if (pos < args.positional.size()) v = args.positional[pos++];
+      else if (fld.default_value) v = *fld.default_value;
+      else if (!fld.default_factory.is_none()) v = call(fld.default_factory, CallArgs{});
+      else raise("TypeError", fmt::format("{}.__init__() missing 1 required positional argument: '{}'", cls->name, fld.name));
+      inst->attrs.set(fld.name, v);
+    }
+    if (cls->lookup("__post_init__")) call(get_attr(self, "__post_init__"), CallArgs{});
+    return self;
+  }
+  if (init) {
+    CallArgs with_self = std::move(args);
+    with_self.positional.insert(with_self.positional.begin(), self);
+    call(*init, std::move(with_self));
+  }
+  return self;
+}
+
+Value Interpreter::call(const Value& callee_in, CallArgs args) {
+  Value callee = resolve_lazy(callee_in);
+  switch (callee.is_obj() ? callee.obj()->kind : ObjKind::unknown) {
+    case ObjKind::function: return call_function(*callee.as<FunctionObj>(), args);
+    case ObjKind::builtin: return callee.as<BuiltinObj>()->fn(*this, args);
+    case ObjKind::bound_method: {
+      auto* bm = callee.as<BoundMethodObj>();
+      args.positional.insert(args.positional.begin(), bm->self);
+      return call(bm->func, std::move(args));
+    }
+    case ObjKind::class_: return instantiate(callee.as<ClassObj>(), callee.obj(), args);
+    case ObjKind::partial: {
+      auto* p = callee.as<PartialObj>();
+      CallArgs merged = p->bound;
+      for (auto& v : args.positional) merged.positional.push_back(v);
+      for (auto& kv : args.keywords) {
+        auto it = std::find_if(merged.keywords.begin(), merged.keywords.end(), [&](auto& e) { return e.first == kv.first; });
+        if (it != merged.keywords.end()) it->second = kv.second;
+        else merged.keywords.push_back(kv);
+      }
+      return call(p->func, std::move(merged));
+    }
+    case ObjKind::staticmethod: return call(callee.as<StaticMethodObj>()->func, std::move(args));
+    case ObjKind::unknown: return callee;
+    case ObjKind::instance: {
+      auto* inst = callee.as<InstanceObj>();
+      if (inst->cls->lookup("__call__")) return call(get_attr(callee, "__call__"), std::move(args));
+      if (inst->cls->has_unknown_base) return unknown(fmt::format("call of {} instance", inst->cls->name));
+      break;
+    }
+    default: break;
+  }
+  if (!callee.is_obj()) raise("TypeError", fmt::format("'{}' object is not callable", type_name(callee)));
+  raise("TypeError", fmt::format("'{}' object is not callable", type_name(callee)));
+}
+
+// ---- attributes ---------------------------------------------------------------------------
+
+static Value bind_attribute(const Value& self, const Value& attr, ClassObj* cls, const ObjPtr& cls_holder) {
+  if (attr.as<FunctionObj>() || attr.as<BuiltinObj>() || attr.as<PartialObj>()) {
+    if (attr.as<PartialObj>()) return attr;  // partial objects are not descriptors
+    return Value::object(std::make_shared<BoundMethodObj>(self, attr));
+  }
+  if (auto* cm = attr.as<ClassMethodObj>()) {
+    (void)cls;
+    return Value::object(std::make_shared<BoundMethodObj>(Value::object(cls_holder), cm->func));
+  }
+  if (auto* sm = attr.as<StaticMethodObj>()) return sm->func;
+  return attr;
+}
+
+ClassObj* Interpreter::class_of(const Value& v) {
+  switch (v.tag()) {
+    case Value::Tag::none: return types.none_type;
+    case Value::Tag::boolean: return types.bool_;
+    case Value::Tag::integer: return types.int_;
+    case Value::Tag::floating: return types.float_;
+    case Value::Tag::string: return types.str;
+    case Value::Tag::object: break;
+  }
+  switch (v.obj()->kind) {
+    case ObjKind::tuple: return v.as<TupleObj>()->named ? v.as<TupleObj>()->named : types.tuple;
+    case ObjKind::list: return types.list;
+    case ObjKind::dict: return v.as<DictObj>()->ordered_dict ? types.ordered_dict : types.dict;
+    case ObjKind::set: return types.set;
+    case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
+    case ObjKind::class_: return types.type;
+    case ObjKind::instance: return v.as<InstanceObj>()->cls;
+    case ObjKind::module_ns: return types.module;
+    case ObjKind::tensor: return v.as<TensorObj>()->is_parameter ? parameter_class_ : tensor_class_;
+    case ObjKind::dtype: return types.dtype;
+    case ObjKind::partial: return types.partial;
+    case ObjKind::slice: return types.slice;
+    case ObjKind::iterator: return types.iterator;
+    default: return nullptr;
+  }
+}
+
+static ObjPtr holder_of(Interpreter& in, ClassObj* cls, const Value& self) {
+  if (auto* inst = self.as<InstanceObj>(); inst && inst->cls == cls && inst->cls_holder) return inst->cls_holder;
+  (void)in;
+  // Native classes are kept alive by the interpreter; wrap without ownership.
+  return ObjPtr(ObjPtr(), cls);
+}
+
+Value Interpreter::get_attr(const Value& obj_in, const std::string& name) {
+  Value obj = resolve_lazy(obj_in);
+  if (is_unknown(obj)) return obj;
+  if (auto* ns = obj.as<ModuleNs>()) {
+    if (ns->opaque) return unknown(fmt::format("{}.{} is outside the project", ns->name, name));
+    if (Value* v = ns->globals->vars.find(name)) {
+      if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
+      return *v;
+    }
+    std::string sub = ns->name + "." + name;
+    if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
+    if (name == "__name__") return Value::string(ns->name);
+    if (ns->is_project) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+    return unknown(fmt::format("{}.{} is not modelled", ns->name, name));
+  }
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (name == "__class__") return Value::object(holder_of(*this, inst->cls, obj));
+    if (name == "__dict__") {
+      auto d = std::make_shared<DictObj>();
+      for (auto& [k, v] : inst->attrs.items()) d->set(Value::string(k), v);
+      return Value::object(d);
+    }
+    const Value* cls_attr = inst->cls->lookup(name);
+    if (cls_attr) {
+      if (auto* prop = cls_attr->as<PropertyObj>()) {
+        CallArgs a;
+        a.positional.push_back(obj);
+        return call(prop->getter, std::move(a));
+      }
+    }
+    if (const Value* v = inst->attrs.find(name)) return *v;
+    if (cls_attr) return bind_attribute(obj, *cls_attr, inst->cls, holder_of(*this, inst->cls, obj));
+    if (inst->module) {
+      if (auto v = module_getattr(*inst, name)) return *v;
+    }
+    if (name == "__module__") return Value::string(inst->cls->qualname.substr(0, inst->cls->qualname.rfind('.')));
+    if (const Value* ga = inst->cls->lookup("__getattr__"); ga && !ga->as<BuiltinObj>()) {
+      CallArgs a;
+      a.positional = {obj, Value::string(name)};
+      return call(*ga, std::move(a));
+    }
+    if (inst->cls->has_unknown_base) return unknown(fmt::format("{}.{} comes from a base outside the project", inst->cls->name, name));
+    raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", inst->cls->name, name));
+  }
+  if (auto* cls = obj.as<ClassObj>()) {
+    if (name == "__name__" || name == "__qualname__") return Value::string(cls->name);
+    if (name == "__module__") return Value::string(cls->qualname.substr(0, cls->qualname.rfind('.')));
+    if (name == "__mro__") {
+      std::vector<Value> mro;
+      for (ClassObj* c : cls->mro) mro.push_back(Value::object(ObjPtr(ObjPtr(), c)));
+      return make_tuple(std::move(mro));
+    }
+    if (name == "__bases__") return make_tuple(cls->bases);
+    if (const Value* v = cls->lookup(name)) {
+      if (auto* cm = v->as<ClassMethodObj>()) return Value::object(std::make_shared<BoundMethodObj>(obj, cm->func));
+      if (auto* sm = v->as<StaticMethodObj>()) return sm->func;
+      return *v;
+    }
+    if (cls->has_unknown_base) return unknown(fmt::format("{}.{} comes from a base outside the project", cls->name, name));
+    raise("AttributeError", fmt::format("type object '{}' has no attribute '{}'", cls->name, name));
+  }
+  if (auto* sup = obj.as<SuperObj>()) {
+    ClassObj* self_cls = class_of(sup->self);
+    if (auto* as_cls = sup->self.as<ClassObj>()) self_cls = as_cls;
+    const auto& mro = self_cls->mro;
+    auto it = std::find(mro.begin(), mro.end(), sup->after);
+    if (it != mro.end()) ++it;
+    for (; it != mro.end(); ++it) {
+      if (const Value* v = (*it)->attrs.find(name)) return bind_attribute(sup->self, *v, self_cls, holder_of(*this, self_cls, sup->self));
+    }
+    if (self_cls->has_unknown_base) return unknown(fmt::format("super().{} reaches a base outside the project", name));
+    raise("AttributeError", fmt::format("'super' object has no attribute '{}'", name));
+  }
+  if (obj.as<TensorObj>()) return tensor_attr(obj, name);
+  if (auto* fn = obj.as<FunctionObj>()) {
+    if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
+    if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
+    if (name == "__doc__") return Value::none();
+  }
+  if (auto* bm = obj.as<BoundMethodObj>()) {
+    if (name == "__self__") return bm->self;
+    if (name == "__func__") return bm->func;
+    if (name == "__name__") return get_attr(bm->func, name);
+  }
+  if (auto* b = obj.as<BuiltinObj>(); b && name == "__name__") return Value::string(b->name.substr(b->name.rfind('.') + 1));
+  if (auto* p = obj.as<PartialObj>()) {
+    if (name == "func") return p->func;
+    if (name == "args") return make_tuple(p->bound.positional);
+    if (name == "keywords") {
+      auto d = std::make_shared<DictObj>();
+      for (auto& [k, v] : p->bound.keywords) d->set(Value::string(k), v);
+      return Value::object(d);
+    }
+  }
+  if (auto* s = obj.as<SliceObj>()) {
+    if (name == "start") return s->start;
+    if (name == "stop") return s->stop;
+    if (name == "step") return s->step;
+  }
+  if (ClassObj* cls = class_of(obj)) {
+    if (const Value* v = cls->lookup(name)) {
+      if (auto* prop = v->as<PropertyObj>()) {
+        CallArgs a;
+        a.positional.push_back(obj);
+        return call(prop->getter, std::move(a));
+      }
+      return bind_attribute(obj, *v, cls, holder_of(*this, cls, obj));
+    }
+  }
+  raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
+}
+
+bool Interpreter::has_attr(const Value& obj, const std::string& name) {
+  try {
+    Value v = get_attr(obj, name);
+    return true;
+  } catch (PyError& e) {
+    if (e.type == "AttributeError") return false;
+    throw;
+  }
+}
+
+void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value value) {
+  Value obj = resolve_lazy(obj_in);
+  if (is_unknown(obj)) return;
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (inst->module) return module_setattr(*inst, name, std::move(value));
+    inst->attrs.set(name, std::move(value));
+    return;
+  }
+  if (auto* cls = obj.as<ClassObj>()) return cls->attrs.set(name, std::move(value));
+  if (auto* ns = obj.as<ModuleNs>()) return ns->globals->vars.set(name, std::move(value));
+  if (auto* t = obj.as<TensorObj>()) {
+    if (name == "requires_grad" && value.is_bool()) t->requires_grad = value.as_bool();
+    if (name == "data") {
+      if (auto* src = value.as<TensorObj>()) t->shape = src->shape, t->dtype = src->dtype;
+    }
+    return;
+  }
+  if (auto* fn = obj.as<FunctionObj>()) { (void)fn; return; }
+  raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
+}
+
+void Interpreter::del_attr(const Value& obj, const std::string& name) {
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (inst->attrs.erase(name)) return;
+    if (inst->module && module_delattr(*inst, name)) return;
+    raise("AttributeError", name);
+  }
+  if (is_unknown(obj)) return;
+  raise("AttributeError", name);
+}
+
+// ---- items --------------------------------------------------------------------------------
+
+static std::int64_t normalize_index(Interpreter& in, std::int64_t i, std::size_t size, const char* what) {
+  std::int64_t n = static_cast<std::int64_t>(size);
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) in.raise("IndexError", fmt::format("{} index out of range", what));
+  return i;
+}
+
+// Python slice semantics: the selected indices of a sequence of length n.
+std::vector<std::size_t> slice_indices(Interpreter& in, const SliceObj& s, std::size_t size) {
+  std::int64_t n = static_cast<std::int64_t>(size);
+  std::int64_t step = s.step.is_none() ? 1 : s.step.as_int();
+  if (step == 0) in.raise("ValueError", "slice step cannot be zero");
+  auto clamp = [&](const Value& v, std::int64_t dflt) {
+    if (v.is_none()) return dflt;
+    std::int64_t i = v.as_int();
+    if (i < 0) i += n;
+    if (step > 0) return std::clamp<std::int64_t>(i, 0, n);
+    return std::clamp<std::int64_t>(i, -1, n - 1);
+  };
+  std::int64_t start = clamp(s.start, step > 0 ? 0 : n - 1);
+  std::int64_t stop = clamp(s.stop, step > 0 ? n : -1);
+  std::vector<std::size_t> out;
+  for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) out.push_back(static_cast<std::size_t>(i));
+  return out;
+}
+
+Value Interpreter::get_item(const Value& obj, const Value& key) {
+  if (is_unknown(obj)) return obj;
+  if (is_unknown(key)) return key;
+  auto sequence_item = [&](const std::vector<Value>& items, bool is_list) -> Value {
+    if (auto* s = key.as<SliceObj>()) {
+      std::vector<Value> out;
+      for (auto i : slice_indices(*this, *s, items.size())) out.push_back(items[i]);
+      return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
+    }
+    if (!key.is_int()) raise("TypeError", fmt::format("indices must be integers or slices, not {}", type_name(key)));
+    return items[static_cast<std::size_t>(normalize_index(*this, key.as_int(), items.size(), is_list ? "list" : "tuple"))];
+  };
+  if (auto* l = obj.as<ListObj>()) return sequence_item(l->items, true);
+  if (auto* t = obj.as<TupleObj>()) return sequence_item(t->items, false);
+  if (auto* d = obj.as<DictObj>()) {
+    if (Value* v = d->find(key)) return *v;
+    raise("KeyError", repr(key));
+  }
+  if (obj.is_str()) {
+    const std::string& s = obj.as_str();
+    if (auto* sl = key.as<SliceObj>()) {
+      std::string out;
+      for (auto i : slice_indices(*this, *sl, s.size())) out += s[i];
+      return Value::string(out);
+    }
+    return Value::string(std::string(1, s[static_cast<std::size_t>(normalize_index(*this, key.as_int(), s.size(), "string"))]));
+  }
+  if (obj.as<TensorObj>()) return tensor_getitem(obj, key);
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (inst->cls->lookup("__getitem__")) {
+      CallArgs a;
+      a.positional.push_back(key);
+      return call(get_attr(obj, "__getitem__"), std::move(a));
+    }
+    if (inst->cls->has_unknown_base) return unknown(inst->cls->name + "[...] from a base outside the project");
+  }
+  if (obj.as<ClassObj>()) return obj;  // typing generics: List[int], Optional[X]
+  raise("TypeError", fmt::format("'{}' object is not subscriptable", type_name(obj)));
+}
+
+void Interpreter::set_item(const Value& obj, const Value& key, Value value) {
+  if (auto* l = obj.as<ListObj>()) {
+    if (auto* s = key.as<SliceObj>()) {
+      auto idx = slice_indices(*this, *s, l->items.size());
+      std::vector<Value> repl = iterate(value);
+      if (idx.empty() || (s->step.is_none() || s->step.as_int() == 1)) {
+        std::size_t start = idx.empty() ? (s->start.is_none() ? 0 : static_cast<std::size_t>(std::max<std::int64_t>(0, s->start.as_int()))) : idx.front();
+        start = std::min(start, l->items.size());
+        l->items.erase(l->items.begin() + static_cast<std::ptrdiff_t>(start), l->items.begin() + static_cast<std::ptrdiff_t>(start + idx.size()));
+        l->items.insert(l->items.begin() + static_cast<std::ptrdiff_t>(start), repl.begin(), repl.end());
+        return;
+      }
+      if (repl.size() != idx.size()) raise("ValueError", "attempt to assign sequence of wrong size to extended slice");
+      for (std::size_t k = 0; k < idx.size(); ++k) l->items[idx[k]] = repl[k];
+      return;
+    }
+    l->items[static_cast<std::size_t>(normalize_index(*this, key.as_int(), l->items.size(), "list assignment"))] = std::move(value);
+    return;
+  }
+  if (auto* d = obj.as<DictObj>()) return d->set(key, std::move(value));
+  if (obj.as<TensorObj>() || is_unknown(obj)) return;  // value writes keep the shape
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (inst->cls->lookup("__setitem__")) {
+      CallArgs a;
+      a.positional = {key, std::move(value)};
+      call(get_attr(obj, "__setitem__"), std::move(a));
+      return;
+    }
+  }
+  raise("TypeError", fmt::format("'{}' object does not support item assignment", type_name(obj)));
+}
+
+void Interpreter::del_item(const Value& obj, const Value& key) {
+  if (auto* l = obj.as<ListObj>()) {
+    if (auto* s = key.as<SliceObj>()) {
+      auto idx = slice_indices(*this, *s, l->items.size());
+      std::sort(idx.rbegin(), idx.rend());
+      for (auto i : idx) l->items.erase(l->items.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+    l->items.erase(l->items.begin() + normalize_index(*this, key.as_int(), l->items.size(), "list assignment"));
+    return;
+  }
+  if (auto* d = obj.as<DictObj>()) {
+    if (!d->erase(key)) raise("KeyError", repr(key));
+    return;
+  }
+  if (auto* inst = obj.as<InstanceObj>(); inst && inst->cls->lookup("__delitem__")) {
+    CallArgs a;
+    a.positional.push_back(key);
+    call(get_attr(obj, "__delitem__"), std::move(a));
+    return;
+  }
+  if (is_unknown(obj)) return;
+  raise("TypeError", fmt::format("'{}' object does not support item deletion", type_name(obj)));
+}
+
+// ---- truth, length, iteration -------------------------------------------------------------
+
+Value Interpreter::length(const Value& v) {
+  if (auto* l = v.as<ListObj>()) return Value::integer(static_cast<std::int64_t>(l->items.size()));
+  if (auto* t = v.as<TupleObj>()) return Value::integer(static_cast<std::int64_t>(t->items.size()));
+  if (auto* d = v.as<DictObj>()) return Value::integer(static_cast<std::int64_t>(d->items.size()));
+  if (auto* s = v.as<SetObj>()) return Value::integer(static_cast<std::int64_t>(s->items.size()));
+  if (v.is_str()) return Value::integer(static_cast<std::int64_t>(v.as_str().size()));
+  if (auto* it = v.as<IteratorObj>()) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
+  if (auto* t = v.as<TensorObj>()) {
+    if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
+    return unknown("len() of a tensor of unknown shape");
+  }
+  if (auto* inst = v.as<InstanceObj>()) {
+    if (inst->cls->lookup("__len__")) return call(get_attr(v, "__len__"), CallArgs{});
+    if (inst->cls->has_unknown_base) return unknown("len() of an object from outside the project");
+  }
+  if (is_unknown(v)) return v;
+  raise("TypeError", fmt::format("object of type '{}' has no len()", type_name(v)));
+}
+
+bool Interpreter::truthy(const Value& v) {
+  switch (v.tag()) {
+    case Value::Tag::none: return false;
+    case Value::Tag::boolean: case Value::Tag::integer: return v.as_int() != 0;
+    case Value::Tag::floating: return v.as_float() != 0.0;
+    case Value::Tag::string: return !v.as_str().empty();
+    case Value::Tag::object: break;
+  }
+  if (is_unknown(v)) {
+    note_unknown(v, "truth value of an unresolved value");
+    return false;
+  }
+  switch (v.obj()->kind) {
+    case ObjKind::list: case ObjKind::tuple: case ObjKind::dict: case ObjKind::set: return length(v).as_int() != 0;
+    case ObjKind::instance: {
+      auto* inst = v.as<InstanceObj>();
+      if (inst->cls->lookup("__bool__")) return truthy(call(get_attr(v, "__bool__"), CallArgs{}));
+      if (inst->cls->lookup("__len__")) return length(v).as_int() != 0;
+      return true;
+    }
+    case ObjKind::tensor: {
+      auto* t = v.as<TensorObj>();
+      if (t->values && t->values->size() == 1) return (*t->values)[0] != 0;
+      note_unresolved(here(), "truth value of a tensor");
+      return false;
+    }
+    default: return true;
+  }
+}
+
+std::vector<Value> Interpreter::iterate(const Value& v) {
+  if (auto* l = v.as<ListObj>()) return l->items;
+  if (auto* t = v.as<TupleObj>()) return t->items;
+  if (auto* s = v.as<SetObj>()) return s->items;
+  if (auto* d = v.as<DictObj>()) {
+    std::vector<Value> keys;
+    for (auto& kv : d->items) keys.push_back(kv.first);
+    return keys;
+  }
+  if (v.is_str()) {
+    std::vector<Value> chars;
+    for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
+    return chars;
+  }
+  if (auto* it = v.as<IteratorObj>()) {
+    std::vector<Value> rest(it->items.begin() + static_cast<std::ptrdiff_t>(it->pos), it->items.end());
+    it->pos = it->items.size();
+    return rest;
+  }
+  if (auto* t = v.as<TensorObj>()) {
+    Value len = length(v);
+    if (is_unknown(len)) return {};
+    std::vector<Value> rows;
+    for (std::int64_t i = 0; i < len.as_int(); ++i) rows.push_back(tensor_getitem(v, Value::integer(i)));
+    (void)t;
+    return rows;
+  }
+  if (auto* inst = v.as<InstanceObj>()) {
+    if (inst->cls->lookup("__iter__")) return iterate(call(get_attr(v, "__iter__"), CallArgs{}));
+    if (inst->cls->lookup("__getitem__") && inst->cls->lookup("__len__")) {
+      std::vector<Value> out;
+      std::int64_t n = length(v).as_int();
+      for (std::int64_t i = 0; i < n; ++i) out.push_back(get_item(v, Value::integer(i)));
+      return out;
+    }
+  }
+  if (is_unknown(v)) {
+    note_unknown(v, "iteration over an unresolved value");
+    return {};
+  }
+  raise("TypeError", fmt::format("'{}' object is not iterable", type_name(v)));
+}
+
+// ---- operators ----------------------------------------------------------------------------
+
+static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+static std::int64_t py_mod(std::int64_t a, std::int64_t b) {
+  std::int64_t r = a % b;
+  if (r != 0 && ((r < 0) != (b < 0))) r += b;
+  return r;
+}
+
+Value Interpreter::binary(const std::string& op, const Value& a, const Value& b) {
+  if (is_unknown(a)) return a;
+  if (is_unknown(b)) return b;
+  if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
+  if (a.is_number() && b.is_number()) {
+    bool ints = a.is_int() && b.is_int();
+    if (ints) {
+      std::int64_t x = a.as_int(), y = b.as_int();
+      if (op == "+") return Value::integer(x + y);
+      if (op == "-") return Value::integer(x - y);
+      if (op == "*") return Value::integer(x * y);
+      if (op == "//") { if (y == 0) raise("ZeroDivisionError", "integer division or modulo by zero"); return Value::integer(floor_div(x, y)); }
+      if (op == "%") { if (y == 0) raise("ZeroDivisionError", "integer division or modulo by zero"); return Value::integer(py_mod(x, y)); }
+      if (op == "/") { if (y == 0) raise("ZeroDivisionError", "division by zero"); return Value::floating(static_cast<double>(x) / static_cast<double>(y)); }
+      if (op == "**") {
+        if (y < 0) return Value::floating(std::pow(static_cast<double>(x), static_cast<double>(y)));
+        std::int64_t r = 1;
+        for (std::int64_t i = 0; i < y && i < 64; ++i) r *= x;
+        return Value::integer(r);
+      }
+      if (op == "<<") return Value::integer(x << y);
+      if (op == ">>") return Value::integer(x >> y);
+      if (op == "&") return a.is_bool() && b.is_bool() ? Value::boolean(x & y) : Value::integer(x & y);
+      if (op == "|") return a.is_bool() && b.is_bool() ? Value::boolean(x | y) : Value::integer(x | y);
+      if (op == "^") return a.is_bool() && b.is_bool() ? Value::boolean(x ^ y) : Value::integer(x ^ y);
+    }
+    double x = a.as_float(), y = b.as_float();
+    if (op == "+") return Value::floating(x + y);
+    if (op == "-") return Value::floating(x - y);
+    if (op == "*") return Value::floating(x * y);
+    if (op == "/") { if (y == 0) raise("ZeroDivisionError", "float division by zero"); return Value::floating(x / y); }
+    if (op == "//") { if (y == 0) raise("ZeroDivisionError", "float floor division by zero"); return Value::floating(std::floor(x / y)); }
+    if (op == "%") { if (y == 0) raise("ZeroDivisionError", "float modulo"); double r = std::fmod(x, y); if (r != 0 && ((r < 0) != (y < 0))) r += y; return Value::floating(r); }
+    if (op == "**") return Value::floating(std::pow(x, y));
+  }
+  if (a.is_str()) {
+    if (op == "+" && b.is_str()) return Value::string(a.as_str() + b.as_str());
+    if (op == "*" && b.is_int()) {
+      std::string out;
+      for (std::int64_t i = 0; i < b.as_int(); ++i) out += a.as_str();
+      return Value::string(out);
+    }
+    if (op == "%") return Value::string(percent_format(*this, a.as_str(), b));
+  }
+  auto seq = [&](const Value& v) -> const std::vector<Value>* {
+    if (auto* l = v.as<ListObj>()) return &l->items;
+    if (auto* t = v.as<TupleObj>()) return &t->items;
+    return nullptr;
+  };
+  if (const auto* sa = seq(a)) {
+    bool is_list = a.as<ListObj>() != nullptr;
+    if (op == "+") {
+      const auto* sb = seq(b);
+      if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} to {}", type_name(a), type_name(b)));
+      std::vector<Value> out = *sa;
+      out.insert(out.end(), sb->begin(), sb->end());
+      return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
+    }
+    if (op == "*" && b.is_int()) {
+      std::vector<Value> out;
+      if (static_cast<std::int64_t>(sa->size()) * std::max<std::int64_t>(b.as_int(), 0) > limits_.max_sequence) raise("MemoryError", "sequence too large");
+      for (std::int64_t i = 0; i < b.as_int(); ++i) out.insert(out.end(), sa->begin(), sa->end());
+      return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
+    }
+  }
+  if (a.is_int() && seq(b) && op == "*") return binary(op, b, a);
+  if (auto* da = a.as<DictObj>(); da && op == "|") {
+    if (auto* db = b.as<DictObj>()) {
+      auto out = std::make_shared<DictObj>(*da);
+      for (auto& kv : db->items) out->set(kv.first, kv.second);
+      return Value::object(out);
+    }
+  }
+  if (auto* sa = a.as<SetObj>()) {
+    if (auto* sb = b.as<SetObj>()) {
+      auto out = std::make_shared<SetObj>();
+      if (op == "|") { out->items = sa->items; for (auto& v : sb->items) out->add(v); }
+      else if (op == "&") { for (auto& v : sa->items) if (sb->contains(v)) out->add(v); }
+      else if (op == "-") { for (auto& v : sa->items) if (!sb->contains(v)) out->add(v); }
+      return Value::object(out);
+    }
+  }
+  static const std::map<std::string, std::pair<std::string, std::string>> dunder = {
+      {"+", {"__add__", "__radd__"}}, {"-", {"__sub__", "__rsub__"}}, {"*", {"__mul__", "__rmul__"}},
+      {"/", {"__truediv__", "__rtruediv__"}}, {"//", {"__floordiv__", "__rfloordiv__"}}, {"%", {"__mod__", "__rmod__"}},
+      {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
+  auto it = dunder.find(op);
+  if (it != dunder.end()) {
+    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup(it->second.first)) {
+      CallArgs args;
+      args.positional.push_back(b);
+      return call(get_attr(a, it->second.first), std::move(args));
+    }
+    if (auto* ib = b.as<InstanceObj>(); ib && ib->cls->lookup(it->second.second)) {
+      CallArgs args;
+      args.positional.push_back(a);
+      return call(get_attr(b, it->second.second), std::move(args));
+    }
+  }
+  if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->has_unknown_base) return unknown("operator on an object from outside the project");
+  raise("TypeError", fmt::format("unsupported operand type(s) for {}: '{}' and '{}'", op, type_name(a), type_name(b)));
+}
+
+static int compare_order(Interpreter& in, const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    double x = a.as_float(), y = b.as_float();
+    if (a.is_int() && b.is_int()) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int() ? 1 : 0;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.is_str() && b.is_str()) return a.as_str().compare(b.as_str()) < 0 ? -1 : a.as_str() == b.as_str() ? 0 : 1;
+  auto seq = [](const Value& v) -> const std::vector<Value>* {
+    if (auto* l = v.as<ListObj>()) return &l->items;
+    if (auto* t = v.as<TupleObj>()) return &t->items;
+    return nullptr;
+  };
+  const auto* sa = seq(a);
+  const auto* sb = seq(b);
+  if (sa && sb) {
+    for (std::size_t i = 0; i < sa->size() && i < sb->size(); ++i) {
+      if (!values_equal((*sa)[i], (*sb)[i])) return compare_order(in, (*sa)[i], (*sb)[i]);
+    }
+    return sa->size() < sb->size() ? -1 : sa->size() > sb->size() ? 1 : 0;
+  }
+  in.raise("TypeError", fmt::format("'<' not supported between instances of '{}' and '{}'", type_name(a), type_name(b)));
+}
+
+static bool identical(const Value& a, const Value& b) {
+  if (a.tag() != b.tag()) return false;
+  switch (a.tag()) {
+    case Value::Tag::none: return true;
+    case Value::Tag::boolean: case Value::Tag::integer: return a.as_int() == b.as_int();
+    case Value::Tag::floating: return a.as_float() == b.as_float();
+    case Value::Tag::string: return a.as_str() == b.as_str();
+    case Value::Tag::object: return a.obj() == b.obj();
+  }
+  return false;
+}
+
+Value Interpreter::compare(const std::string& op, const Value& a, const Value& b) {
+  if (op == "is" || op == "is not") {
+    if (is_unknown(a)) return a;
+    if (is_unknown(b)) return b;
+    bool same = identical(a, b);
+    return Value::boolean(op == "is" ? same : !same);
+  }
+  if (op == "in" || op == "not in") {
+    if (is_unknown(a)) return a;
+    if (is_unknown(b)) return b;
+    bool found = false;
+    if (b.is_str()) {
+      if (!a.is_str()) raise("TypeError", "'in <string>' requires string as left operand");
+      found = b.as_str().find(a.as_str()) != std::string::npos;
+    } else if (auto* d = b.as<DictObj>()) {
+      found = d->find(a) != nullptr;
+    } else if (auto* inst = b.as<InstanceObj>(); inst && inst->cls->lookup("__contains__")) {
+      CallArgs args;
+      args.positional.push_back(a);
+      found = truthy(call(get_attr(b, "__contains__"), std::move(args)));
+    } else {
+      for (auto& v : iterate(b)) {
+        if (values_equal(v, a) || identical(v, a)) { found = true; break; }
+      }
+    }
+    return Value::boolean(op == "in" ? found : !found);
+  }
+  if (is_unknown(a)) return a;
+  if (is_unknown(b)) return b;
+  if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
+  if (op == "==" || op == "!=") {
+    bool eq;
+    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup("__eq__") && !ia->cls->lookup("__eq__")->as<BuiltinObj>()) {
+      CallArgs args;
+      args.positional.push_back(b);
+      eq = truthy(call(get_attr(a, "__eq__"), std::move(args)));
+    } else {
+      eq = values_equal(a, b) || identical(a, b);
+    }
+    return Value::boolean(op == "==" ? eq : !eq);
+  }
+  int c = compare_order(*this, a, b);
+  if (op == "<") return Value::boolean(c < 0);
+  if (op == "<=") return Value::boolean(c <= 0);
+  if (op == ">") return Value::boolean(c > 0);
+  if (op == ">=") return Value::boolean(c >= 0);
+  raise("TypeError", "unsupported comparison " + op);
+}
+
+bool Interpreter::isinstance(const Value& v, const Value& cls) {
+  if (auto* t = cls.as<TupleObj>()) {
+    for (auto& c : t->items) {
+      if (isinstance(v, c)) return true;
+    }
+    return false;
+  }
+  auto* c = cls.as<ClassObj>();
+  if (!c) return false;
+  ClassObj* vc = class_of(v);
+  if (!vc) return false;
+  if (vc->is_subclass_of(c)) return true;
+  // Debian's torch: bool is an int, Parameter is a Tensor; both follow from the MROs.
+  return false;
+}
+
+bool Interpreter::is_module(const Value& v) const {
+  auto* inst = v.as<InstanceObj>();
+  return inst && inst->module != nullptr;
+}
+
+}  // namespace ckg::interp

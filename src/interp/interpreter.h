@@ -1,0 +1,187 @@
+// The abstract interpreter: evaluates the Python subset that builds nn.Modules.
+//
+// Internal header shared by the interpreter's translation units; the public entry point is
+// interp/predict.h. Evaluation walks tree-sitter nodes directly. Python-level exceptions
+// are C++ exceptions (PyError) so try/except and "raise means invalid configuration"
+// work; gaps in the interpreter's knowledge become Unknown values and `unresolved` notes
+// instead of failures.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/project_index.h"
+#include "interp/value.h"
+#include "manifest/key_manifest.h"
+
+namespace ckg::interp {
+
+// A Python exception in flight. `exc` is the exception instance.
+struct PyError {
+  Value exc;
+  std::string type;
+  std::string message;
+  parse::Location where;
+};
+
+// The interpreter cannot go on at all (budget exhausted): aborts the whole prediction.
+struct AnalysisAbort {
+  std::string reason;
+  parse::Location where;
+};
+
+// One activation: a function call, a class body or a module's top level.
+struct Frame {
+  std::shared_ptr<const parse::SourceFile> file;
+  std::shared_ptr<Env> env;
+  ModuleNs* module = nullptr;
+  FunctionObj* function = nullptr;
+  Value first_arg;  // `self` / `cls` for zero-argument super()
+  Value return_value;
+  bool is_class_body = false;
+  std::vector<std::string> annotated;  // class bodies: annotated names in order (dataclass fields)
+};
+
+enum class Flow { normal, return_, break_, continue_ };
+
+struct Limits {
+  std::int64_t max_steps = 20'000'000;
+  int max_call_depth = 200;
+  std::int64_t max_loop_iterations = 100'000;
+  std::int64_t max_sequence = 1'000'000;
+};
+
+class Interpreter {
+ public:
+  explicit Interpreter(index::ProjectIndex& index, Limits limits = {});
+  ~Interpreter();
+
+  // ---- modules -------------------------------------------------------------------------
+  // The namespace of a project file, executed on first use. Null when the file cannot load.
+  ModuleNs* load_project_file(const std::string& path, std::string* error);
+  // Imports a dotted module: native models (torch, math, ...), project files, or an opaque
+  // stand-in for anything outside the project.
+  Value import_module(const std::string& dotted, const parse::Location& at);
+  Value resolve_lazy(const Value& v);
+
+  // ---- object protocol -------------------------------------------------------------------
+  Value call(const Value& callee, CallArgs args);
+  Value get_attr(const Value& obj, const std::string& name);   // raises AttributeError
+  bool has_attr(const Value& obj, const std::string& name);
+  void set_attr(const Value& obj, const std::string& name, Value value);
+  void del_attr(const Value& obj, const std::string& name);
+  Value get_item(const Value& obj, const Value& key);
+  void set_item(const Value& obj, const Value& key, Value value);
+  void del_item(const Value& obj, const Value& key);
+  // Truth value; an Unknown is noted as unresolved and taken as false.
+  bool truthy(const Value& v);
+  std::vector<Value> iterate(const Value& v);  // finite iteration of an iterable
+  Value binary(const std::string& op, const Value& a, const Value& b);
+  Value compare(const std::string& op, const Value& a, const Value& b);
+  bool isinstance(const Value& v, const Value& cls);
+  ClassObj* class_of(const Value& v);
+  Value length(const Value& v);
+
+  // ---- errors and notes ------------------------------------------------------------------
+  [[noreturn]] void raise(const std::string& type, const std::string& message);
+  Value unknown(const std::string& reason);  // an Unknown located at the current line
+  void note_unresolved(const parse::Location& where, const std::string& reason);
+  void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
+  parse::Location here() const;
+  const std::vector<manifest::Unresolved>& unresolved() const { return unresolved_; }
+
+  // ---- execution (eval.cpp / exec.cpp) ----------------------------------------------------
+  Value eval(Frame& f, TSNode node);
+  Flow exec_block(Frame& f, TSNode block);
+  Flow exec_stmt(Frame& f, TSNode stmt);
+  Value call_function(FunctionObj& fn, CallArgs& args);
+  Value make_function(Frame& f, TSNode def_node, const std::string& name);
+  Value make_class(Frame& f, TSNode class_node);
+  void assign(Frame& f, TSNode target, Value value);
+  Value lookup_name(Frame& f, const std::string& name, TSNode at);
+
+  // ---- torch model (torch_model.cpp / module_object.cpp) -----------------------------------
+  ClassObj* module_class() const { return module_class_; }
+  ClassObj* tensor_class() const { return tensor_class_; }
+  ClassObj* parameter_class() const { return parameter_class_; }
+  bool is_module(const Value& v) const;
+  void set_tensor_classes(ClassObj* tensor, ClassObj* parameter) { tensor_class_ = tensor; parameter_class_ = parameter; }
+  Value new_tensor(std::optional<std::vector<std::int64_t>> shape, std::string dtype);
+  Value tensor_attr(const Value& tensor, const std::string& name);
+  Value tensor_binary(const std::string& op, const Value& a, const Value& b);
+  Value tensor_getitem(const Value& tensor, const Value& key);
+  void module_setattr(InstanceObj& m, const std::string& name, Value value);
+  std::optional<Value> module_getattr(InstanceObj& m, const std::string& name);
+  bool module_delattr(InstanceObj& m, const std::string& name);
+  manifest::KeyManifest state_dict_keys(const Value& module);
+
+  // ---- registration helpers for native models ---------------------------------------------
+  ClassObj* new_native_class(const std::string& qualname, std::vector<ClassObj*> bases);
+  void add_method(ClassObj* cls, const std::string& name, NativeFn fn);
+  ModuleNs* new_native_module(const std::string& dotted);
+  void set_global(ModuleNs* m, const std::string& name, Value v);
+  Value builtin(const std::string& name, NativeFn fn);
+  ClassObj* exception_class(const std::string& name);
+  Env& builtins() { return *builtins_; }
+  const Limits& limits() const { return limits_; }
+  void step();  // counts one unit of work against the budget
+  index::ProjectIndex& project() { return index_; }
+
+  // The classes of built-in types, for isinstance() and method lookup on plain values.
+  struct TypeClasses {
+    ClassObj *object = nullptr, *type = nullptr, *none_type = nullptr, *bool_ = nullptr, *int_ = nullptr,
+             *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
+             *ordered_dict = nullptr, *set = nullptr, *function = nullptr, *module = nullptr,
+             *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
+             *base_exception = nullptr;
+  } types;
+
+  // Frames currently executing, innermost last (for locations).
+  std::vector<Frame*> frames;
+  TSNode current_node{};
+
+ private:
+  void install_builtins();
+  void install_torch();
+  void compute_mro(ClassObj* cls);
+  Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
+
+  index::ProjectIndex& index_;
+  Limits limits_;
+  std::int64_t steps_ = 0;
+  int depth_ = 0;
+  int loading_modules_ = 0;  // > 0 while a module's top level executes
+  std::shared_ptr<Env> builtins_;
+  std::map<std::string, ObjPtr> modules_;  // dotted name -> ModuleNs (native and project)
+  std::vector<ObjPtr> keep_alive_;         // native classes and builtins
+  std::map<std::string, ClassObj*> exception_classes_;
+  ClassObj* module_class_ = nullptr;
+  ClassObj* tensor_class_ = nullptr;
+  ClassObj* parameter_class_ = nullptr;
+  std::vector<manifest::Unresolved> unresolved_;
+
+  friend struct Natives;
+};
+
+// RAII guard that pushes a frame for the duration of a call.
+struct FrameScope {
+  FrameScope(Interpreter& in, Frame& f) : interp(in) { interp.frames.push_back(&f); }
+  ~FrameScope() { interp.frames.pop_back(); }
+  Interpreter& interp;
+};
+
+// Python slice semantics: the indices a slice selects from a sequence of `size` items.
+std::vector<std::size_t> slice_indices(Interpreter& in, const SliceObj& s, std::size_t size);
+// Argument access for native functions: positional index or keyword name, else the default.
+const Value* native_arg(const CallArgs& a, std::size_t index, const char* name);
+Value native_arg_or(const CallArgs& a, std::size_t index, const char* name, Value fallback);
+const Value& native_required(Interpreter& in, const CallArgs& a, std::size_t index, const char* name);
+
+// Installs the Python builtins and standard-library models (builtins.cpp).
+void install_python_builtins(Interpreter& in);
+// Installs the torch model: torch, torch.nn (natives + the embedded catalogue), tensors (torch_model.cpp).
+void install_torch_model(Interpreter& in);
+
+}  // namespace ckg::interp

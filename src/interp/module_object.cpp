@@ -1,0 +1,665 @@
+// torch.nn.Module semantics: attribute registration exactly as torch's __setattr__ does it,
+// the container modules, and the state_dict key order.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "interp/interpreter.h"
+
+namespace ckg::interp {
+
+namespace {
+
+bool is_parameter(const Value& v) {
+  auto* t = v.as<TensorObj>();
+  return t && t->is_parameter;
+}
+
+void erase_name(std::vector<std::string>& names, const std::string& name) {
+  names.erase(std::remove(names.begin(), names.end(), name), names.end());
+}
+
+InstanceObj& module_self(Interpreter& in, CallArgs& a) {
+  auto* inst = native_required(in, a, 0, "self").as<InstanceObj>();
+  if (!inst || !inst->module) in.raise("TypeError", "descriptor requires a 'Module' object");
+  return *inst;
+}
+
+void check_name(Interpreter& in, InstanceObj& m, const std::string& name, const char* what,
+                const OrderedMap<Value>& own_registry) {
+  if (name.find('.') != std::string::npos) in.raise("KeyError", fmt::format("{} name can't contain \".\"", what));
+  if (name.empty()) in.raise("KeyError", fmt::format("{} name can't be empty string \"\"", what));
+  bool elsewhere = m.attrs.contains(name) || (m.module->parameters.contains(name) && &own_registry != &m.module->parameters) ||
+                   (m.module->buffers.contains(name) && &own_registry != &m.module->buffers) ||
+                   (m.module->modules.contains(name) && &own_registry != &m.module->modules);
+  if (elsewhere && !own_registry.contains(name)) in.raise("KeyError", fmt::format("attribute '{}' already exists", name));
+}
+
+void register_parameter(Interpreter& in, InstanceObj& m, const std::string& name, Value param) {
+  check_name(in, m, name, "parameter", m.module->parameters);
+  if (!param.is_none() && !is_parameter(param)) {
+    if (is_unknown(param)) {
+      in.note_unknown(param, fmt::format("parameter '{}'", name));
+    } else {
+      in.raise("TypeError", fmt::format("cannot assign '{}' object to parameter '{}' (torch.nn.Parameter or None required)",
+                                        type_name(param), name));
+    }
+  }
+  m.module->parameters.set(name, std::move(param));
+}
+
+void register_buffer(Interpreter& in, InstanceObj& m, const std::string& name, Value tensor, bool persistent) {
+  check_name(in, m, name, "buffer", m.module->buffers);
+  if (!tensor.is_none() && !tensor.as<TensorObj>()) {
+    if (is_unknown(tensor)) in.note_unknown(tensor, fmt::format("buffer '{}'", name));
+    else in.raise("TypeError", fmt::format("cannot assign '{}' object to buffer '{}' (torch Tensor or None required)", type_name(tensor), name));
+  }
+  m.module->buffers.set(name, std::move(tensor));
+  erase_name(m.module->non_persistent, name);
+  if (!persistent) m.module->non_persistent.push_back(name);
+}
+
+void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value child) {
+  if (!child.is_none() && !in.is_module(child)) {
+    if (is_unknown(child)) {
+      in.note_unknown(child, fmt::format("submodule '{}'", name));
+    } else {
+      in.raise("TypeError", fmt::format("{} is not a Module subclass", type_name(child)));
+    }
+  }
+  check_name(in, m, name, "module", m.module->modules);
+  m.module->modules.set(name, std::move(child));
+}
+
+Value module_value(InstanceObj& m) {
+  // Module instances are always owned by a Value somewhere; callers pass `self` when they have it.
+  return Value::object(ObjPtr(ObjPtr(), &m));
+}
+
+// Children of a container in registration order (skipping None, as iteration does).
+std::vector<Value> child_modules(InstanceObj& m) {
+  std::vector<Value> out;
+  for (auto& [k, v] : m.module->modules.items()) {
+    if (!v.is_none()) out.push_back(v);
+  }
+  return out;
+}
+
+// Renumbers "0".."n-1" after an insertion or deletion, as ModuleList/Sequential do.
+void renumber(OrderedMap<Value>& registry, const std::vector<Value>& values) {
+  registry.clear();
+  for (std::size_t i = 0; i < values.size(); ++i) registry.set(std::to_string(i), values[i]);
+}
+
+std::int64_t checked_index(Interpreter& in, const Value& idx, std::size_t size, const char* what) {
+  if (!idx.is_int()) in.raise("TypeError", fmt::format("{} indices must be integers", what));
+  std::int64_t i = idx.as_int(), n = static_cast<std::int64_t>(size);
+  if (i < 0) i += n;
+  if (i < 0 || i >= n) in.raise("IndexError", fmt::format("index {} is out of range", idx.as_int()));
+  return i;
+}
+
+}  // namespace
+
+void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value value) {
+  ModuleState& s = *m.module;
+  auto remove_from = [&](bool params, bool buffers, bool modules) {
+    m.attrs.erase(name);
+    if (params) s.parameters.erase(name);
+    if (buffers) { s.buffers.erase(name); erase_name(s.non_persistent, name); }
+    if (modules) s.modules.erase(name);
+  };
+  if (is_parameter(value)) {
+    remove_from(false, true, true);
+    register_parameter(*this, m, name, std::move(value));
+    return;
+  }
+  if (s.parameters.contains(name)) {
+    if (!value.is_none()) {
+      if (is_unknown(value)) {
+        note_unknown(value, fmt::format("value assigned to parameter '{}'", name));
+        return;
+      }
+      raise("TypeError", fmt::format("cannot assign '{}' as parameter '{}' (torch.nn.Parameter or None expected)", type_name(value), name));
+    }
+    s.parameters.set(name, Value::none());
+    return;
+  }
+  if (is_module(value)) {
+    remove_from(true, true, false);
+    s.modules.set(name, std::move(value));
+    return;
+  }
+  if (s.modules.contains(name)) {
+    if (!value.is_none()) {
+      if (is_unknown(value)) {
+        note_unknown(value, fmt::format("value assigned to submodule '{}'", name));
+        return;
+      }
+      raise("TypeError", fmt::format("cannot assign '{}' as child module '{}' (torch.nn.Module or None expected)", type_name(value), name));
+    }
+    s.modules.set(name, Value::none());
+    return;
+  }
+  if (s.buffers.contains(name)) {
+    if (!value.is_none() && !value.as<TensorObj>()) {
+      if (is_unknown(value)) {
+        note_unknown(value, fmt::format("value assigned to buffer '{}'", name));
+        return;
+      }
+      raise("TypeError", fmt::format("cannot assign '{}' as buffer '{}' (torch.Tensor or None expected)", type_name(value), name));
+    }
+    s.buffers.set(name, std::move(value));
+    return;
+  }
+  if (is_unknown(value)) {
+    // Might have been a module or a Parameter: the keys under this name are unknown.
+    note_unknown(value, fmt::format("value assigned to self.{}", name));
+  }
+  m.attrs.set(name, std::move(value));
+}
+
+std::optional<Value> Interpreter::module_getattr(InstanceObj& m, const std::string& name) {
+  if (const Value* v = m.module->parameters.find(name)) return *v;
+  if (const Value* v = m.module->buffers.find(name)) return *v;
+  if (const Value* v = m.module->modules.find(name)) return *v;
+  return std::nullopt;
+}
+
+bool Interpreter::module_delattr(InstanceObj& m, const std::string& name) {
+  ModuleState& s = *m.module;
+  if (s.parameters.erase(name)) return true;
+  if (s.buffers.erase(name)) { erase_name(s.non_persistent, name); return true; }
+  return s.modules.erase(name);
+}
+
+static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, manifest::KeyManifest& out, int depth) {
+  auto* m = module.as<InstanceObj>();
+  if (!m || !m->module) return;
+  if (depth > 100) {
+    in.note_unresolved(in.here(), "module nesting deeper than 100 (recursive structure?)");
+    return;
+  }
+  auto entry = [&](const std::string& name, const Value& v, manifest::TensorKind kind) {
+    auto* t = v.as<TensorObj>();
+    manifest::KeyEntry e;
+    e.name = prefix + name;
+    e.kind = kind;
+    if (t) {
+      bool known = t->shape.has_value() &&
+                   std::none_of(t->shape->begin(), t->shape->end(), [](std::int64_t d) { return d == kUnknownDim; });
+      if (known) e.shape = *t->shape;
+      e.dtype = t->dtype;
+    }
+    out.keys.push_back(std::move(e));
+  };
+  for (auto& [name, v] : m->module->parameters.items()) {
+    if (!v.is_none()) entry(name, v, manifest::TensorKind::parameter);
+  }
+  for (auto& [name, v] : m->module->buffers.items()) {
+    if (!v.is_none() && m->module->is_persistent(name)) entry(name, v, manifest::TensorKind::buffer);
+  }
+  for (auto& [name, v] : m->module->modules.items()) {
+    if (!v.is_none()) collect_state(in, v, prefix + name + ".", out, depth + 1);
+  }
+}
+
+manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
+  manifest::KeyManifest out;
+  collect_state(*this, module, "", out, 0);
+  return out;
+}
+
+// ---- natives: torch.nn.Module and the containers -------------------------------------------
+
+struct Natives {
+  static void install_module(Interpreter& in, ModuleNs* nn);
+};
+
+static void walk_modules(Interpreter& in, const Value& v, const std::string& prefix, std::vector<std::pair<std::string, Value>>& out,
+                         std::vector<const Object*>& seen) {
+  auto* m = v.as<InstanceObj>();
+  if (!m || !m->module) return;
+  if (std::find(seen.begin(), seen.end(), v.obj().get()) != seen.end()) return;
+  seen.push_back(v.obj().get());
+  out.emplace_back(prefix, v);
+  for (auto& [name, child] : m->module->modules.items()) {
+    if (!child.is_none()) walk_modules(in, child, prefix.empty() ? name : prefix + "." + name, out, seen);
+  }
+}
+
+static std::vector<std::pair<std::string, Value>> named_tensors(Interpreter& in, const Value& self, bool params, bool recurse) {
+  std::vector<std::pair<std::string, Value>> modules;
+  std::vector<const Object*> seen;
+  if (recurse) {
+    walk_modules(in, self, "", modules, seen);
+  } else {
+    modules.emplace_back("", self);
+  }
+  std::vector<std::pair<std::string, Value>> out;
+  std::vector<const Object*> seen_tensors;
+  for (auto& [prefix, mv] : modules) {
+    auto* m = mv.as<InstanceObj>();
+    auto& registry = params ? m->module->parameters : m->module->buffers;
+    for (auto& [name, t] : registry.items()) {
+      if (t.is_none()) continue;
+      if (std::find(seen_tensors.begin(), seen_tensors.end(), t.obj().get()) != seen_tensors.end()) continue;
+      seen_tensors.push_back(t.obj().get());
+      out.emplace_back(prefix.empty() ? name : prefix + "." + name, t);
+    }
+  }
+  return out;
+}
+
+static void apply_dtype(InstanceObj& m, const std::string& dtype, bool floating_only, std::vector<const Object*>& seen) {
+  auto convert = [&](Value& v) {
+    auto* t = v.as<TensorObj>();
+    if (!t) return;
+    if (std::find(seen.begin(), seen.end(), v.obj().get()) != seen.end()) return;
+    seen.push_back(v.obj().get());
+    bool is_float = t->dtype == "float32" || t->dtype == "float64" || t->dtype == "float16" || t->dtype == "bfloat16";
+    if (!floating_only || is_float) t->dtype = dtype;
+  };
+  for (auto& kv : m.module->parameters.mutable_items()) convert(kv.second);
+  for (auto& kv : m.module->buffers.mutable_items()) convert(kv.second);
+  for (auto& kv : m.module->modules.mutable_items()) {
+    if (auto* child = kv.second.as<InstanceObj>(); child && child->module) apply_dtype(*child, dtype, floating_only, seen);
+  }
+}
+
+void Natives::install_module(Interpreter& in, ModuleNs* nn) {
+  ClassObj* module = in.new_native_class("torch.nn.Module", {in.types.object});
+  module->derives_from_module = true;
+  in.module_class_ = module;
+  auto cls_value = [](ClassObj* c) { return Value::object(ObjPtr(ObjPtr(), c)); };
+  in.set_global(nn, "Module", cls_value(module));
+
+  in.add_method(module, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
+  in.add_method(module, "register_parameter", [](Interpreter& i, CallArgs& a) {
+    register_parameter(i, module_self(i, a), native_required(i, a, 1, "name").as_str(), native_required(i, a, 2, "param"));
+    return Value::none();
+  });
+  in.add_method(module, "register_buffer", [](Interpreter& i, CallArgs& a) {
+    const Value& name = native_required(i, a, 1, "name");
+    if (is_unknown(name)) { i.note_unknown(name, "register_buffer with an unresolved name"); return Value::none(); }
+    Value persistent = native_arg_or(a, 3, "persistent", Value::boolean(true));
+    register_buffer(i, module_self(i, a), name.as_str(), native_required(i, a, 2, "tensor"), i.truthy(persistent));
+    return Value::none();
+  });
+  auto add = [](Interpreter& i, CallArgs& a) {
+    const Value& name = native_required(i, a, 1, "name");
+    if (is_unknown(name)) { i.note_unknown(name, "add_module with an unresolved name"); return Value::none(); }
+    add_module(i, module_self(i, a), name.as_str(), native_required(i, a, 2, "module"));
+    return Value::none();
+  };
+  in.add_method(module, "add_module", add);
+  in.add_method(module, "register_module", add);
+  in.add_method(module, "children", [](Interpreter& i, CallArgs& a) { return make_list(child_modules(module_self(i, a))); });
+  in.add_method(module, "named_children", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& [k, v] : module_self(i, a).module->modules.items()) {
+      if (!v.is_none()) out.push_back(make_tuple({Value::string(k), v}));
+    }
+    return make_list(std::move(out));
+  });
+  auto modules_fn = [](bool named) {
+    return [named](Interpreter& i, CallArgs& a) {
+      std::vector<std::pair<std::string, Value>> all;
+      std::vector<const Object*> seen;
+      walk_modules(i, a.positional.at(0), "", all, seen);
+      std::vector<Value> out;
+      for (auto& [k, v] : all) out.push_back(named ? make_tuple({Value::string(k), v}) : v);
+      return make_list(std::move(out));
+    };
+  };
+  in.add_method(module, "modules", modules_fn(false));
+  in.add_method(module, "named_modules", modules_fn(true));
+  auto tensors_fn = [](bool params, bool named) {
+    return [params, named](Interpreter& i, CallArgs& a) {
+      bool recurse = i.truthy(native_arg_or(a, 1, "recurse", Value::boolean(true)));
+      if (named) recurse = i.truthy(native_arg_or(a, 2, "recurse", Value::boolean(true)));
+      std::vector<Value> out;
+      for (auto& [k, v] : named_tensors(i, a.positional.at(0), params, recurse)) out.push_back(named ? make_tuple({Value::string(k), v}) : v);
+      return make_list(std::move(out));
+    };
+  };
+  in.add_method(module, "parameters", tensors_fn(true, false));
+  in.add_method(module, "named_parameters", tensors_fn(true, true));
+  in.add_method(module, "buffers", tensors_fn(false, false));
+  in.add_method(module, "named_buffers", tensors_fn(false, true));
+  in.add_method(module, "get_submodule", [](Interpreter& i, CallArgs& a) {
+    Value cur = a.positional.at(0);
+    std::string target = native_required(i, a, 1, "target").as_str();
+    std::size_t start = 0;
+    while (!target.empty() && start <= target.size()) {
+      std::size_t dot = target.find('.', start);
+      std::string part = target.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      cur = i.get_attr(cur, part);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    return cur;
+  });
+  // Methods that return self and do not change which keys exist.
+  for (const char* name : {"apply", "train", "eval", "requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
+                           "register_forward_pre_hook", "register_full_backward_hook", "register_backward_hook",
+                           "_register_load_state_dict_pre_hook", "_register_state_dict_hook", "register_load_state_dict_post_hook",
+                           "load_state_dict", "to_empty"}) {
+    in.add_method(module, name, [](Interpreter&, CallArgs& a) { return a.positional.at(0); });
+  }
+  auto dtype_fn = [](const char* dtype) {
+    std::string d = dtype;
+    return [d](Interpreter& i, CallArgs& a) {
+      std::vector<const Object*> seen;
+      apply_dtype(module_self(i, a), d, true, seen);
+      return a.positional.at(0);
+    };
+  };
+  in.add_method(module, "half", dtype_fn("float16"));
+  in.add_method(module, "float", dtype_fn("float32"));
+  in.add_method(module, "double", dtype_fn("float64"));
+  in.add_method(module, "bfloat16", dtype_fn("bfloat16"));
+  in.add_method(module, "type", [](Interpreter& i, CallArgs& a) {
+    if (auto* d = native_arg_or(a, 1, "dst_type", Value::none()).as<DtypeObj>()) {
+      std::vector<const Object*> seen;
+      apply_dtype(module_self(i, a), d->name, false, seen);
+    }
+    return a.positional.at(0);
+  });
+  in.add_method(module, "to", [](Interpreter& i, CallArgs& a) {
+    for (std::size_t k = 1; k < a.positional.size(); ++k) {
+      if (auto* d = a.positional[k].as<DtypeObj>()) {
+        std::vector<const Object*> seen;
+        apply_dtype(module_self(i, a), d->name, true, seen);
+      }
+    }
+    if (const Value* d = a.keyword("dtype")) {
+      if (auto* dt = d->as<DtypeObj>()) {
+        std::vector<const Object*> seen;
+        apply_dtype(module_self(i, a), dt->name, true, seen);
+      }
+    }
+    return a.positional.at(0);
+  });
+  in.add_method(module, "extra_repr", [](Interpreter&, CallArgs&) { return Value::string(""); });
+  in.add_method(module, "_get_name", [](Interpreter& i, CallArgs& a) { return Value::string(module_self(i, a).cls->name); });
+  in.add_method(module, "state_dict", [](Interpreter& i, CallArgs& a) {
+    return i.unknown(fmt::format("state_dict() of {} inside model code", module_self(i, a).cls->name));
+  });
+  in.add_method(module, "__delattr__", [](Interpreter& i, CallArgs& a) {
+    i.del_attr(a.positional.at(0), native_required(i, a, 1, nullptr).as_str());
+    return Value::none();
+  });
+
+  // ---- Sequential ----------------------------------------------------------------------
+  ClassObj* sequential = in.new_native_class("torch.nn.Sequential", {module});
+  in.set_global(nn, "Sequential", cls_value(sequential));
+  in.add_method(sequential, "__init__", [](Interpreter& i, CallArgs& a) {
+    InstanceObj& self = module_self(i, a);
+    if (a.positional.size() == 2) {
+      if (auto* d = a.positional[1].as<DictObj>(); d && d->ordered_dict) {
+        for (auto& [k, v] : d->items) add_module(i, self, str(k), v);
+        return Value::none();
+      }
+    }
+    for (std::size_t k = 1; k < a.positional.size(); ++k) add_module(i, self, std::to_string(k - 1), a.positional[k]);
+    return Value::none();
+  });
+  // ---- ModuleList -----------------------------------------------------------------------
+  ClassObj* module_list = in.new_native_class("torch.nn.ModuleList", {module});
+  in.set_global(nn, "ModuleList", cls_value(module_list));
+  auto list_extend = [](Interpreter& i, InstanceObj& self, const Value& items) {
+    if (is_unknown(items)) { i.note_unknown(items, "ModuleList.extend with an unresolved iterable"); return; }
+    std::size_t offset = self.module->modules.size();
+    for (auto& v : i.iterate(items)) add_module(i, self, std::to_string(offset++), v);
+  };
+  in.add_method(module_list, "__init__", [list_extend](Interpreter& i, CallArgs& a) {
+    if (const Value* items = native_arg(a, 1, "modules"); items && !items->is_none()) list_extend(i, module_self(i, a), *items);
+    return Value::none();
+  });
+  in.add_method(module_list, "extend", [list_extend](Interpreter& i, CallArgs& a) {
+    list_extend(i, module_self(i, a), native_required(i, a, 1, "modules"));
+    return a.positional[0];
+  });
+  in.add_method(module_list, "__iadd__", [list_extend](Interpreter& i, CallArgs& a) {
+    list_extend(i, module_self(i, a), native_required(i, a, 1, "modules"));
+    return a.positional[0];
+  });
+  in.add_method(module_list, "insert", [](Interpreter& i, CallArgs& a) {
+    InstanceObj& self = module_self(i, a);
+    std::vector<Value> items;
+    for (auto& kv : self.module->modules.items()) items.push_back(kv.second);
+    std::int64_t idx = native_required(i, a, 1, "index").as_int(), n = static_cast<std::int64_t>(items.size());
+    if (idx < 0) idx = std::max<std::int64_t>(0, idx + n);
+    idx = std::min(idx, n);
+    const Value& m = native_required(i, a, 2, "module");
+    if (!i.is_module(m) && !is_unknown(m)) i.raise("TypeError", fmt::format("{} is not a Module subclass", type_name(m)));
+    items.insert(items.begin() + idx, m);
+    renumber(self.module->modules, items);
+    return Value::none();
+  });
+  // ---- shared by Sequential and ModuleList ------------------------------------------------
+  for (ClassObj* c : {sequential, module_list}) {
+    bool is_seq = c == sequential;
+    in.add_method(c, "append", [](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      add_module(i, self, std::to_string(self.module->modules.size()), native_required(i, a, 1, "module"));
+      return a.positional[0];
+    });
+    in.add_method(c, "__len__", [](Interpreter& i, CallArgs& a) {
+      return Value::integer(static_cast<std::int64_t>(module_self(i, a).module->modules.size()));
+    });
+    in.add_method(c, "__iter__", [](Interpreter& i, CallArgs& a) { return make_list(child_modules(module_self(i, a))); });
+    in.add_method(c, "__getitem__", [c](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      const Value& idx = native_required(i, a, 1, "idx");
+      auto& items = self.module->modules.items();
+      if (auto* s = idx.as<SliceObj>()) {
+        auto out = std::make_shared<InstanceObj>(c);
+        out->module = std::make_unique<ModuleState>();
+        out->cls_holder = self.cls_holder;
+        std::size_t n = 0;
+        for (auto k : slice_indices(i, *s, items.size())) {
+          // Sequential keeps the original keys; ModuleList renumbers.
+          out->module->modules.set(c->name == "Sequential" ? items[k].first : std::to_string(n++), items[k].second);
+        }
+        return Value::object(out);
+      }
+      if (is_unknown(idx)) return idx;
+      return items[static_cast<std::size_t>(checked_index(i, idx, items.size(), "module"))].second;
+    });
+    in.add_method(c, "__setitem__", [](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      std::int64_t k = checked_index(i, native_required(i, a, 1, "idx"), self.module->modules.size(), "module");
+      add_module(i, self, self.module->modules.items()[static_cast<std::size_t>(k)].first, native_required(i, a, 2, "module"));
+      return Value::none();
+    });
+    in.add_method(c, "__delitem__", [is_seq](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      const Value& idx = native_required(i, a, 1, "idx");
+      std::vector<std::size_t> drop;
+      if (auto* s = idx.as<SliceObj>()) drop = slice_indices(i, *s, self.module->modules.size());
+      else drop.push_back(static_cast<std::size_t>(checked_index(i, idx, self.module->modules.size(), "module")));
+      std::vector<Value> keep;
+      for (std::size_t k = 0; k < self.module->modules.size(); ++k) {
+        if (std::find(drop.begin(), drop.end(), k) == drop.end()) keep.push_back(self.module->modules.items()[k].second);
+      }
+      (void)is_seq;  // both renumber in torch 1.13
+      renumber(self.module->modules, keep);
+      return Value::none();
+    });
+    in.add_method(c, "__add__", [c](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      auto out = std::make_shared<InstanceObj>(c);
+      out->module = std::make_unique<ModuleState>();
+      std::vector<Value> items = child_modules(self);
+      for (auto& v : i.iterate(native_required(i, a, 1, "other"))) items.push_back(v);
+      renumber(out->module->modules, items);
+      return Value::object(out);
+    });
+    in.add_method(c, "pop", [](Interpreter& i, CallArgs& a) {
+      InstanceObj& self = module_self(i, a);
+      std::int64_t k = checked_index(i, native_arg_or(a, 1, "key", Value::integer(-1)), self.module->modules.size(), "module");
+      std::vector<Value> items;
+      for (auto& kv : self.module->modules.items()) items.push_back(kv.second);
+      Value popped = items[static_cast<std::size_t>(k)];
+      items.erase(items.begin() + k);
+      renumber(self.module->modules, items);
+      return popped;
+    });
+  }
+  // ---- ModuleDict ------------------------------------------------------------------------
+  ClassObj* module_dict = in.new_native_class("torch.nn.ModuleDict", {module});
+  in.set_global(nn, "ModuleDict", cls_value(module_dict));
+  auto dict_update = [](Interpreter& i, InstanceObj& self, const Value& src) {
+    if (auto* d = src.as<DictObj>()) {
+      for (auto& [k, v] : d->items) add_module(i, self, str(k), v);
+      return;
+    }
+    if (auto* other = src.as<InstanceObj>(); other && other->module) {
+      for (auto& [k, v] : other->module->modules.items()) add_module(i, self, k, v);
+      return;
+    }
+    if (is_unknown(src)) { i.note_unknown(src, "ModuleDict from an unresolved value"); return; }
+    for (auto& pair : i.iterate(src)) {
+      auto kv = i.iterate(pair);
+      if (kv.size() == 2) add_module(i, self, str(kv[0]), kv[1]);
+    }
+  };
+  in.add_method(module_dict, "__init__", [dict_update](Interpreter& i, CallArgs& a) {
+    if (const Value* src = native_arg(a, 1, "modules"); src && !src->is_none()) dict_update(i, module_self(i, a), *src);
+    return Value::none();
+  });
+  in.add_method(module_dict, "update", [dict_update](Interpreter& i, CallArgs& a) {
+    dict_update(i, module_self(i, a), native_required(i, a, 1, "modules"));
+    return Value::none();
+  });
+  in.add_method(module_dict, "__setitem__", [](Interpreter& i, CallArgs& a) {
+    add_module(i, module_self(i, a), str(native_required(i, a, 1, "key")), native_required(i, a, 2, "module"));
+    return Value::none();
+  });
+  in.add_method(module_dict, "__getitem__", [](Interpreter& i, CallArgs& a) {
+    const Value& key = native_required(i, a, 1, "key");
+    if (is_unknown(key)) return key;
+    if (const Value* v = module_self(i, a).module->modules.find(str(key))) return *v;
+    i.raise("KeyError", repr(key));
+  });
+  in.add_method(module_dict, "__delitem__", [](Interpreter& i, CallArgs& a) {
+    module_self(i, a).module->modules.erase(str(native_required(i, a, 1, "key")));
+    return Value::none();
+  });
+  in.add_method(module_dict, "__contains__", [](Interpreter& i, CallArgs& a) {
+    return Value::boolean(module_self(i, a).module->modules.contains(str(native_required(i, a, 1, "key"))));
+  });
+  in.add_method(module_dict, "__len__", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(module_self(i, a).module->modules.size())); });
+  auto dict_view = [](int which) {
+    return [which](Interpreter& i, CallArgs& a) {
+      std::vector<Value> out;
+      for (auto& [k, v] : module_self(i, a).module->modules.items()) {
+        out.push_back(which == 0 ? Value::string(k) : which == 1 ? v : make_tuple({Value::string(k), v}));
+      }
+      return make_list(std::move(out));
+    };
+  };
+  in.add_method(module_dict, "__iter__", dict_view(0));
+  in.add_method(module_dict, "keys", dict_view(0));
+  in.add_method(module_dict, "values", dict_view(1));
+  in.add_method(module_dict, "items", dict_view(2));
+  in.add_method(module_dict, "pop", [](Interpreter& i, CallArgs& a) {
+    InstanceObj& self = module_self(i, a);
+    std::string key = str(native_required(i, a, 1, "key"));
+    const Value* v = self.module->modules.find(key);
+    if (!v) i.raise("KeyError", key);
+    Value out = *v;
+    self.module->modules.erase(key);
+    return out;
+  });
+
+  // ---- ParameterList / ParameterDict ----------------------------------------------------------
+  // Both register their entries as parameters ("0", "1", ... or the keys); plain tensors are
+  // wrapped into Parameters, as torch 1.13 does.
+  auto as_parameter = [](Interpreter& i, const Value& v) -> Value {
+    if (auto* t = v.as<TensorObj>(); t && !t->is_parameter) {
+      auto p = std::make_shared<TensorObj>(*t);
+      p->is_parameter = true;
+      p->requires_grad = true;
+      return Value::object(p);
+    }
+    (void)i;
+    return v;
+  };
+  ClassObj* param_list = in.new_native_class("torch.nn.ParameterList", {module});
+  in.set_global(nn, "ParameterList", cls_value(param_list));
+  auto plist_append = [as_parameter](Interpreter& i, InstanceObj& self, const Value& v) {
+    std::string name = std::to_string(self.module->parameters.size() + self.attrs.size() * 0);
+    Value p = as_parameter(i, v);
+    if (is_parameter(p) || p.is_none()) register_parameter(i, self, name, p);
+    else self.attrs.set(name, p);
+  };
+  in.add_method(param_list, "__init__", [plist_append](Interpreter& i, CallArgs& a) {
+    if (const Value* items = native_arg(a, 1, "values"); items && !items->is_none()) {
+      InstanceObj& self = module_self(i, a);
+      for (auto& v : i.iterate(*items)) plist_append(i, self, v);
+    }
+    return Value::none();
+  });
+  in.add_method(param_list, "append", [plist_append](Interpreter& i, CallArgs& a) {
+    plist_append(i, module_self(i, a), native_required(i, a, 1, "value"));
+    return a.positional[0];
+  });
+  in.add_method(param_list, "extend", [plist_append](Interpreter& i, CallArgs& a) {
+    InstanceObj& self = module_self(i, a);
+    for (auto& v : i.iterate(native_required(i, a, 1, "values"))) plist_append(i, self, v);
+    return a.positional[0];
+  });
+  in.add_method(param_list, "__len__", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(module_self(i, a).module->parameters.size())); });
+  in.add_method(param_list, "__iter__", [](Interpreter& i, CallArgs& a) {
+    std::vector<Value> out;
+    for (auto& kv : module_self(i, a).module->parameters.items()) out.push_back(kv.second);
+    return make_list(std::move(out));
+  });
+  in.add_method(param_list, "__getitem__", [](Interpreter& i, CallArgs& a) {
+    InstanceObj& self = module_self(i, a);
+    std::int64_t k = checked_index(i, native_required(i, a, 1, "idx"), self.module->parameters.size(), "parameter");
+    return self.module->parameters.items()[static_cast<std::size_t>(k)].second;
+  });
+  ClassObj* param_dict = in.new_native_class("torch.nn.ParameterDict", {module});
+  in.set_global(nn, "ParameterDict", cls_value(param_dict));
+  auto pdict_set = [as_parameter](Interpreter& i, InstanceObj& self, const std::string& key, const Value& v) {
+    Value p = as_parameter(i, v);
+    if (is_parameter(p) || p.is_none()) register_parameter(i, self, key, p);
+    else self.attrs.set(key, p);
+  };
+  in.add_method(param_dict, "__init__", [pdict_set](Interpreter& i, CallArgs& a) {
+    if (const Value* src = native_arg(a, 1, "parameters"); src && !src->is_none()) {
+      InstanceObj& self = module_self(i, a);
+      if (auto* d = src->as<DictObj>()) {
+        for (auto& [k, v] : d->items) pdict_set(i, self, str(k), v);
+      } else {
+        for (auto& pair : i.iterate(*src)) {
+          auto kv = i.iterate(pair);
+          if (kv.size() == 2) pdict_set(i, self, str(kv[0]), kv[1]);
+        }
+      }
+    }
+    return Value::none();
+  });
+  in.add_method(param_dict, "__setitem__", [pdict_set](Interpreter& i, CallArgs& a) {
+    pdict_set(i, module_self(i, a), str(native_required(i, a, 1, "key")), native_required(i, a, 2, "value"));
+    return Value::none();
+  });
+  in.add_method(param_dict, "__getitem__", [](Interpreter& i, CallArgs& a) {
+    const Value* v = module_self(i, a).module->parameters.find(str(native_required(i, a, 1, "key")));
+    if (!v) i.raise("KeyError", repr(a.positional[1]));
+    return *v;
+  });
+  in.add_method(param_dict, "__len__", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(module_self(i, a).module->parameters.size())); });
+  in.add_method(param_dict, "__contains__", [](Interpreter& i, CallArgs& a) {
+    return Value::boolean(module_self(i, a).module->parameters.contains(str(native_required(i, a, 1, "key"))));
+  });
+  (void)module_value;
+}
+
+void install_nn_module_natives(Interpreter& in, ModuleNs* nn) { Natives::install_module(in, nn); }
+
+}  // namespace ckg::interp

@@ -1,0 +1,52 @@
+// Key prediction: the public entry point of the interpreter stage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "index/project_index.h"
+#include "manifest/key_manifest.h"
+
+namespace ckg::interp {
+
+// `FILE::NAME` split into its parts.
+struct Target {
+  std::string file;
+  std::string name;  // a class or a module-level factory function
+};
+
+// One `--config KEY=VALUE`, VALUE being Python literal source text.
+struct ConfigItem {
+  std::string key;
+  std::string value_source;
+};
+
+struct Prediction {
+  manifest::KeyManifest manifest;
+  std::vector<manifest::Unresolved> unresolved;
+};
+
+// Why a prediction could not be made at all (exit code 2 at the CLI).
+struct PredictionError {
+  std::string file;
+  int line = 0;
+  std::string message;
+};
+
+struct PredictionResult {
+  std::optional<Prediction> prediction;
+  std::optional<PredictionError> error;
+};
+
+// Parses `FILE::NAME`; nullopt when the `::` separator or either part is missing.
+std::optional<Target> parse_target(const std::string& spec);
+// Validates KEY=VALUE syntax (the value is parsed later, as a Python literal).
+std::optional<ConfigItem> parse_config_item(const std::string& spec, std::string* error);
+
+// Builds the target with the given constructor arguments, without running any user code
+// for real, and returns the state_dict keys it would have.
+PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem>& config);
+
+}  // namespace ckg::interp

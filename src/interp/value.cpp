@@ -1,0 +1,233 @@
+// Value helpers: equality, repr/str, and the small containers.
+#include "interp/value.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace ckg::interp {
+
+Value make_tuple(std::vector<Value> items) { return Value::object(std::make_shared<TupleObj>(std::move(items))); }
+Value make_list(std::vector<Value> items) { return Value::object(std::make_shared<ListObj>(std::move(items))); }
+Value make_unknown(std::string reason, parse::Location where) {
+  return Value::object(std::make_shared<UnknownObj>(std::move(reason), std::move(where)));
+}
+bool is_unknown(const Value& v) { return v.as<UnknownObj>() != nullptr; }
+
+static bool sequence_equal(const std::vector<Value>& a, const std::vector<Value>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!values_equal(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+bool values_equal(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_float() || b.is_float()) return a.as_float() == b.as_float();
+    return a.as_int() == b.as_int();
+  }
+  if (a.tag() != b.tag()) return false;
+  switch (a.tag()) {
+    case Value::Tag::none: return true;
+    case Value::Tag::string: return a.as_str() == b.as_str();
+    case Value::Tag::object: break;
+    default: return false;
+  }
+  if (a.obj() == b.obj()) return true;
+  if (auto* ta = a.as<TupleObj>()) {
+    auto* tb = b.as<TupleObj>();
+    return tb && sequence_equal(ta->items, tb->items);
+  }
+  if (auto* la = a.as<ListObj>()) {
+    auto* lb = b.as<ListObj>();
+    return lb && sequence_equal(la->items, lb->items);
+  }
+  if (auto* da = a.as<DtypeObj>()) {
+    auto* db = b.as<DtypeObj>();
+    return db && da->name == db->name;
+  }
+  if (auto* da = a.as<DictObj>()) {
+    auto* db = b.as<DictObj>();
+    if (!db || da->items.size() != db->items.size()) return false;
+    for (auto& [k, v] : da->items) {
+      Value* other = db->find(k);
+      if (!other || !values_equal(v, *other)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+Value* DictObj::find(const Value& key) {
+  for (auto& kv : items) {
+    if (values_equal(kv.first, key)) return &kv.second;
+  }
+  return nullptr;
+}
+
+void DictObj::set(const Value& key, Value value) {
+  if (Value* slot = find(key)) {
+    *slot = std::move(value);
+    return;
+  }
+  items.emplace_back(key, std::move(value));
+}
+
+bool DictObj::erase(const Value& key) {
+  auto it = std::find_if(items.begin(), items.end(), [&](auto& kv) { return values_equal(kv.first, key); });
+  if (it == items.end()) return false;
+  items.erase(it);
+  return true;
+}
+
+bool SetObj::contains(const Value& v) const {
+  return std::any_of(items.begin(), items.end(), [&](const Value& x) { return values_equal(x, v); });
+}
+
+void SetObj::add(const Value& v) {
+  if (!contains(v)) items.push_back(v);
+}
+
+const Value* CallArgs::keyword(const std::string& name) const {
+  for (auto& kv : keywords) {
+    if (kv.first == name) return &kv.second;
+  }
+  return nullptr;
+}
+
+bool DtypeObj::is_floating() const {
+  return name == "float32" || name == "float64" || name == "float16" || name == "bfloat16";
+}
+
+const Value* ClassObj::lookup(const std::string& attr) const {
+  for (const ClassObj* c : mro) {
+    if (const Value* v = c->attrs.find(attr)) return v;
+  }
+  return nullptr;
+}
+
+bool ClassObj::is_subclass_of(const ClassObj* other) const {
+  return std::find(mro.begin(), mro.end(), other) != mro.end();
+}
+
+bool ModuleState::is_persistent(const std::string& buffer) const {
+  return std::find(non_persistent.begin(), non_persistent.end(), buffer) == non_persistent.end();
+}
+
+std::string type_name(const Value& v) {
+  switch (v.tag()) {
+    case Value::Tag::none: return "NoneType";
+    case Value::Tag::boolean: return "bool";
+    case Value::Tag::integer: return "int";
+    case Value::Tag::floating: return "float";
+    case Value::Tag::string: return "str";
+    case Value::Tag::object: break;
+  }
+  switch (v.obj()->kind) {
+    case ObjKind::tuple: return "tuple";
+    case ObjKind::list: return "list";
+    case ObjKind::dict: return "dict";
+    case ObjKind::set: return "set";
+    case ObjKind::function: return "function";
+    case ObjKind::builtin: return "builtin_function_or_method";
+    case ObjKind::bound_method: return "method";
+    case ObjKind::class_: return "type";
+    case ObjKind::instance: return v.as<InstanceObj>()->cls->name;
+    case ObjKind::module_ns: return "module";
+    case ObjKind::tensor: return v.as<TensorObj>()->is_parameter ? "Parameter" : "Tensor";
+    case ObjKind::unknown: return "unknown";
+    case ObjKind::partial: return "functools.partial";
+    case ObjKind::dtype: return "torch.dtype";
+    case ObjKind::slice: return "slice";
+    case ObjKind::property: return "property";
+    case ObjKind::staticmethod: return "staticmethod";
+    case ObjKind::classmethod: return "classmethod";
+    case ObjKind::super_proxy: return "super";
+    case ObjKind::lazy_import: return "module";
+    case ObjKind::iterator: return "iterator";
+  }
+  return "object";
+}
+
+static std::string float_repr(double f) {
+  if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
+  if (std::isnan(f)) return "nan";
+  // Python prints the shortest repr that round-trips; fmt's {} does the same.
+  std::string s = fmt::format("{}", f);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+static std::string quote(const std::string& s) {
+  char q = (s.find('\'') != std::string::npos && s.find('"') == std::string::npos) ? '"' : '\'';
+  std::string out(1, q);
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c == q) {
+          out += '\\';
+          out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += q;
+  return out;
+}
+
+static std::string join_repr(const std::vector<Value>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + repr(items[i]);
+  return out;
+}
+
+std::string repr(const Value& v) {
+  switch (v.tag()) {
+    case Value::Tag::none: return "None";
+    case Value::Tag::boolean: return v.as_bool() ? "True" : "False";
+    case Value::Tag::integer: return std::to_string(v.as_int());
+    case Value::Tag::floating: return float_repr(v.as_float());
+    case Value::Tag::string: return quote(v.as_str());
+    case Value::Tag::object: break;
+  }
+  if (auto* t = v.as<TupleObj>()) return t->items.size() == 1 ? "(" + repr(t->items[0]) + ",)" : "(" + join_repr(t->items) + ")";
+  if (auto* l = v.as<ListObj>()) return "[" + join_repr(l->items) + "]";
+  if (auto* d = v.as<DictObj>()) {
+    std::string out = "{";
+    for (size_t i = 0; i < d->items.size(); ++i) out += (i ? ", " : "") + repr(d->items[i].first) + ": " + repr(d->items[i].second);
+    return out + "}";
+  }
+  if (auto* s = v.as<SetObj>()) return s->items.empty() ? "set()" : "{" + join_repr(s->items) + "}";
+  if (auto* d = v.as<DtypeObj>()) return "torch." + d->name;
+  if (auto* c = v.as<ClassObj>()) return "<class '" + c->qualname + "'>";
+  if (auto* f = v.as<FunctionObj>()) return "<function " + f->qualname + ">";
+  if (auto* u = v.as<UnknownObj>()) return "<unknown: " + u->reason + ">";
+  if (auto* m = v.as<ModuleNs>()) return "<module '" + m->name + "'>";
+  if (auto* i = v.as<InstanceObj>()) return "<" + i->cls->name + " object>";
+  if (auto* t = v.as<TensorObj>()) {
+    std::string dims;
+    if (t->shape) {
+      for (size_t i = 0; i < t->shape->size(); ++i) dims += (i ? ", " : "") + ((*t->shape)[i] == kUnknownDim ? std::string("?") : std::to_string((*t->shape)[i]));
+    } else {
+      dims = "...";
+    }
+    return "tensor(shape=[" + dims + "], dtype=" + t->dtype + ")";
+  }
+  return "<" + type_name(v) + ">";
+}
+
+std::string str(const Value& v) {
+  if (v.is_str()) return v.as_str();
+  return repr(v);
+}
+
+}  // namespace ckg::interp

@@ -1,0 +1,367 @@
+// Runtime values of the abstract Python interpreter.
+//
+// Scalars are held inline; everything with identity (lists, dicts, classes, instances,
+// tensors, nn.Modules) is a shared Object, so aliasing behaves as in Python: a tied
+// weight is one TensorObj reachable from two modules.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <tree_sitter/api.h>
+
+#include "parse/source_file.h"
+
+namespace ckg::interp {
+
+struct Object;
+struct ClassObj;
+using ObjPtr = std::shared_ptr<Object>;
+
+class Value {
+ public:
+  enum class Tag : std::uint8_t { none, boolean, integer, floating, string, object };
+
+  Value() = default;
+  static Value none() { return Value(); }
+  static Value boolean(bool b) { Value v; v.tag_ = Tag::boolean; v.i_ = b; return v; }
+  static Value integer(std::int64_t i) { Value v; v.tag_ = Tag::integer; v.i_ = i; return v; }
+  static Value floating(double f) { Value v; v.tag_ = Tag::floating; v.f_ = f; return v; }
+  static Value string(std::string s) { Value v; v.tag_ = Tag::string; v.s_ = std::make_shared<const std::string>(std::move(s)); return v; }
+  static Value object(ObjPtr o) { Value v; v.tag_ = Tag::object; v.o_ = std::move(o); return v; }
+
+  Tag tag() const { return tag_; }
+  bool is_none() const { return tag_ == Tag::none; }
+  bool is_bool() const { return tag_ == Tag::boolean; }
+  bool is_int() const { return tag_ == Tag::integer || tag_ == Tag::boolean; }  // bool is an int
+  bool is_float() const { return tag_ == Tag::floating; }
+  bool is_number() const { return is_int() || is_float(); }
+  bool is_str() const { return tag_ == Tag::string; }
+  bool is_obj() const { return tag_ == Tag::object; }
+
+  bool as_bool() const { return i_ != 0; }
+  std::int64_t as_int() const { return i_; }
+  double as_float() const { return tag_ == Tag::floating ? f_ : static_cast<double>(i_); }
+  const std::string& as_str() const { return *s_; }
+  const ObjPtr& obj() const { return o_; }
+  template <class T> T* as() const;  // null when not an object of type T
+
+ private:
+  Tag tag_ = Tag::none;
+  std::int64_t i_ = 0;
+  double f_ = 0;
+  std::shared_ptr<const std::string> s_;
+  ObjPtr o_;
+};
+
+enum class ObjKind : std::uint8_t {
+  tuple, list, dict, set, function, builtin, bound_method, class_, instance, module_ns,
+  tensor, unknown, partial, dtype, slice, property, staticmethod, classmethod, super_proxy,
+  lazy_import, iterator
+};
+
+struct Object {
+  explicit Object(ObjKind k) : kind(k) {}
+  virtual ~Object() = default;
+  const ObjKind kind;
+};
+
+template <class T>
+T* Value::as() const {
+  if (tag_ != Tag::object || o_->kind != T::kKind) return nullptr;
+  return static_cast<T*>(o_.get());
+}
+
+// Insertion-ordered string-keyed map; Python dicts of attributes and module registries.
+template <class V>
+class OrderedMap {
+ public:
+  V* find(const std::string& k) {
+    auto it = index_.find(k);
+    return it == index_.end() ? nullptr : &items_[it->second].second;
+  }
+  const V* find(const std::string& k) const {
+    auto it = index_.find(k);
+    return it == index_.end() ? nullptr : &items_[it->second].second;
+  }
+  bool contains(const std::string& k) const { return index_.count(k) != 0; }
+  // Assigning an existing key keeps its position, as Python dicts do.
+  void set(const std::string& k, V v) {
+    auto it = index_.find(k);
+    if (it != index_.end()) { items_[it->second].second = std::move(v); return; }
+    index_.emplace(k, items_.size());
+    items_.emplace_back(k, std::move(v));
+  }
+  bool erase(const std::string& k) {
+    auto it = index_.find(k);
+    if (it == index_.end()) return false;
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(it->second));
+    rebuild();
+    return true;
+  }
+  void insert_at(std::size_t pos, const std::string& k, V v) {
+    erase(k);
+    items_.insert(items_.begin() + static_cast<std::ptrdiff_t>(std::min(pos, items_.size())), {k, std::move(v)});
+    rebuild();
+  }
+  void clear() { items_.clear(); index_.clear(); }
+  const std::vector<std::pair<std::string, V>>& items() const { return items_; }
+  std::vector<std::pair<std::string, V>>& mutable_items() { return items_; }
+  std::size_t size() const { return items_.size(); }
+
+ private:
+  void rebuild() {
+    index_.clear();
+    for (std::size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].first, i);
+  }
+  std::vector<std::pair<std::string, V>> items_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+struct TupleObj : Object {
+  static constexpr ObjKind kKind = ObjKind::tuple;
+  TupleObj() : Object(kKind) {}
+  explicit TupleObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
+  std::vector<Value> items;
+  ClassObj* named = nullptr;  // a namedtuple's class, if any
+};
+
+struct ListObj : Object {
+  static constexpr ObjKind kKind = ObjKind::list;
+  ListObj() : Object(kKind) {}
+  explicit ListObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
+  std::vector<Value> items;
+};
+
+// Python dict with arbitrary hashable keys; ordered, linear lookup (model code keeps them small).
+struct DictObj : Object {
+  static constexpr ObjKind kKind = ObjKind::dict;
+  DictObj() : Object(kKind) {}
+  std::vector<std::pair<Value, Value>> items;
+  bool ordered_dict = false;  // collections.OrderedDict
+  Value* find(const Value& key);
+  void set(const Value& key, Value value);
+  bool erase(const Value& key);
+};
+
+struct SetObj : Object {
+  static constexpr ObjKind kKind = ObjKind::set;
+  SetObj() : Object(kKind) {}
+  std::vector<Value> items;
+  bool contains(const Value& v) const;
+  void add(const Value& v);
+};
+
+// Dimension sizes of an abstract tensor; kUnknownDim where the analyzer could not tell.
+inline constexpr std::int64_t kUnknownDim = -1;
+
+struct TensorObj : Object {
+  static constexpr ObjKind kKind = ObjKind::tensor;
+  TensorObj() : Object(kKind) {}
+  std::optional<std::vector<std::int64_t>> shape;  // nullopt: even the rank is unknown
+  std::string dtype = "float32";
+  bool is_parameter = false;
+  bool requires_grad = false;
+  std::optional<std::vector<double>> values;  // small constant tensors built from literals
+};
+
+struct UnknownObj : Object {
+  static constexpr ObjKind kKind = ObjKind::unknown;
+  UnknownObj(std::string why, parse::Location at) : Object(kKind), reason(std::move(why)), where(std::move(at)) {}
+  std::string reason;
+  parse::Location where;
+};
+
+struct DtypeObj : Object {
+  static constexpr ObjKind kKind = ObjKind::dtype;
+  explicit DtypeObj(std::string n) : Object(kKind), name(std::move(n)) {}
+  std::string name;
+  bool is_floating() const;
+};
+
+struct SliceObj : Object {
+  static constexpr ObjKind kKind = ObjKind::slice;
+  SliceObj() : Object(kKind) {}
+  Value start, stop, step;
+};
+
+struct Env;
+struct ModuleNs;
+class Interpreter;
+
+// Arguments of one call, after *args/**kwargs expansion.
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keywords;
+  const Value* keyword(const std::string& name) const;
+};
+
+struct Param {
+  enum class Kind { positional, var_positional, keyword_only, var_keyword };
+  std::string name;
+  Kind kind = Kind::positional;
+  std::optional<Value> default_value;
+};
+
+struct FunctionObj : Object {
+  static constexpr ObjKind kKind = ObjKind::function;
+  FunctionObj() : Object(kKind) {}
+  std::string name;
+  std::string qualname;
+  std::shared_ptr<const parse::SourceFile> file;
+  TSNode node{};  // function_definition or lambda
+  std::vector<Param> params;
+  std::shared_ptr<Env> closure;
+  ModuleNs* globals = nullptr;
+  ClassObj* defining_class = nullptr;  // for zero-argument super()
+};
+
+using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;
+
+struct BuiltinObj : Object {
+  static constexpr ObjKind kKind = ObjKind::builtin;
+  BuiltinObj(std::string n, NativeFn f) : Object(kKind), name(std::move(n)), fn(std::move(f)) {}
+  std::string name;
+  NativeFn fn;
+};
+
+struct BoundMethodObj : Object {
+  static constexpr ObjKind kKind = ObjKind::bound_method;
+  BoundMethodObj(Value s, Value f) : Object(kKind), self(std::move(s)), func(std::move(f)) {}
+  Value self;
+  Value func;
+};
+
+struct PartialObj : Object {
+  static constexpr ObjKind kKind = ObjKind::partial;
+  PartialObj() : Object(kKind) {}
+  Value func;
+  CallArgs bound;
+};
+
+// Wrappers created by @property, @staticmethod and @classmethod.
+struct PropertyObj : Object {
+  static constexpr ObjKind kKind = ObjKind::property;
+  explicit PropertyObj(Value g) : Object(kKind), getter(std::move(g)) {}
+  Value getter;
+};
+struct StaticMethodObj : Object {
+  static constexpr ObjKind kKind = ObjKind::staticmethod;
+  explicit StaticMethodObj(Value f) : Object(kKind), func(std::move(f)) {}
+  Value func;
+};
+struct ClassMethodObj : Object {
+  static constexpr ObjKind kKind = ObjKind::classmethod;
+  explicit ClassMethodObj(Value f) : Object(kKind), func(std::move(f)) {}
+  Value func;
+};
+
+struct DataclassField {
+  std::string name;
+  std::optional<Value> default_value;
+  Value default_factory;  // None when absent
+};
+
+struct ClassObj : Object {
+  static constexpr ObjKind kKind = ObjKind::class_;
+  ClassObj() : Object(kKind) {}
+  std::string name;
+  std::string qualname;  // module-qualified, e.g. torch.nn.Linear
+  std::vector<ClassObj*> mro;  // starts with this class
+  std::vector<Value> bases;
+  OrderedMap<Value> attrs;
+  bool derives_from_module = false;  // torch.nn.Module in the MRO
+  bool has_unknown_base = false;     // a base the analyzer could not resolve
+  bool is_dataclass = false;
+  bool is_enum = false;
+  std::vector<DataclassField> dataclass_fields;
+  std::vector<std::string> namedtuple_fields;
+  NativeFn native_new;  // builtin classes construct natively (int, list, OrderedDict, ...)
+  const Value* lookup(const std::string& name) const;  // through the MRO
+  bool is_subclass_of(const ClassObj* other) const;
+};
+
+// The registries torch.nn.Module keeps, with torch's ordering rules.
+struct ModuleState {
+  OrderedMap<Value> parameters;  // TensorObj (parameter) or None
+  OrderedMap<Value> buffers;     // TensorObj or None
+  std::vector<std::string> non_persistent;
+  OrderedMap<Value> modules;     // module InstanceObj or None
+  bool is_persistent(const std::string& buffer) const;
+};
+
+struct InstanceObj : Object {
+  static constexpr ObjKind kKind = ObjKind::instance;
+  explicit InstanceObj(ClassObj* c) : Object(kKind), cls(c) {}
+  ClassObj* cls;
+  ObjPtr cls_holder;  // keeps the class alive
+  OrderedMap<Value> attrs;
+  std::unique_ptr<ModuleState> module;  // set when cls derives from torch.nn.Module
+  std::vector<Value> exception_args;    // for exception instances
+};
+
+// A Python module's namespace.
+struct ModuleNs : Object {
+  static constexpr ObjKind kKind = ObjKind::module_ns;
+  ModuleNs() : Object(kKind) {}
+  std::string name;
+  std::shared_ptr<const parse::SourceFile> file;  // null for native modules (torch, math, ...)
+  std::shared_ptr<Env> globals;
+  bool executed = false;
+  bool is_package = false;
+  bool is_project = false;  // source lives in the project (not a native model)
+  bool opaque = false;      // outside the project and not modelled: every attribute is unknown
+};
+
+// `from .x import y` is bound lazily: resolved the first time the name is read.
+struct LazyImportObj : Object {
+  static constexpr ObjKind kKind = ObjKind::lazy_import;
+  LazyImportObj(std::string m, std::string a, parse::Location at)
+      : Object(kKind), module(std::move(m)), attribute(std::move(a)), where(std::move(at)) {}
+  std::string module;
+  std::string attribute;  // empty: the module itself
+  parse::Location where;
+  bool resolving = false;  // cycle guard
+};
+
+struct SuperObj : Object {
+  static constexpr ObjKind kKind = ObjKind::super_proxy;
+  SuperObj(ClassObj* c, Value s) : Object(kKind), after(c), self(std::move(s)) {}
+  ClassObj* after;  // lookups start after this class in self's MRO
+  Value self;
+};
+
+// A materialised iterator (dict views, zip, enumerate, generators are all finite lists here).
+struct IteratorObj : Object {
+  static constexpr ObjKind kKind = ObjKind::iterator;
+  explicit IteratorObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
+  std::vector<Value> items;
+  std::size_t pos = 0;
+};
+
+// Lexical scope: function locals, class bodies and module globals.
+struct Env {
+  OrderedMap<Value> vars;  // ordered: class bodies define dataclass fields and enum members in order
+  std::shared_ptr<Env> parent;  // enclosing function scope (not class scopes)
+  ModuleNs* module = nullptr;
+  std::vector<std::string> declared_global;
+  std::vector<std::string> declared_nonlocal;
+};
+
+// Helpers for values.
+Value make_tuple(std::vector<Value> items);
+Value make_list(std::vector<Value> items);
+Value make_unknown(std::string reason, parse::Location where);
+bool is_unknown(const Value& v);
+bool values_equal(const Value& a, const Value& b);  // Python ==, for concrete values
+std::string type_name(const Value& v);
+std::string repr(const Value& v);  // Python repr, used for witnesses, f-strings and messages
+std::string str(const Value& v);   // Python str()
+
+}  // namespace ckg::interp

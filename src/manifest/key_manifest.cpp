@@ -1,0 +1,15 @@
+// KeyManifest helpers.
+#include "manifest/key_manifest.h"
+
+namespace ckg::manifest {
+
+const char* to_string(TensorKind kind) { return kind == TensorKind::parameter ? "parameter" : "buffer"; }
+
+const KeyEntry* KeyManifest::find(const std::string& name) const {
+  for (const auto& k : keys) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace ckg::manifest

@@ -1,0 +1,38 @@
+// The predicted contents of `model.state_dict()`: keys in order, with kind, shape and dtype.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ckg::manifest {
+
+enum class TensorKind { parameter, buffer };
+
+const char* to_string(TensorKind kind);
+
+// One state_dict entry. A missing shape or dtype means the analyzer could not determine it.
+struct KeyEntry {
+  std::string name;
+  TensorKind kind = TensorKind::parameter;
+  std::optional<std::vector<std::int64_t>> shape;
+  std::optional<std::string> dtype;  // spelled like torch: float32, int64, bfloat16, ...
+};
+
+// Something the analyzer could not follow; keys may be missing or incomplete because of it.
+struct Unresolved {
+  std::string file;
+  int line = 0;
+  std::string reason;
+
+  bool operator==(const Unresolved& o) const { return file == o.file && line == o.line && reason == o.reason; }
+};
+
+struct KeyManifest {
+  std::vector<KeyEntry> keys;  // state_dict order
+
+  const KeyEntry* find(const std::string& name) const;
+};
+
+}  // namespace ckg::manifest

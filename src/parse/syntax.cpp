@@ -1,0 +1,89 @@
+// Symbol and field tables for tree-sitter-python, built once from the grammar itself.
+#include "parse/syntax.h"
+
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+#include "parse/source_file.h"
+
+namespace ckg::parse {
+namespace {
+
+struct Tables {
+  std::vector<Kind> kind_of_symbol;
+  TSFieldId field_ids[static_cast<int>(Field::count)] = {};
+
+  Tables() {
+    const TSLanguage* lang = python_language();
+    std::unordered_map<std::string_view, Kind> by_name = {
+#define CKG_KIND_NAME(name) {#name, Kind::k_##name},
+        CKG_PYTHON_NODE_KINDS(CKG_KIND_NAME)
+#undef CKG_KIND_NAME
+    };
+    uint32_t count = ts_language_symbol_count(lang);
+    kind_of_symbol.assign(count, Kind::other);
+    // Several symbols may share a name (aliases); map them all.
+    for (uint32_t s = 0; s < count; ++s) {
+      if (ts_language_symbol_type(lang, static_cast<TSSymbol>(s)) != TSSymbolTypeRegular) continue;
+      auto it = by_name.find(ts_language_symbol_name(lang, static_cast<TSSymbol>(s)));
+      if (it != by_name.end()) kind_of_symbol[s] = it->second;
+    }
+    static const char* const field_names[] = {
+        "alias", "alternative", "argument", "arguments", "attribute", "body", "cause", "condition",
+        "consequence", "definition", "function", "key", "left", "module_name", "name", "object",
+        "operator", "operators", "parameters", "right", "subscript", "superclasses", "type", "value",
+        "expression", "format_specifier", "type_conversion"};
+    static_assert(sizeof(field_names) / sizeof(field_names[0]) == static_cast<int>(Field::count));
+    for (int f = 0; f < static_cast<int>(Field::count); ++f) {
+      field_ids[f] = ts_language_field_id_for_name(lang, field_names[f],
+                                                   static_cast<uint32_t>(std::strlen(field_names[f])));
+    }
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+}  // namespace
+
+Kind kind(TSNode node) {
+  const auto& t = tables();
+  TSSymbol s = ts_node_symbol(node);
+  return s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;
+}
+
+TSNode field(TSNode node, Field f) {
+  TSFieldId id = tables().field_ids[static_cast<int>(f)];
+  if (id == 0) return TSNode{};
+  return ts_node_child_by_field_id(node, id);
+}
+
+std::vector<TSNode> named_children(TSNode node) {
+  std::vector<TSNode> out;
+  uint32_t n = ts_node_named_child_count(node);
+  out.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    TSNode c = ts_node_named_child(node, i);
+    if (kind(c) != Kind::k_comment) out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<TSNode> field_children(TSNode node, Field f) {
+  std::vector<TSNode> out;
+  TSFieldId id = tables().field_ids[static_cast<int>(f)];
+  if (id == 0) return out;
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      if (ts_tree_cursor_current_field_id(&cursor) == id) out.push_back(ts_tree_cursor_current_node(&cursor));
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return out;
+}
+
+}  // namespace ckg::parse

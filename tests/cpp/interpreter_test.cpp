@@ -1,0 +1,90 @@
+// Interpreter semantics, pinned by the corpus in tests/corpus/interpreter/*.txt.
+//
+// Each case is `=== title`, Python source, `--- NAME [KEY=VALUE...]`, then the expected keys as
+// `name kind [shape] dtype`. tests/python/test_interpreter_corpus.py checks the same expectations
+// against real torch, so these tests compare the interpreter to torch's truth.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "interp/predict.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CorpusCase {
+  std::string file;
+  std::string title;
+  std::string source;
+  std::string target;
+  std::vector<ckg::interp::ConfigItem> config;
+  std::vector<std::string> expected;
+};
+
+std::vector<CorpusCase> load_corpus() {
+  std::vector<CorpusCase> cases;
+  fs::path dir = fs::path(CKPTGUARD_SOURCE_DIR) / "tests/corpus/interpreter";
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (auto& path : files) {
+    std::ifstream in(path);
+    std::string line;
+    CorpusCase* current = nullptr;
+    enum { source, expected } section = source;
+    while (std::getline(in, line)) {
+      if (line.rfind("=== ", 0) == 0) {
+        cases.push_back({path.filename().string(), line.substr(4), "", "", {}, {}});
+        current = &cases.back();
+        section = source;
+      } else if (current && line.rfind("--- ", 0) == 0) {
+        std::istringstream words(line.substr(4));
+        words >> current->target;
+        std::string kv;
+        while (words >> kv) {
+          std::string error;
+          current->config.push_back(*ckg::interp::parse_config_item(kv, &error));
+        }
+        section = expected;
+      } else if (current && section == source) {
+        current->source += line + "\n";
+      } else if (current && !line.empty()) {
+        current->expected.push_back(line);
+      }
+    }
+  }
+  return cases;
+}
+
+void PrintTo(const CorpusCase& c, std::ostream* os) { *os << c.file << ": " << c.title; }
+
+class InterpreterCorpus : public testing::TestWithParam<CorpusCase> {};
+
+TEST_P(InterpreterCorpus, PredictsTorchStateDict) {
+  const CorpusCase& c = GetParam();
+  fs::path dir = fs::path(testing::TempDir()) / "ckptguard_corpus";
+  fs::create_directories(dir);
+  fs::path file = dir / "model_under_test.py";
+  std::ofstream(file) << c.source;
+  auto result = ckg::interp::predict_keys({file.string(), c.target}, c.config);
+  ASSERT_FALSE(result.error) << result.error->file << ":" << result.error->line << ": " << result.error->message;
+  std::vector<std::string> got;
+  for (auto& k : result.prediction->manifest.keys) {
+    got.push_back(fmt::format("{} {} [{}] {}", k.name, ckg::manifest::to_string(k.kind),
+                              k.shape ? fmt::format("{}", fmt::join(*k.shape, ", ")) : "?", k.dtype.value_or("?")));
+  }
+  EXPECT_EQ(got, c.expected) << c.file << ": " << c.title;
+  EXPECT_TRUE(result.prediction->unresolved.empty()) << result.prediction->unresolved.front().reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, InterpreterCorpus, testing::ValuesIn(load_corpus()),
+                         [](const testing::TestParamInfo<CorpusCase>& info) {
+                           std::string name = info.param.file.substr(0, info.param.file.find('.')) + "_" + std::to_string(info.index);
+                           return name;
+                         });
+
+}  // namespace

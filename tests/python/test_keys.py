@@ -1,0 +1,96 @@
+"""`ckptguard keys`: predictions equal real torch's state_dict; bad input exits 2 in one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO, import_file, predicted_keys, run_console, torch_keys
+
+EXAMPLES = REPO / "examples"
+
+
+def test_flat_example_matches_real_state_dict():
+    result = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["target"].endswith("flat.py::FlatNet")
+    assert doc["config"] == {}
+    assert doc["unresolved"] == []
+    model = import_file(EXAMPLES / "flat.py").FlatNet()
+    assert predicted_keys(doc) == torch_keys(model)
+
+
+def test_config_values_reach_the_constructor(tmp_path: Path):
+    src = tmp_path / "net.py"
+    src.write_text(
+        "import torch\nimport torch.nn as nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, width=4, bias=True, dtype=None, kinds=('a', 'b')):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(width, 2 * width, bias=bias, dtype=dtype)\n"
+        "        self.heads = nn.ModuleDict({k: nn.Linear(width, 1) for k in kinds})\n")
+    result = run_console("keys", f"{src}::Net", "--config", "width=3", "--config", "bias=False",
+                         "--config", "dtype=torch.float16", "--config", "kinds=['x']", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["config"] == {"width": "3", "bias": "False", "dtype": "torch.float16", "kinds": "['x']"}
+    model = import_file(src).Net(width=3, bias=False, dtype=torch.float16, kinds=["x"])
+    assert predicted_keys(doc) == torch_keys(model)
+
+
+def test_text_output_lists_every_key():
+    result = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet")
+    assert result.returncode == 0
+    model = import_file(EXAMPLES / "flat.py").FlatNet()
+    for name in model.state_dict():
+        assert f"  {name} " in result.stdout
+
+
+def test_python_module_entry_point_matches_console():
+    a = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet", "--format", "json")
+    b = subprocess.run([sys.executable, "-m", "ckptguard", "keys", f"{EXAMPLES / 'flat.py'}::FlatNet", "--format", "json"],
+                       capture_output=True, text=True)
+    assert b.returncode == 0 and a.stdout == b.stdout
+
+
+@pytest.mark.parametrize("case, args, fragment", [
+    ("missing file", ["keys", "/nonexistent/model.py::Net"], "/nonexistent/model.py: no such file"),
+    ("syntax error", ["keys", "{broken}::Net"], ":3: syntax error"),
+    ("unknown class", ["keys", "{good}::Nope"], "no class or function named 'Nope'"),
+    ("malformed config", ["keys", "{good}::Net", "--config", "width"], "expected KEY=VALUE"),
+    ("config not a literal", ["keys", "{good}::Net", "--config", "width=__import__('os').system('true')"], "must be a Python literal"),
+    ("bad format", ["keys", "{good}::Net", "--format", "yaml"], "unknown --format"),
+    ("not FILE::NAME", ["keys", "{good}"], "is not FILE::NAME"),
+    ("unknown command", ["frobnicate"], "unknown command"),
+    ("wrong constructor argument", ["keys", "{good}::Net", "--config", "depth=2"], "unexpected keyword argument 'depth'"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case, args, fragment):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch.nn as nn\n\nclass Net(nn.Module:\n    pass\n")
+    good = tmp_path / "good.py"
+    good.write_text("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self, width=2):\n"
+                    "        super().__init__()\n        self.fc = nn.Linear(width, 1)\n")
+    args = [a.format(broken=broken, good=good) for a in args]
+    result = run_console(*args)
+    assert result.returncode == 2, (case, result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_static_path_never_loads_torch():
+    probe = ("import sys, ckptguard\n"
+             f"code, out, err = ckptguard.run_cli(['keys', {str(EXAMPLES / 'flat.py')!r} + '::FlatNet'])\n"
+             "assert code == 0, err\n"
+             "maps = open('/proc/self/maps').read()\n"
+             "print('torch' in sys.modules, 'libtorch' in maps, 'libc10' in maps)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False"]
