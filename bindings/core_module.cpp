@@ -42,6 +42,37 @@ std::string predict_keys_json(const std::string& target_spec, const std::vector<
   return ckg::report::keys_to_json(report).dump();
 }
 
+// Many predictions in one call, sharing loaded project modules. Each item is
+// (target, [(key, literal)]); each result is the JSON of `keys` or {"error": message}.
+std::vector<std::string> predict_keys_batch_json(
+    const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>& items) {
+  std::vector<ckg::interp::PredictionRequest> requests;
+  for (const auto& [spec, config] : items) {
+    auto target = ckg::interp::parse_target(spec);
+    if (!target) throw py::value_error("'" + spec + "' is not FILE::NAME");
+    ckg::interp::PredictionRequest r{*target, {}};
+    for (const auto& [k, v] : config) r.config.push_back({k, v});
+    requests.push_back(std::move(r));
+  }
+  std::vector<ckg::interp::PredictionResult> results;
+  {
+    py::gil_scoped_release release;
+    results = ckg::interp::predict_keys_batch(requests);
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    if (r.error) {
+      const auto& e = *r.error;
+      out.push_back(nlohmann::json{{"error", e.line > 0 ? e.file + ":" + std::to_string(e.line) + ": " + e.message : e.file + ": " + e.message}}.dump());
+      continue;
+    }
+    ckg::report::KeysReport report{items[i].first, items[i].second, r.prediction->manifest, r.prediction->unresolved};
+    out.push_back(ckg::report::keys_to_json(report).dump());
+  }
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -50,4 +81,6 @@ PYBIND11_MODULE(_core, m) {
         "Run the ckptguard command line in-process. Returns (exit_code, stdout, stderr).");
   m.def("predict_keys_json", &predict_keys_json, py::arg("target"), py::arg("config"),
         "Predict state_dict keys of FILE::NAME built with config [(key, python_literal)], as the JSON of `keys`.");
+  m.def("predict_keys_batch_json", &predict_keys_batch_json, py::arg("items"),
+        "Predict many targets in one process (shared project modules); JSON per item, or {\"error\": ...}.");
 }

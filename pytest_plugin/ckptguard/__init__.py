@@ -11,7 +11,7 @@ import json
 from typing import Any, Mapping
 
 __version__ = "0.1.0"
-__all__ = ["predict_keys", "run_cli", "__version__"]
+__all__ = ["predict_keys", "predict_keys_many", "run_cli", "__version__"]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -28,3 +28,12 @@ def predict_keys(target: str, config: Mapping[str, str] | None = None) -> dict[s
     from ckptguard import _core
 
     return json.loads(_core.predict_keys_json(target, list((config or {}).items())))
+
+
+def predict_keys_many(items: list[tuple[str, Mapping[str, str]]]) -> list[dict[str, Any]]:
+    """Predict many ``(FILE::NAME, config)`` targets in one pass; targets in the same project
+    share parsed and loaded modules. Each result is the ``keys`` JSON document, or
+    ``{"error": message}`` for a target that cannot be analysed."""
+    from ckptguard import _core
+
+    return [json.loads(doc) for doc in _core.predict_keys_batch_json([(t, list(c.items())) for t, c in items])]

@@ -508,16 +508,22 @@ void install_python_builtins(Interpreter& in) {
   types.object = in.new_native_class("builtins.object", {});
   types.type = in.new_native_class("builtins.type", {types.object});
   types.none_type = in.new_native_class("builtins.NoneType", {types.object});
+  // The collections.abc classes come first so that isinstance(x, Sequence) and friends answer
+  // as in CPython (torchvision's ConvNormActivation branches on it).
+  ClassObj* abc_iterable = in.new_native_class("collections.abc.Iterable", {types.object});
+  ClassObj* abc_sequence = in.new_native_class("collections.abc.Sequence", {abc_iterable});
+  ClassObj* abc_mapping = in.new_native_class("collections.abc.Mapping", {abc_iterable});
+  ClassObj* abc_callable = in.new_native_class("collections.abc.Callable", {types.object});
   types.int_ = in.new_native_class("builtins.int", {types.object});
   types.bool_ = in.new_native_class("builtins.bool", {types.int_});
   types.float_ = in.new_native_class("builtins.float", {types.object});
-  types.str = in.new_native_class("builtins.str", {types.object});
-  types.tuple = in.new_native_class("builtins.tuple", {types.object});
-  types.list = in.new_native_class("builtins.list", {types.object});
-  types.dict = in.new_native_class("builtins.dict", {types.object});
+  types.str = in.new_native_class("builtins.str", {abc_sequence});
+  types.tuple = in.new_native_class("builtins.tuple", {abc_sequence});
+  types.list = in.new_native_class("builtins.list", {abc_sequence});
+  types.dict = in.new_native_class("builtins.dict", {abc_mapping});
   types.ordered_dict = in.new_native_class("collections.OrderedDict", {types.dict});
-  types.set = in.new_native_class("builtins.set", {types.object});
-  types.function = in.new_native_class("builtins.function", {types.object});
+  types.set = in.new_native_class("builtins.set", {abc_iterable});
+  types.function = in.new_native_class("builtins.function", {abc_callable});
   types.module = in.new_native_class("builtins.module", {types.object});
   types.dtype = in.new_native_class("torch.dtype", {types.object});
   types.partial = in.new_native_class("functools.partial", {types.object});
@@ -1034,9 +1040,21 @@ void install_python_builtins(Interpreter& in) {
 
   ModuleNs* typing = in.new_native_module("typing");
   typing->opaque = false;
-  for (const char* name : {"Any", "Optional", "Union", "List", "Dict", "Tuple", "Callable", "Sequence", "Type", "Iterable",
-                           "Iterator", "Mapping", "Set", "Literal", "TypeVar", "Generic", "ClassVar", "Final", "Protocol",
-                           "OrderedDict", "DefaultDict", "FrozenSet", "Awaitable", "Generator", "NoReturn", "Text", "Hashable"}) {
+  ModuleNs* collections_abc = in.new_native_module("collections.abc");
+  for (auto [name, cls] : {std::pair{"Iterable", abc_iterable}, {"Sequence", abc_sequence}, {"Mapping", abc_mapping},
+                           {"Callable", abc_callable}}) {
+    in.set_global(collections_abc, name, cls_value(cls));
+    in.set_global(typing, name, cls_value(cls));
+  }
+  in.set_global(collections, "abc", Value::object(ObjPtr(ObjPtr(), collections_abc)));
+  // typing.OrderedDict() is a real OrderedDict in CPython; the other aliases map to their types.
+  for (auto [name, cls] : {std::pair{"OrderedDict", types.ordered_dict}, {"Dict", types.dict}, {"List", types.list},
+                           {"Tuple", types.tuple}, {"Set", types.set}, {"FrozenSet", types.set}}) {
+    in.set_global(typing, name, cls_value(cls));
+  }
+  for (const char* name : {"Any", "Optional", "Union", "Type",
+                           "Iterator", "Literal", "TypeVar", "Generic", "ClassVar", "Final", "Protocol",
+                           "DefaultDict", "Awaitable", "Generator", "NoReturn", "Text", "Hashable"}) {
     in.set_global(typing, name, cls_value(types.object));
   }
   in.set_global(typing, "TYPE_CHECKING", Value::boolean(false));
@@ -1054,6 +1072,8 @@ void install_python_builtins(Interpreter& in) {
     for (auto& [k, v] : a.keywords) f->attrs.set(k, v);
     return Value::object(f);
   }));
+  // @dataclass: collects the fields (bases first) and installs a real __init__, so that
+  // subclasses can call super().__init__(...) as in CPython.
   auto make_dataclass = [field_class](Interpreter& i, const Value& cls_value) {
     auto* cls = cls_value.as<ClassObj>();
     if (!cls) return cls_value;
@@ -1080,7 +1100,24 @@ void install_python_builtins(Interpreter& in) {
     }
     cls->dataclass_fields = fields;
     cls->is_dataclass = true;
-    (void)i;
+    if (!cls->attrs.find("__init__")) {
+      i.add_method(cls, "__init__", [cls](Interpreter& in2, CallArgs& a) {
+        Value self = native_required(in2, a, 0, "self");
+        std::size_t pos = 1;
+        for (auto& fld : cls->dataclass_fields) {
+          Value v;
+          if (const Value* kw = a.keyword(fld.name)) v = *kw;
+          else if (pos < a.positional.size()) v = a.positional[pos++];
+          else if (fld.default_value) v = *fld.default_value;
+          else if (!fld.default_factory.is_none()) v = in2.call(fld.default_factory, CallArgs{});
+          else in2.raise("TypeError", fmt::format("{}.__init__() missing 1 required positional argument: '{}'", cls->name, fld.name));
+          in2.set_attr(self, fld.name, v);
+        }
+        if (pos < a.positional.size()) in2.raise("TypeError", fmt::format("{}.__init__() takes {} positional arguments but {} were given", cls->name, pos, a.positional.size()));
+        if (cls->lookup("__post_init__")) in2.call(in2.get_attr(self, "__post_init__"), CallArgs{});
+        return Value::none();
+      });
+    }
     return cls_value;
   };
   in.set_global(dataclasses, "dataclass", in.builtin("dataclasses.dataclass", [make_dataclass](Interpreter& i, CallArgs& a) -> Value {

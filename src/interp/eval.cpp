@@ -353,7 +353,7 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     case Kind::k_none: return Value::none();
     case Kind::k_ellipsis: return builtins_->vars.find("Ellipsis") ? *builtins_->vars.find("Ellipsis") : Value::none();
     case Kind::k_parenthesized_expression: {
-      auto kids = named_children(node);
+      const auto& kids = named_children(node);
       if (kids.empty()) return make_tuple({});
       return eval(f, kids[0]);
     }
@@ -413,7 +413,7 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     }
     case Kind::k_comparison_operator: return eval_comparison(*this, f, node);
     case Kind::k_conditional_expression: {
-      auto kids = named_children(node);  // body, condition, alternative
+      const auto& kids = named_children(node);  // body, condition, alternative
       Value cond = eval(f, kids.at(1));
       if (is_unknown(cond)) {
         note_unknown(cond, "conditional expression on an unresolved value");

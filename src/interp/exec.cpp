@@ -17,13 +17,13 @@ namespace {
 
 std::string text_of(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
 
+// Whether a function body yields (making the function a generator); nested scopes excluded.
 bool contains_yield(TSNode node) {
   Kind k = parse::kind(node);
   if (k == Kind::k_yield) return true;
   if (k == Kind::k_function_definition || k == Kind::k_lambda || k == Kind::k_class_definition) return false;
-  uint32_t n = ts_node_named_child_count(node);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (contains_yield(ts_node_named_child(node, i))) return true;
+  for (TSNode child : named_children(node)) {
+    if (contains_yield(child)) return true;
   }
   return false;
 }
@@ -46,6 +46,7 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
   fn->node = def_node;
   fn->closure = closure_for(f);
   fn->globals = f.module;
+  fn->is_generator = parse::kind(def_node) != Kind::k_lambda && contains_yield(field(def_node, Field::body));
   TSNode params = field(def_node, Field::parameters);
   bool keyword_only = false;
   if (!parse::is_null(params)) {
@@ -159,8 +160,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   FrameScope scope(*this, frame);
   TSNode body = field(fn.node, Field::body);
   if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
-  std::vector<Value> yields;
-  bool generator = contains_yield(body);
+  bool generator = fn.is_generator;
   if (generator) frame.return_value = Value::object(std::make_shared<ListObj>());
   exec_block(frame, body);
   if (generator) return frame.return_value.as<ListObj>() ? frame.return_value : make_list({});
@@ -209,7 +209,7 @@ void Interpreter::assign(Frame& f, TSNode target, Value value) {
     case Kind::k_parenthesized_expression: assign(f, named_children(target).at(0), std::move(value)); return;
     case Kind::k_tuple: case Kind::k_list: case Kind::k_pattern_list: case Kind::k_tuple_pattern:
     case Kind::k_list_pattern: case Kind::k_expression_list: {
-      auto targets = named_children(target);
+      const auto& targets = named_children(target);
       if (is_unknown(value)) {
         for (TSNode t : targets) assign(f, t, value);
         return;
@@ -440,7 +440,7 @@ Flow Interpreter::exec_block(Frame& f, TSNode block) {
 }
 
 static bool exception_matches(Interpreter& in, Frame& f, TSNode clause, const PyError& err) {
-  auto kids = named_children(clause);
+  const auto& kids = named_children(clause);
   if (kids.empty() || parse::kind(kids[0]) == Kind::k_block) return true;  // bare except
   TSNode type_node = kids[0];
   if (parse::kind(type_node) == Kind::k_as_pattern) type_node = named_children(type_node).at(0);
@@ -454,7 +454,7 @@ static void bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const
   if (parse::is_null(alias)) {
     for (TSNode k : named_children(clause)) {
       if (parse::kind(k) == Kind::k_as_pattern) {
-        auto parts = named_children(k);
+        const auto& parts = named_children(k);
         if (parts.size() > 1) alias = parts.back();
       }
     }
@@ -466,7 +466,7 @@ static void bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const
 }
 
 static TSNode clause_body(TSNode clause) {
-  auto kids = named_children(clause);
+  const auto& kids = named_children(clause);
   for (auto it = kids.rbegin(); it != kids.rend(); ++it) {
     if (parse::kind(*it) == Kind::k_block) return *it;
   }
@@ -531,7 +531,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
         } else if (k == Kind::k_augmented_assignment) {
           exec_stmt(f, e);
         } else if (k == Kind::k_yield) {
-          auto kids = named_children(e);
+          const auto& kids = named_children(e);
           Value v = kids.empty() ? Value::none() : eval(f, kids[0]);
           bool from = f.file->node_text(e).rfind("yield from", 0) == 0;
           if (auto* l = f.return_value.as<ListObj>()) {
@@ -590,7 +590,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_return_statement: {
-      auto kids = named_children(stmt);
+      const auto& kids = named_children(stmt);
       f.return_value = kids.empty() ? Value::none() : eval(f, kids[0]);
       return Flow::return_;
     }
@@ -655,7 +655,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
         for (TSNode item : named_children(c)) {
           TSNode value = field(item, Field::value);
           if (parse::kind(value) == Kind::k_as_pattern) {
-            auto parts = named_children(value);
+            const auto& parts = named_children(value);
             Value v = eval(f, parts.at(0));
             if (parts.size() > 1) {
               TSNode target = parts.back();
@@ -670,7 +670,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       return exec_block(f, field(stmt, Field::body));
     }
     case Kind::k_raise_statement: {
-      auto kids = named_children(stmt);
+      const auto& kids = named_children(stmt);
       if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
       Value exc = eval(f, kids[0]);
       if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
@@ -708,7 +708,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_assert_statement: {
-      auto kids = named_children(stmt);
+      const auto& kids = named_children(stmt);
       Value cond = eval(f, kids.at(0));
       if (!is_unknown(cond) && !truthy(cond)) {
         raise("AssertionError", kids.size() > 1 ? str(eval(f, kids[1])) : std::string());
@@ -732,7 +732,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       TSNode def = field(stmt, Field::definition);
       std::string name = text_of(f, field(def, Field::name));
       Value value = parse::kind(def) == Kind::k_class_definition ? make_class(f, def) : make_function(f, def, name);
-      auto decorators = named_children(stmt);
+      const auto& decorators = named_children(stmt);
       // Decorators apply bottom-up. Only decorators modelled natively change the object;
       // project decorators (registries, legacy-argument shims) are taken as the identity,
       // which is what they are for the structure a constructor builds.

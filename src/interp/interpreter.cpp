@@ -271,7 +271,10 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
   auto inst = std::make_shared<InstanceObj>(cls);
   inst->cls_holder = holder;
   Value self = Value::object(inst);
-  if (cls->derives_from_module) inst->module = std::make_unique<ModuleState>();
+  if (cls->derives_from_module) {
+    inst->module = std::make_unique<ModuleState>();
+    inst->attrs.set("training", Value::boolean(true));  // set by Module.__init__ in torch
+  }
   if (types.base_exception && cls->is_subclass_of(types.base_exception)) inst->exception_args = args.positional;
   if (!cls->namedtuple_fields.empty()) {
     std::vector<Value> items;
@@ -287,27 +290,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
     t->named = cls;
     return Value::object(t);
   }
-  // A dataclass __init__ is synthesised from the fields unless the class defines its own.
   const Value* init = cls->lookup("__init__");
-  bool own_init = false;
-  for (ClassObj* c : cls->mro) {
-    if (c->attrs.find("__init__")) { own_init = !(c->is_dataclass && c->attrs.find("__init__")->as<BuiltinObj>()); break; }
-    if (c->is_dataclass) break;
-  }
-  if (cls->is_dataclass && !own_init) {
-    std::size_t pos = 0;
-    for (auto& fld : cls->dataclass_fields) {
-      Value v;
-      if (const Value* kw = args.keyword(fld.name)) v = *kw;
-      else if (pos < args.positional.size()) v = args.positional[pos++];
-      else if (fld.default_value) v = *fld.default_value;
-      else if (!fld.default_factory.is_none()) v = call(fld.default_factory, CallArgs{});
-      else raise("TypeError", fmt::format("{}.__init__() missing 1 required positional argument: '{}'", cls->name, fld.name));
-      inst->attrs.set(fld.name, v);
-    }
-    if (cls->lookup("__post_init__")) call(get_attr(self, "__post_init__"), CallArgs{});
-    return self;
-  }
   if (init) {
     CallArgs with_self = std::move(args);
     with_self.positional.insert(with_self.positional.begin(), self);
@@ -434,7 +417,7 @@ Value Interpreter::get_attr(const Value& obj_in, const std::string& name) {
     if (const Value* v = inst->attrs.find(name)) return *v;
     if (cls_attr) return bind_attribute(obj, *cls_attr, inst->cls, holder_of(*this, inst->cls, obj));
     if (inst->module) {
-      if (auto v = module_getattr(*inst, name)) return *v;
+      if (auto v = module_getattr(obj, *inst, name)) return *v;
     }
     if (name == "__module__") return Value::string(inst->cls->qualname.substr(0, inst->cls->qualname.rfind('.')));
     if (const Value* ga = inst->cls->lookup("__getattr__"); ga && !ga->as<BuiltinObj>()) {

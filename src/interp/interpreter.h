@@ -91,6 +91,12 @@ class Interpreter {
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;
   const std::vector<manifest::Unresolved>& unresolved() const { return unresolved_; }
+  // Starts a new prediction in the same project: notes and the step budget start afresh;
+  // loaded modules are kept.
+  void begin_request() {
+    unresolved_.clear();
+    steps_ = 0;
+  }
 
   // ---- execution (eval.cpp / exec.cpp) ----------------------------------------------------
   Value eval(Frame& f, TSNode node);
@@ -113,7 +119,7 @@ class Interpreter {
   Value tensor_binary(const std::string& op, const Value& a, const Value& b);
   Value tensor_getitem(const Value& tensor, const Value& key);
   void module_setattr(InstanceObj& m, const std::string& name, Value value);
-  std::optional<Value> module_getattr(InstanceObj& m, const std::string& name);
+  std::optional<Value> module_getattr(const Value& self, InstanceObj& m, const std::string& name);
   bool module_delattr(InstanceObj& m, const std::string& name);
   manifest::KeyManifest state_dict_keys(const Value& module);
 
@@ -158,6 +164,7 @@ class Interpreter {
   std::vector<ObjPtr> keep_alive_;         // native classes and builtins
   std::map<std::string, ClassObj*> exception_classes_;
   ClassObj* module_class_ = nullptr;
+  ClassObj* registry_view_class_ = nullptr;  // Module._modules / _parameters / _buffers
   ClassObj* tensor_class_ = nullptr;
   ClassObj* parameter_class_ = nullptr;
   std::vector<manifest::Unresolved> unresolved_;

@@ -159,7 +159,34 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
   m.attrs.set(name, std::move(value));
 }
 
-std::optional<Value> Interpreter::module_getattr(InstanceObj& m, const std::string& name) {
+// Module._modules, _parameters and _buffers: live views of the registries, as torch exposes them.
+enum class Registry { modules = 0, parameters = 1, buffers = 2 };
+
+static OrderedMap<Value>& registry_of(Interpreter& in, CallArgs& a) {
+  auto* view = native_required(in, a, 0, "self").as<InstanceObj>();
+  auto* owner = view ? view->attrs.find("owner") : nullptr;
+  auto* which = view ? view->attrs.find("which") : nullptr;
+  auto* m = owner ? owner->as<InstanceObj>() : nullptr;
+  if (!m || !m->module || !which) in.raise("TypeError", "not a module registry");
+  switch (static_cast<Registry>(which->as_int())) {
+    case Registry::modules: return m->module->modules;
+    case Registry::parameters: return m->module->parameters;
+    case Registry::buffers: return m->module->buffers;
+  }
+  return m->module->modules;
+}
+
+std::optional<Value> Interpreter::module_getattr(const Value& self, InstanceObj& m, const std::string& name) {
+  static const std::pair<const char*, Registry> views[] = {
+      {"_modules", Registry::modules}, {"_parameters", Registry::parameters}, {"_buffers", Registry::buffers}};
+  for (auto& [view_name, which] : views) {
+    if (name == view_name) {
+      auto view = std::make_shared<InstanceObj>(registry_view_class_);
+      view->attrs.set("owner", self);
+      view->attrs.set("which", Value::integer(static_cast<int>(which)));
+      return Value::object(view);
+    }
+  }
   if (const Value* v = m.module->parameters.find(name)) return *v;
   if (const Value* v = m.module->buffers.find(name)) return *v;
   if (const Value* v = m.module->modules.find(name)) return *v;
@@ -341,7 +368,15 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
     return cur;
   });
   // Methods that return self and do not change which keys exist.
-  for (const char* name : {"apply", "train", "eval", "requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
+  in.add_method(module, "train", [](Interpreter& i, CallArgs& a) {
+    module_self(i, a).attrs.set("training", Value::boolean(i.truthy(native_arg_or(a, 1, "mode", Value::boolean(true)))));
+    return a.positional[0];
+  });
+  in.add_method(module, "eval", [](Interpreter& i, CallArgs& a) {
+    module_self(i, a).attrs.set("training", Value::boolean(false));
+    return a.positional[0];
+  });
+  for (const char* name : {"apply", "requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
                            "register_forward_pre_hook", "register_full_backward_hook", "register_backward_hook",
                            "_register_load_state_dict_pre_hook", "_register_state_dict_hook", "register_load_state_dict_post_hook",
                            "load_state_dict", "to_empty"}) {
@@ -381,6 +416,11 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
     }
     return a.positional.at(0);
   });
+  // Calling a module runs forward(), which ckptguard does not interpret: the result is unknown
+  // (and reported where it matters), never a crash.
+  in.add_method(module, "__call__", [](Interpreter& i, CallArgs& a) {
+    return i.unknown(fmt::format("output of {}.forward() (forward passes are not interpreted)", module_self(i, a).cls->name));
+  });
   in.add_method(module, "extra_repr", [](Interpreter&, CallArgs&) { return Value::string(""); });
   in.add_method(module, "_get_name", [](Interpreter& i, CallArgs& a) { return Value::string(module_self(i, a).cls->name); });
   in.add_method(module, "state_dict", [](Interpreter& i, CallArgs& a) {
@@ -390,6 +430,56 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
     i.del_attr(a.positional.at(0), native_required(i, a, 1, nullptr).as_str());
     return Value::none();
   });
+
+  // ---- registry views (Module._modules and friends) -------------------------------------
+  ClassObj* view = in.new_native_class("torch.nn.modules.module._RegistryView", {in.types.object});
+  in.registry_view_class_ = view;
+  in.add_method(view, "__getitem__", [](Interpreter& i, CallArgs& a) {
+    std::string key = str(native_required(i, a, 1, "key"));
+    if (const Value* v = registry_of(i, a).find(key)) return *v;
+    i.raise("KeyError", "'" + key + "'");
+  });
+  // Writing through the view bypasses __setattr__'s checks, exactly as in torch.
+  in.add_method(view, "__setitem__", [](Interpreter& i, CallArgs& a) {
+    registry_of(i, a).set(str(native_required(i, a, 1, "key")), native_required(i, a, 2, "value"));
+    return Value::none();
+  });
+  in.add_method(view, "__delitem__", [](Interpreter& i, CallArgs& a) {
+    std::string key = str(native_required(i, a, 1, "key"));
+    if (!registry_of(i, a).erase(key)) i.raise("KeyError", "'" + key + "'");
+    return Value::none();
+  });
+  in.add_method(view, "__contains__", [](Interpreter& i, CallArgs& a) {
+    return Value::boolean(registry_of(i, a).contains(str(native_required(i, a, 1, "key"))));
+  });
+  in.add_method(view, "__len__", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(registry_of(i, a).size())); });
+  in.add_method(view, "get", [](Interpreter& i, CallArgs& a) {
+    const Value* v = registry_of(i, a).find(str(native_required(i, a, 1, "key")));
+    return v ? *v : native_arg_or(a, 2, "default", Value::none());
+  });
+  in.add_method(view, "pop", [](Interpreter& i, CallArgs& a) {
+    auto& reg = registry_of(i, a);
+    std::string key = str(native_required(i, a, 1, "key"));
+    const Value* v = reg.find(key);
+    if (!v) {
+      if (const Value* d = native_arg(a, 2, "default")) return *d;
+      i.raise("KeyError", "'" + key + "'");
+    }
+    Value out = *v;
+    reg.erase(key);
+    return out;
+  });
+  auto view_items = [](int what) {
+    return [what](Interpreter& i, CallArgs& a) {
+      std::vector<Value> out;
+      for (auto& [k, v] : registry_of(i, a).items()) out.push_back(what == 0 ? Value::string(k) : what == 1 ? v : make_tuple({Value::string(k), v}));
+      return make_list(std::move(out));
+    };
+  };
+  in.add_method(view, "__iter__", view_items(0));
+  in.add_method(view, "keys", view_items(0));
+  in.add_method(view, "values", view_items(1));
+  in.add_method(view, "items", view_items(2));
 
   // ---- Sequential ----------------------------------------------------------------------
   ClassObj* sequential = in.new_native_class("torch.nn.Sequential", {module});

@@ -2,6 +2,9 @@
 // off its state_dict keys.
 #include "interp/predict.h"
 
+#include <map>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "interp/interpreter.h"
@@ -63,17 +66,37 @@ static PredictionResult fail(const std::string& file, int line, std::string mess
   return PredictionResult{std::nullopt, PredictionError{file, line, std::move(message)}};
 }
 
-PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem>& config) {
-  index::ModulePath where = index::locate_module(target.file);
-  index::ProjectIndex project({where.root});
-  if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
-    project.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
+namespace {
+
+// One project (a package, or a directory of scripts) with its loaded modules.
+class ProjectSession {
+ public:
+  explicit ProjectSession(const index::ModulePath& where) : index_({where.root}), interp_(index_) {
+    if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
+      index_.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
+    }
   }
-  parse::LoadResult loaded = project.load(target.file);
+
+  PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
+
+ private:
+  index::ProjectIndex index_;
+  Interpreter interp_;
+};
+
+std::string project_key(const index::ModulePath& where) {
+  return where.root + "|" + where.dotted_name.substr(0, where.dotted_name.find('.'));
+}
+
+}  // namespace
+
+PredictionResult ProjectSession::predict(const Target& target, const std::vector<ConfigItem>& config) {
+  Interpreter& in = interp_;
+  parse::LoadResult loaded = index_.load(target.file);
   if (!loaded.file) return fail(target.file, 0, loaded.error ? loaded.error->reason : "cannot be read");
   if (auto err = loaded.file->first_syntax_error()) return fail(target.file, err->where.line, err->reason);
 
-  Interpreter in(project);
+  in.begin_request();
   std::string error;
   ModuleNs* module = in.load_project_file(target.file, &error);
   if (!module) return fail(target.file, 0, error);
@@ -131,10 +154,32 @@ PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem
     p.unresolved = in.unresolved();
     return PredictionResult{std::move(p), std::nullopt};
   } catch (PyError& e) {
-    return fail(e.where.file, e.where.line, fmt::format("building '{}' raised {}: {}", target.name, e.type, e.message));
+    // A raise after the analyzer lost track of a value is more likely its gap than the model's.
+    std::string cause;
+    if (!in.unresolved().empty()) {
+      const auto& first = in.unresolved().front();
+      cause = fmt::format(" (after an unresolved construct at {}:{}: {})", first.file, first.line, first.reason);
+    }
+    return fail(e.where.file, e.where.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
   } catch (AnalysisAbort& e) {
     return fail(e.where.file, e.where.line, fmt::format("analysis of '{}' stopped: {}", target.name, e.reason));
   }
+}
+
+PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem>& config) {
+  return ProjectSession(index::locate_module(target.file)).predict(target, config);
+}
+
+std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests) {
+  std::map<std::string, std::unique_ptr<ProjectSession>> sessions;
+  std::vector<PredictionResult> out;
+  for (const auto& r : requests) {
+    index::ModulePath where = index::locate_module(r.target.file);
+    auto& session = sessions[project_key(where)];
+    if (!session) session = std::make_unique<ProjectSession>(where);
+    out.push_back(session->predict(r.target, r.config));
+  }
+  return out;
 }
 
 }  // namespace ckg::interp

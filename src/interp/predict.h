@@ -49,4 +49,13 @@ std::optional<ConfigItem> parse_config_item(const std::string& spec, std::string
 // for real, and returns the state_dict keys it would have.
 PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem>& config);
 
+struct PredictionRequest {
+  Target target;
+  std::vector<ConfigItem> config;
+};
+
+// Many predictions in one process: requests in the same project share one interpreter, so
+// each project file is parsed and loaded once (e.g. every torchvision builder).
+std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests);
+
 }  // namespace ckg::interp

@@ -121,9 +121,127 @@ Shape reshape(Interpreter& in, const MaybeShape& from, const Shape& to) {
 
 Value make_tensor(Interpreter& in, MaybeShape shape, std::string dtype) { return in.new_tensor(std::move(shape), std::move(dtype)); }
 
+// ---- concrete values ----------------------------------------------------------------------
+// Small tensors computed from constants (e.g. RegNet's width schedule, computed with torch ops
+// and read back with .tolist()) carry their element values, rounded to their dtype after every
+// operation so that float32 arithmetic matches torch's.
+constexpr std::int64_t kMaxTrackedElements = 1 << 14;
+
+bool is_int_dtype(const std::string& d) { return d == "int64" || d == "int32" || d == "int16" || d == "int8" || d == "uint8"; }
+
+void round_to_dtype(std::vector<double>& values, const std::string& dtype) {
+  for (double& v : values) {
+    if (dtype == "float32") v = static_cast<double>(static_cast<float>(v));
+    else if (is_int_dtype(dtype)) v = std::trunc(v);
+    else if (dtype == "bool") v = v != 0 ? 1 : 0;
+  }
+}
+
+Value with_values(Interpreter& in, const Shape& shape, const std::string& dtype, std::vector<double> values) {
+  Value t = in.new_tensor(shape, dtype);
+  round_to_dtype(values, dtype);
+  t.as<TensorObj>()->values = std::move(values);
+  return t;
+}
+
+// Element values of a tensor or a Python number; nullopt when not tracked.
+std::optional<std::vector<double>> values_of(const Value& v) {
+  if (auto* t = tensor(v)) return t->values;
+  if (v.is_number()) return std::vector<double>{v.as_float()};
+  return std::nullopt;
+}
+
+double apply_unary(const std::string& op, double x, const std::string& dtype) {
+  bool f32 = dtype == "float32";
+  auto f = [&](double (*dbl)(double), float (*flt)(float)) { return f32 ? static_cast<double>(flt(static_cast<float>(x))) : dbl(x); };
+  if (op == "log") return f(std::log, std::log);
+  if (op == "exp") return f(std::exp, std::exp);
+  if (op == "sqrt") return f(std::sqrt, std::sqrt);
+  if (op == "log2") return f(std::log2, std::log2);
+  if (op == "abs") return std::fabs(x);
+  if (op == "neg") return -x;
+  if (op == "floor") return std::floor(x);
+  if (op == "ceil") return std::ceil(x);
+  if (op == "round") return std::nearbyint(x);  // half to even, as torch.round
+  if (op == "sign") return x > 0 ? 1 : x < 0 ? -1 : 0;
+  if (op == "reciprocal") return 1.0 / x;
+  if (op == "square") return x * x;
+  if (op == "relu") return x > 0 ? x : 0;
+  return std::nan("");
+}
+
+double apply_binary(const std::string& op, double x, double y, const std::string& compute_dtype) {
+  if (compute_dtype == "float32") {
+    float a = static_cast<float>(x), b = static_cast<float>(y);
+    if (op == "+") return a + b;
+    if (op == "-") return a - b;
+    if (op == "*") return a * b;
+    if (op == "/") return a / b;
+    if (op == "//") return std::floor(a / b);
+    if (op == "**") return std::pow(a, b);
+    if (op == "%") { float r = std::fmod(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+  } else {
+    if (op == "+") return x + y;
+    if (op == "-") return x - y;
+    if (op == "*") return x * y;
+    if (op == "/") return x / y;
+    if (op == "//") return std::floor(x / y);
+    if (op == "**") return std::pow(x, y);
+    if (op == "%") { double r = std::fmod(x, y); return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
+  }
+  if (op == "<") return x < y;
+  if (op == "<=") return x <= y;
+  if (op == ">") return x > y;
+  if (op == ">=") return x >= y;
+  if (op == "==") return x == y;
+  if (op == "!=") return x != y;
+  return std::nan("");
+}
+
+// Element-wise binary op with broadcasting over tracked values.
+std::optional<std::vector<double>> broadcast_values(const std::string& op, const Shape& sa, const std::vector<double>& va,
+                                                    const Shape& sb, const std::vector<double>& vb, const Shape& out,
+                                                    const std::string& compute_dtype) {
+  std::int64_t n = numel(out);
+  if (n == kUnknownDim || n > kMaxTrackedElements) return std::nullopt;
+  auto strides_for = [&](const Shape& s) {
+    Shape st(out.size(), 0);
+    std::int64_t stride = 1;
+    for (std::size_t k = s.size(); k-- > 0;) {
+      std::size_t o = k + out.size() - s.size();
+      st[o] = s[k] == 1 ? 0 : stride;
+      stride *= s[k];
+    }
+    return st;
+  };
+  Shape ta = strides_for(sa), tb = strides_for(sb);
+  std::vector<double> result(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::int64_t rem = i, ia = 0, ib = 0;
+    for (std::size_t k = out.size(); k-- > 0;) {
+      std::int64_t idx = rem % out[k];
+      rem /= out[k];
+      ia += idx * ta[k];
+      ib += idx * tb[k];
+    }
+    result[static_cast<std::size_t>(i)] = apply_binary(op, va[static_cast<std::size_t>(ia)], vb[static_cast<std::size_t>(ib)], compute_dtype);
+  }
+  return result;
+}
+
 Value like(Interpreter& in, const Value& t, std::optional<std::string> dtype = std::nullopt) {
   auto* src = tensor(t);
-  return make_tensor(in, src ? src->shape : std::nullopt, dtype ? *dtype : (src ? src->dtype : "float32"));
+  std::string d = dtype ? *dtype : (src ? src->dtype : "float32");
+  if (src && src->values && src->shape) return with_values(in, *src->shape, d, *src->values);
+  return make_tensor(in, src ? src->shape : std::nullopt, d);
+}
+
+Value values_to_list(const Shape& shape, const std::vector<double>& values, const std::string& dtype, std::size_t dim, std::size_t& pos) {
+  auto scalar = [&](double v) { return is_int_dtype(dtype) ? Value::integer(static_cast<std::int64_t>(v)) : dtype == "bool" ? Value::boolean(v != 0) : Value::floating(v); };
+  if (dim == shape.size()) return scalar(values[pos++]);
+  std::vector<Value> items;
+  for (std::int64_t k = 0; k < shape[dim]; ++k) items.push_back(values_to_list(shape, values, dtype, dim + 1, pos));
+  return make_list(std::move(items));
 }
 
 // Shape of nested Python sequences, for torch.tensor(data).
@@ -228,7 +346,14 @@ Value Interpreter::tensor_binary(const std::string& op, const Value& a, const Va
     return make_tensor(*this, batch, dtype);
   }
   if (!sa || !sb) return make_tensor(*this, std::nullopt, dtype);
-  return make_tensor(*this, broadcast(*this, *sa, *sb), dtype);
+  Shape out = broadcast(*this, *sa, *sb);
+  auto va = values_of(a), vb = values_of(b);
+  if (va && vb) {
+    std::string compute = dtype == "bool" ? (is_float_dtype(da) || is_float_dtype(db) ? "float64" : "int64") : dtype;
+    if (is_int_dtype(compute) && op == "/") compute = "float32";
+    if (auto values = broadcast_values(op, *sa, *va, *sb, *vb, out, compute)) return with_values(*this, out, dtype, std::move(*values));
+  }
+  return make_tensor(*this, out, dtype);
 }
 
 Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
@@ -346,9 +471,9 @@ void install_torch_model(Interpreter& in) {
       std::string dtype;
       std::vector<double> values;
       MaybeShape shape = literal_shape(i, native_required(i, a, 0, "data"), dtype, values);
-      Value t = make_tensor(i, shape, dtype_arg(a, dtype.empty() ? "float32" : dtype));
-      if (shape && values.size() <= 64) t.as<TensorObj>()->values = values;
-      return t;
+      std::string d = dtype_arg(a, dtype.empty() ? "float32" : dtype);
+      if (shape && static_cast<std::int64_t>(values.size()) == numel(*shape)) return with_values(i, *shape, d, std::move(values));
+      return make_tensor(i, shape, d);
     });
   }
   def(torch, "arange", [](Interpreter& i, CallArgs& a) {
@@ -360,8 +485,12 @@ void install_torch_model(Interpreter& in) {
     else { start = args.at(0).as_float(); end = args.at(1).as_float(); if (args.size() > 2) step = args[2].as_float(); }
     if (const Value* s = a.keyword("step")) step = s->as_float();
     bool all_int = std::all_of(args.begin(), args.end(), [](const Value& v) { return v.is_int(); });
-    std::int64_t n = static_cast<std::int64_t>(std::ceil((end - start) / step));
-    return make_tensor(i, Shape{std::max<std::int64_t>(n, 0)}, dtype_arg(a, all_int ? "int64" : "float32"));
+    std::int64_t n = std::max<std::int64_t>(static_cast<std::int64_t>(std::ceil((end - start) / step)), 0);
+    std::string dtype = dtype_arg(a, all_int ? "int64" : "float32");
+    if (n > kMaxTrackedElements) return make_tensor(i, Shape{n}, dtype);
+    std::vector<double> values;
+    for (std::int64_t k = 0; k < n; ++k) values.push_back(start + static_cast<double>(k) * step);
+    return with_values(i, Shape{n}, dtype, std::move(values));
   });
   for (const char* name : {"linspace", "logspace"}) {
     def(torch, name, [](Interpreter& i, CallArgs& a) { return make_tensor(i, Shape{dim_of(native_required(i, a, 2, "steps"))}, dtype_arg(a, "float32")); });
@@ -447,9 +576,25 @@ void install_torch_model(Interpreter& in) {
     info->attrs.set("tiny", Value::floating(half ? 6.103515625e-05 : 1.1754943508222875e-38));
     return Value::object(info);
   });
+  for (auto [name, op] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"div", "/"}, {"divide", "/"},
+                          {"true_divide", "/"}, {"pow", "**"}, {"floor_divide", "//"}, {"remainder", "%"}}) {
+    std::string o = op;
+    def(torch, name, [o](Interpreter& i, CallArgs& a) {
+      return i.tensor_binary(o, native_required(i, a, 0, "input"), native_required(i, a, 1, "other"));
+    });
+  }
+  def(torch, "diff", [](Interpreter& i, CallArgs& a) {
+    auto* t = tensor(native_required(i, a, 0, "input"));
+    if (!t || !t->shape || t->shape->size() != 1) return i.unknown("torch.diff beyond 1-D tensors is not modelled");
+    std::int64_t n = std::max<std::int64_t>((*t->shape)[0] - 1, 0);
+    if (!t->values) return make_tensor(i, Shape{n}, t->dtype);
+    std::vector<double> out;
+    for (std::size_t k = 1; k < t->values->size(); ++k) out.push_back((*t->values)[k] - (*t->values)[k - 1]);
+    return with_values(i, Shape{n}, t->dtype, std::move(out));
+  });
   for (const char* name : {"flatten", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "sum", "mean", "abs", "exp",
                            "log", "sqrt", "sin", "cos", "sigmoid", "tanh", "relu", "triu", "tril", "floor", "ceil", "round",
-                           "clamp", "log2", "pow", "roll", "flip", "cumsum", "diag", "neg", "sign", "logical_not", "amax", "amin",
+                           "clamp", "log2", "roll", "flip", "cumsum", "diag", "neg", "sign", "logical_not", "amax", "amin",
                            "max", "min", "prod", "softmax", "erf", "exp2"}) {
     std::string method = name;
     def(torch, name, [method](Interpreter& i, CallArgs& a) {
@@ -478,18 +623,45 @@ void install_torch_model(Interpreter& in) {
   };
   auto method = [&](const std::string& name, NativeFn fn) { in.add_method(tensor_cls, name, std::move(fn)); };
   // Element-wise and in-place operations keep the shape.
-  for (const char* name : {"contiguous", "clone", "detach", "normal_", "uniform_", "zero_", "fill_", "copy_", "mul_", "add_",
-                           "sub_", "div_", "clamp_", "clamp", "trunc_normal_", "requires_grad_", "fill_diagonal_", "masked_fill",
-                           "masked_fill_", "exp", "log", "abs", "sqrt", "neg", "sigmoid", "tanh", "relu", "softmax", "cumsum",
-                           "flip", "roll", "exp_", "log_", "abs_", "clamp_min", "clamp_max", "floor", "ceil", "round", "sign",
-                           "pow", "erf", "erfinv_", "erfinv", "triu", "tril", "cpu", "cuda", "pin_memory", "detach_", "share_memory_",
-                           "sin", "cos", "reciprocal", "square", "log2", "exp2", "logical_not", "bernoulli_", "random_",
-                           "exponential_", "geometric_", "cauchy_", "log_normal_", "mul", "add", "sub", "div", "lerp"}) {
+  // Identity-like and in-place operations: same tensor (Parameters stay the same object).
+  for (const char* name : {"contiguous", "detach", "requires_grad_", "cpu", "cuda", "pin_memory", "detach_", "share_memory_"}) {
     method(name, [self_tensor](Interpreter& i, CallArgs& a) {
-      TensorObj& t = self_tensor(i, a);
-      (void)t;
-      return a.positional[0].as<TensorObj>()->is_parameter ? a.positional[0] : like(i, a.positional[0]);
+      self_tensor(i, a);
+      return a.positional[0];
     });
+  }
+  // Value-changing operations whose values ckptguard does not track: same shape, values dropped.
+  for (const char* name : {"normal_", "uniform_", "zero_", "fill_", "copy_", "mul_", "add_", "sub_", "div_", "clamp_", "clamp",
+                           "trunc_normal_", "fill_diagonal_", "masked_fill", "masked_fill_", "sigmoid", "tanh", "softmax", "cumsum",
+                           "flip", "roll", "exp_", "log_", "abs_", "clamp_min", "clamp_max", "erf", "erfinv_", "erfinv", "triu",
+                           "tril", "sin", "cos", "exp2", "logical_not", "bernoulli_", "random_", "exponential_", "geometric_",
+                           "cauchy_", "log_normal_", "lerp", "clone_"}) {
+    bool in_place = std::string(name).back() == '_';
+    method(name, [self_tensor, in_place](Interpreter& i, CallArgs& a) {
+      TensorObj& t = self_tensor(i, a);
+      if (in_place) {
+        t.values.reset();
+        return a.positional[0];
+      }
+      return make_tensor(i, t.shape, t.dtype);
+    });
+  }
+  method("clone", [](Interpreter& i, CallArgs& a) { return like(i, a.positional.at(0)); });
+  // Element-wise math with tracked values.
+  for (const char* name : {"exp", "log", "abs", "sqrt", "neg", "floor", "ceil", "round", "sign", "reciprocal", "square", "log2", "relu"}) {
+    std::string op = name;
+    method(name, [self_tensor, op](Interpreter& i, CallArgs& a) {
+      TensorObj& t = self_tensor(i, a);
+      std::string dtype = (op == "log" || op == "exp" || op == "sqrt" || op == "log2" || op == "reciprocal") && !is_float_dtype(t.dtype) ? "float32" : t.dtype;
+      if (!t.values || !t.shape) return make_tensor(i, t.shape, dtype);
+      std::vector<double> out;
+      for (double v : *t.values) out.push_back(apply_unary(op, v, dtype));
+      return with_values(i, *t.shape, dtype, std::move(out));
+    });
+  }
+  for (auto [name, op] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"div", "/"}, {"pow", "**"}, {"divide", "/"}, {"true_divide", "/"}}) {
+    std::string o = op;
+    method(name, [o](Interpreter& i, CallArgs& a) { return i.tensor_binary(o, a.positional.at(0), native_required(i, a, 1, "other")); });
   }
   for (auto [name, dtype] : {std::pair{"float", "float32"}, {"double", "float64"}, {"half", "float16"}, {"bfloat16", "bfloat16"},
                              {"long", "int64"}, {"int", "int32"}, {"bool", "bool"}, {"short", "int16"}, {"byte", "uint8"}, {"char", "int8"}}) {
@@ -639,12 +811,17 @@ void install_torch_model(Interpreter& in) {
   method("item", [self_tensor](Interpreter& i, CallArgs& a) {
     TensorObj& t = self_tensor(i, a);
     if (t.values && t.values->size() == 1) {
-      double v = (*t.values)[0];
-      return is_float_dtype(t.dtype) ? Value::floating(v) : Value::integer(static_cast<std::int64_t>(v));
+      std::size_t pos = 0;
+      return values_to_list(Shape{}, *t.values, t.dtype, 0, pos);
     }
-    return i.unknown("Tensor.item() of a computed value");
+    return i.unknown("Tensor.item() of a value ckptguard does not track");
   });
-  method("tolist", [](Interpreter& i, CallArgs&) { return i.unknown("Tensor.tolist() of a computed value"); });
+  method("tolist", [self_tensor](Interpreter& i, CallArgs& a) {
+    TensorObj& t = self_tensor(i, a);
+    if (!t.values || !t.shape) return i.unknown("Tensor.tolist() of a value ckptguard does not track");
+    std::size_t pos = 0;
+    return values_to_list(*t.shape, *t.values, t.dtype, 0, pos);
+  });
   for (const char* name : {"new_zeros", "new_ones", "new_empty", "new_full"}) {
     method(name, [self_tensor](Interpreter& i, CallArgs& a) {
       TensorObj& t = self_tensor(i, a);
@@ -657,6 +834,18 @@ void install_torch_model(Interpreter& in) {
     method(name, [](Interpreter& i, CallArgs&) { return i.unknown("tensor splitting is not modelled"); });
   }
   method("__len__", [](Interpreter& i, CallArgs& a) { return i.length(a.positional.at(0)); });
+
+  // numpy: only what model constructors use to compute schedules; the rest is unknown.
+  ModuleNs* numpy = in.new_native_module("numpy");
+  def(numpy, "linspace", [](Interpreter& i, CallArgs& a) {
+    double start = native_required(i, a, 0, "start").as_float(), stop = native_required(i, a, 1, "stop").as_float();
+    const Value& num = native_arg_or(a, 2, "num", Value::integer(50));
+    if (!num.is_int()) return i.unknown("numpy.linspace with an unresolved count");
+    std::int64_t n = num.as_int();
+    std::vector<double> values;
+    for (std::int64_t k = 0; k < n; ++k) values.push_back(n == 1 ? start : start + (stop - start) * static_cast<double>(k) / static_cast<double>(n - 1));
+    return with_values(i, Shape{n}, "float64", std::move(values));
+  });
 
   // ---- torch.nn ---------------------------------------------------------------------------
   ModuleNs* nn = in.new_native_module("torch.nn");

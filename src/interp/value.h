@@ -220,6 +220,7 @@ struct FunctionObj : Object {
   std::shared_ptr<Env> closure;
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
+  bool is_generator = false;           // the body yields: calls return the yielded values as a list
 };
 
 using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;

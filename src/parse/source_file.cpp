@@ -1,5 +1,6 @@
 // Reading and parsing Python sources with tree-sitter, with size and time limits.
 #include "parse/source_file.h"
+#include "parse/syntax.h"
 
 #include <cstring>
 #include <fstream>
@@ -17,7 +18,10 @@ const TSLanguage* python_language() { return tree_sitter_python(); }
 SourceFile::SourceFile(std::string path, std::string text, TSTree* tree)
     : path_(std::move(path)), text_(std::move(text)), tree_(tree) {}
 
-SourceFile::~SourceFile() { ts_tree_delete(tree_); }
+SourceFile::~SourceFile() {
+  forget_tree(tree_);
+  ts_tree_delete(tree_);
+}
 
 std::string_view SourceFile::node_text(TSNode node) const {
   uint32_t start = ts_node_start_byte(node);

@@ -1,6 +1,7 @@
 // Symbol and field tables for tree-sitter-python, built once from the grammar itself.
 #include "parse/syntax.h"
 
+#include <array>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
@@ -55,22 +56,59 @@ Kind kind(TSNode node) {
   return s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;
 }
 
-TSNode field(TSNode node, Field f) {
-  TSFieldId id = tables().field_ids[static_cast<int>(f)];
-  if (id == 0) return TSNode{};
-  return ts_node_child_by_field_id(node, id);
+namespace {
+
+// tree-sitter finds the i-th child, or a child by field, by walking from the first one, and the
+// interpreter revisits the same nodes in every call and loop iteration. Each node's named
+// children and fields are therefore collected once with a cursor and cached per tree (a tree's
+// entries are dropped when its SourceFile is destroyed).
+struct NodeInfo {
+  std::vector<TSNode> named;
+  std::array<TSNode, static_cast<std::size_t>(Field::count)> fields{};
+};
+using NodeCache = std::unordered_map<const void*, NodeInfo>;
+thread_local std::unordered_map<const TSTree*, NodeCache> node_cache;
+
+thread_local const TSTree* last_tree = nullptr;
+thread_local NodeCache* last_cache = nullptr;
+
+const NodeInfo& info(TSNode node) {
+  if (node.tree != last_tree) {
+    last_cache = &node_cache[node.tree];
+    last_tree = node.tree;
+  }
+  NodeCache& cache = *last_cache;
+  auto it = cache.find(node.id);
+  if (it != cache.end()) return it->second;
+  NodeInfo out;
+  const auto& ids = tables().field_ids;
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      TSNode c = ts_tree_cursor_current_node(&cursor);
+      if (ts_node_is_named(c) && kind(c) != Kind::k_comment) out.named.push_back(c);
+      TSFieldId fid = ts_tree_cursor_current_field_id(&cursor);
+      if (fid == 0) continue;
+      for (std::size_t f = 0; f < out.fields.size(); ++f) {
+        if (ids[f] == fid && ts_node_is_null(out.fields[f])) out.fields[f] = c;  // first child with the field
+      }
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return cache.emplace(node.id, std::move(out)).first->second;
 }
 
-std::vector<TSNode> named_children(TSNode node) {
-  std::vector<TSNode> out;
-  uint32_t n = ts_node_named_child_count(node);
-  out.reserve(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    TSNode c = ts_node_named_child(node, i);
-    if (kind(c) != Kind::k_comment) out.push_back(c);
-  }
-  return out;
+}  // namespace
+
+void forget_tree(const TSTree* tree) {
+  node_cache.erase(tree);
+  last_tree = nullptr;
+  last_cache = nullptr;
 }
+
+const std::vector<TSNode>& named_children(TSNode node) { return info(node).named; }
+
+TSNode field(TSNode node, Field f) { return info(node).fields[static_cast<std::size_t>(f)]; }
 
 std::vector<TSNode> field_children(TSNode node, Field f) {
   std::vector<TSNode> out;

@@ -49,7 +49,10 @@ enum class Field : std::uint8_t {
 Kind kind(TSNode node);
 TSNode field(TSNode node, Field f);  // null node when absent
 inline bool is_null(TSNode node) { return ts_node_is_null(node); }
-std::vector<TSNode> named_children(TSNode node);  // skips comments
+// Named children except comments. The reference stays valid while the node's tree lives.
+const std::vector<TSNode>& named_children(TSNode node);
+// Drops cached data about `tree`; called when its SourceFile is destroyed.
+void forget_tree(const TSTree* tree);
 // All children (named or not) carrying field `f`, e.g. comparison operators.
 std::vector<TSNode> field_children(TSNode node, Field f);
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import ckptguard
-from conftest import REPO, import_file, torch_keys
+from ckg_testing import REPO, import_file, torch_keys
 
 CORPUS = REPO / "tests" / "corpus" / "interpreter"
 

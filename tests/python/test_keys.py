@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, import_file, predicted_keys, run_console, torch_keys
+from ckg_testing import REPO, import_file, predicted_keys, run_console, torch_keys
 
 EXAMPLES = REPO / "examples"
 

@@ -1,4 +1,4 @@
-"""Shared helpers for ckptguard's Python tests."""
+"""Shared helpers for ckptguard's Python tests (imported by name; tests/python is on sys.path)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -39,7 +38,3 @@ def run_console(*args: str) -> subprocess.CompletedProcess:
     """Run the installed console command, as a user would."""
     return subprocess.run([str(VENV_BIN / "ckptguard"), *args], capture_output=True, text=True, timeout=120)
 
-
-@pytest.fixture
-def repo() -> Path:
-    return REPO
