@@ -303,6 +303,10 @@ class LazyConvTranspose3d(ConvTranspose3d):
 # --------------------------------------------------------------------------
 
 class _NormBase(Module):
+    # torch's state_dict version: loading a checkpoint whose metadata for this module is
+    # missing or older makes _load_from_state_dict add num_batches_tracked itself.
+    _version = 2
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None):
         super().__init__()

@@ -21,6 +21,7 @@ struct CommandInfo {
 const std::map<std::string, CommandInfo>& commands() {
   static const std::map<std::string, CommandInfo> table = {
       {"keys", {run_keys, "predict a model's state_dict keys from its source"}},
+      {"branches", {run_branches, "enumerate configuration branches, witnesses and their compatibility"}},
   };
   return table;
 }

@@ -9,5 +9,6 @@
 namespace ckg::cli {
 
 int run_keys(const std::vector<std::string>& args, Io io);
+int run_branches(const std::vector<std::string>& args, Io io);
 
 }  // namespace ckg::cli

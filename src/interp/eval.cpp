@@ -111,6 +111,7 @@ Value Interpreter::lookup_name(Frame& f, const std::string& name, TSNode) {
 
 static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
   std::string out;
+  std::uint64_t taint = 0;
   bool raw = false, is_bytes = false, is_f = false;
   for (TSNode child : named_children(node)) {
     switch (parse::kind(child)) {
@@ -140,6 +141,7 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
       case Kind::k_interpolation: {
         Value v = in.eval(f, field(child, Field::expression));
         if (is_unknown(v)) return v;
+        taint |= v.taint();
         TSNode conv = field(child, Field::type_conversion);
         std::string spec;
         TSNode spec_node = field(child, Field::format_specifier);
@@ -166,7 +168,7 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
       default: break;
     }
   }
-  return Value::string(std::move(out));
+  return Value::string(std::move(out)).with_taint(taint);
 }
 
 static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::vector<Value>& items) {
@@ -202,7 +204,11 @@ static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNod
       run_comprehension(in, f, clauses, i + 1, emit);
     }
   } else {  // if_clause
-    if (in.truthy(in.eval(f, named_children(clause).at(0)))) run_comprehension(in, f, clauses, i + 1, emit);
+    TSNode condition = named_children(clause).at(0);
+    Value cond = in.eval(f, condition);
+    bool keep = in.truthy(cond);
+    in.observe_decision(f, condition, cond, keep);
+    if (keep) run_comprehension(in, f, clauses, i + 1, emit);
   }
 }
 
@@ -388,8 +394,8 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       std::string op = operator_text(f, node);
       if (is_unknown(v)) return v;
       if (op == "-") {
-        if (v.is_float()) return Value::floating(-v.as_float());
-        if (v.is_int()) return Value::integer(-v.as_int());
+        if (v.is_float()) return Value::floating(-v.as_float()).with_taint(v.taint());
+        if (v.is_int()) return Value::integer(-v.as_int()).with_taint(v.taint());
         if (v.as<TensorObj>()) return v;
       } else if (op == "+") {
         if (v.is_number() || v.as<TensorObj>()) return v;
@@ -402,14 +408,15 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     case Kind::k_not_operator: {
       Value v = eval(f, field(node, Field::argument));
       if (is_unknown(v)) return v;
-      return Value::boolean(!truthy(v));
+      return Value::boolean(!truthy(v)).with_taint(v.taint());
     }
     case Kind::k_boolean_operator: {
+      // The result depends on the left operand even when the right one is returned.
       Value a = eval(f, field(node, Field::left));
       if (is_unknown(a)) return a;
       bool is_and = operator_text(f, node) == "and";
       if (truthy(a) != is_and) return a;
-      return eval(f, field(node, Field::right));
+      return eval(f, field(node, Field::right)).with_taint(a.taint());
     }
     case Kind::k_comparison_operator: return eval_comparison(*this, f, node);
     case Kind::k_conditional_expression: {
@@ -419,7 +426,9 @@ Value Interpreter::eval(Frame& f, TSNode node) {
         note_unknown(cond, "conditional expression on an unresolved value");
         return cond;
       }
-      return eval(f, truthy(cond) ? kids.at(0) : kids.at(2));
+      bool taken = truthy(cond);
+      observe_decision(f, kids.at(1), cond, taken);
+      return eval(f, taken ? kids.at(0) : kids.at(2));
     }
     case Kind::k_lambda: return make_function(f, node, "<lambda>");
     case Kind::k_list: case Kind::k_tuple: case Kind::k_expression_list: case Kind::k_pattern_list: {

@@ -595,14 +595,20 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       return Flow::return_;
     }
     case Kind::k_if_statement: {
-      Value cond = eval(f, field(stmt, Field::condition));
+      TSNode condition = field(stmt, Field::condition);
+      Value cond = eval(f, condition);
       if (is_unknown(cond)) note_unknown(cond, "if-condition depends on an unresolved value");
-      if (!is_unknown(cond) && truthy(cond)) return exec_block(f, field(stmt, Field::consequence));
+      bool taken = !is_unknown(cond) && truthy(cond);
+      observe_decision(f, condition, cond, taken);
+      if (taken) return exec_block(f, field(stmt, Field::consequence));
       for (TSNode alt : parse::field_children(stmt, Field::alternative)) {
         if (parse::kind(alt) == Kind::k_elif_clause) {
-          Value c = eval(f, field(alt, Field::condition));
+          TSNode elif_condition = field(alt, Field::condition);
+          Value c = eval(f, elif_condition);
           if (is_unknown(c)) note_unknown(c, "elif-condition depends on an unresolved value");
-          if (!is_unknown(c) && truthy(c)) return exec_block(f, field(alt, Field::consequence));
+          bool elif_taken = !is_unknown(c) && truthy(c);
+          observe_decision(f, elif_condition, c, elif_taken);
+          if (elif_taken) return exec_block(f, field(alt, Field::consequence));
         } else {
           return exec_block(f, field(alt, Field::body));
         }
@@ -635,7 +641,9 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
           note_unknown(cond, "while-condition depends on an unresolved value");
           break;
         }
-        if (!truthy(cond)) break;
+        bool again = truthy(cond);
+        observe_decision(f, field(stmt, Field::condition), cond, again);
+        if (!again) break;
         if (++iterations > limits_.max_loop_iterations) {
           note_unresolved(here(), "while-loop did not finish within the iteration budget");
           break;

@@ -21,6 +21,46 @@ Interpreter::~Interpreter() = default;
 
 // ---- errors and notes ---------------------------------------------------------------------
 
+// A literal operand: the value a condition tests a parameter against.
+static bool is_literal_node(TSNode n) {
+  using parse::Kind;
+  switch (parse::kind(n)) {
+    case Kind::k_string: case Kind::k_integer: case Kind::k_float: case Kind::k_true: case Kind::k_false: case Kind::k_none:
+      return true;
+    case Kind::k_tuple: case Kind::k_list: case Kind::k_set: case Kind::k_unary_operator: case Kind::k_parenthesized_expression:
+      for (TSNode c : parse::named_children(n)) {
+        if (!is_literal_node(c)) return false;
+      }
+      return true;
+    default: return false;
+  }
+}
+
+// `name`, `obj.attr`, `not name`, `name OP literal`: the forms whose tested name can be shown
+// as the constructor parameter it came from (a helper's `kind == "batch"` reads as `norm == "batch"`).
+static std::string condition_template(const parse::SourceFile& file, TSNode n) {
+  using parse::Kind;
+  auto is_name = [](TSNode x) { return parse::kind(x) == Kind::k_identifier || parse::kind(x) == Kind::k_attribute; };
+  std::string hole(1, kParameterHole);
+  if (is_name(n)) return hole;
+  if (parse::kind(n) == Kind::k_not_operator && is_name(parse::field(n, parse::Field::argument))) return "not " + hole;
+  if (parse::kind(n) == Kind::k_comparison_operator) {
+    const auto& operands = parse::named_children(n);
+    if (operands.size() == 2 && is_name(operands[0]) && is_literal_node(operands[1])) {
+      std::string_view text = file.node_text(n);
+      return hole + std::string(text.substr(ts_node_end_byte(operands[0]) - ts_node_start_byte(n)));
+    }
+  }
+  return {};
+}
+
+void Interpreter::observe_decision(const Frame& f, TSNode condition, const Value& value, bool outcome) {
+  if (!observing || value.taint() == 0 || !f.file) return;
+  observing->decisions.push_back(Decision{fmt::format("{}:{}", f.file->path(), ts_node_start_byte(condition)),
+                                          std::string(f.file->node_text(condition)), condition_template(*f.file, condition),
+                                          value.taint(), outcome});
+}
+
 parse::Location Interpreter::here() const {
   for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
     if ((*it)->file && !ts_node_is_null(current_node)) {
@@ -303,7 +343,14 @@ Value Interpreter::call(const Value& callee_in, CallArgs args) {
   Value callee = resolve_lazy(callee_in);
   switch (callee.is_obj() ? callee.obj()->kind : ObjKind::unknown) {
     case ObjKind::function: return call_function(*callee.as<FunctionObj>(), args);
-    case ObjKind::builtin: return callee.as<BuiltinObj>()->fn(*this, args);
+    case ObjKind::builtin: {
+      // A builtin's result depends on all its arguments (len, int, max, str.format, ...).
+      std::uint64_t t = 0;
+      for (auto& v : args.positional) t |= v.taint();
+      for (auto& kv : args.keywords) t |= kv.second.taint();
+      Value out = callee.as<BuiltinObj>()->fn(*this, args);
+      return t ? out.with_taint(t) : out;
+    }
     case ObjKind::bound_method: {
       auto* bm = callee.as<BoundMethodObj>();
       args.positional.insert(args.positional.begin(), bm->self);
@@ -384,7 +431,12 @@ static ObjPtr holder_of(Interpreter& in, ClassObj* cls, const Value& self) {
   return ObjPtr(ObjPtr(), cls);
 }
 
-Value Interpreter::get_attr(const Value& obj_in, const std::string& name) {
+Value Interpreter::get_attr(const Value& obj, const std::string& name) {
+  Value out = get_attr_plain(obj, name);
+  return obj.taint() ? out.with_taint(obj.taint()) : out;
+}
+
+Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) {
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
   if (auto* ns = obj.as<ModuleNs>()) {
@@ -566,6 +618,12 @@ std::vector<std::size_t> slice_indices(Interpreter& in, const SliceObj& s, std::
 }
 
 Value Interpreter::get_item(const Value& obj, const Value& key) {
+  Value out = get_item_plain(obj, key);
+  std::uint64_t t = obj.taint() | key.taint();
+  return t ? out.with_taint(t) : out;
+}
+
+Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (is_unknown(obj)) return obj;
   if (is_unknown(key)) return key;
   auto sequence_item = [&](const std::vector<Value>& items, bool is_list) -> Value {
@@ -771,6 +829,12 @@ static std::int64_t py_mod(std::int64_t a, std::int64_t b) {
 }
 
 Value Interpreter::binary(const std::string& op, const Value& a, const Value& b) {
+  Value out = binary_op(op, a, b);
+  std::uint64_t t = a.taint() | b.taint();
+  return t ? out.with_taint(t) : out;
+}
+
+Value Interpreter::binary_op(const std::string& op, const Value& a, const Value& b) {
   if (is_unknown(a)) return a;
   if (is_unknown(b)) return b;
   if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
@@ -909,6 +973,21 @@ static bool identical(const Value& a, const Value& b) {
 }
 
 Value Interpreter::compare(const std::string& op, const Value& a, const Value& b) {
+  if (observing && (a.taint() != 0) != (b.taint() != 0)) {
+    const Value& tainted = a.taint() ? a : b;
+    const Value& other = a.taint() ? b : a;
+    if (other.as<TupleObj>() || other.as<ListObj>() || other.as<SetObj>()) {
+      for (auto& item : iterate(other)) observing->comparisons.emplace_back(tainted.taint(), item, op);
+    } else {
+      observing->comparisons.emplace_back(tainted.taint(), other, op);
+    }
+  }
+  Value out = compare_op(op, a, b);
+  std::uint64_t t = a.taint() | b.taint();
+  return t ? out.with_taint(t) : out;
+}
+
+Value Interpreter::compare_op(const std::string& op, const Value& a, const Value& b) {
   if (op == "is" || op == "is not") {
     if (is_unknown(a)) return a;
     if (is_unknown(b)) return b;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,25 @@ struct Frame {
 
 enum class Flow { normal, return_, break_, continue_ };
 
+// A condition that depended on explored constructor parameters, and which way it went.
+struct Decision {
+  std::string site;      // file:byte-offset of the condition, identifies it across runs
+  std::string text;      // the condition's source text
+  std::string template_; // the text with the tested name as kParameterHole, when it has that form
+  std::uint64_t taint = 0;
+  bool outcome = false;
+};
+
+// Stands for the tested parameter in Decision::template_ (e.g. "\x01 == 'batch'").
+inline constexpr char kParameterHole = '\x01';
+
+// What branch enumeration observes during one run of the constructor.
+struct Observation {
+  std::vector<Decision> decisions;
+  // (taint of the compared value, the untainted value it was compared against, operator)
+  std::vector<std::tuple<std::uint64_t, Value, std::string>> comparisons;
+};
+
 struct Limits {
   std::int64_t max_steps = 20'000'000;
   int max_call_depth = 200;
@@ -69,10 +89,12 @@ class Interpreter {
   // ---- object protocol -------------------------------------------------------------------
   Value call(const Value& callee, CallArgs args);
   Value get_attr(const Value& obj, const std::string& name);   // raises AttributeError
+  Value get_attr_plain(const Value& obj, const std::string& name);  // without taint propagation
   bool has_attr(const Value& obj, const std::string& name);
   void set_attr(const Value& obj, const std::string& name, Value value);
   void del_attr(const Value& obj, const std::string& name);
   Value get_item(const Value& obj, const Value& key);
+  Value get_item_plain(const Value& obj, const Value& key);
   void set_item(const Value& obj, const Value& key, Value value);
   void del_item(const Value& obj, const Value& key);
   // Truth value; an Unknown is noted as unresolved and taken as false.
@@ -83,6 +105,11 @@ class Interpreter {
   bool isinstance(const Value& v, const Value& cls);
   ClassObj* class_of(const Value& v);
   Value length(const Value& v);
+
+  // ---- branch enumeration ------------------------------------------------------------------
+  Observation* observing = nullptr;  // set while branches are being explored
+  // Records the decision taken at `condition` when its value depends on explored parameters.
+  void observe_decision(const Frame& f, TSNode condition, const Value& value, bool outcome);
 
   // ---- errors and notes ------------------------------------------------------------------
   [[noreturn]] void raise(const std::string& type, const std::string& message);
@@ -149,6 +176,8 @@ class Interpreter {
   TSNode current_node{};
 
  private:
+  Value binary_op(const std::string& op, const Value& a, const Value& b);
+  Value compare_op(const std::string& op, const Value& a, const Value& b);
   void install_builtins();
   void install_torch();
   void compute_mro(ClassObj* cls);

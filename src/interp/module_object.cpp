@@ -207,6 +207,9 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
     in.note_unresolved(in.here(), "module nesting deeper than 100 (recursive structure?)");
     return;
   }
+  const Value* version = m->cls->lookup("_version");
+  out.modules.push_back({prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), m->cls->name,
+                         version && version->is_int() ? static_cast<int>(version->as_int()) : 1});
   auto entry = [&](const std::string& name, const Value& v, manifest::TensorKind kind) {
     auto* t = v.as<TensorObj>();
     manifest::KeyEntry e;

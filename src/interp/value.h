@@ -52,8 +52,18 @@ class Value {
   const ObjPtr& obj() const { return o_; }
   template <class T> T* as() const;  // null when not an object of type T
 
+  // Which explored constructor parameters (bit i = slot i) this value was computed from; used
+  // by branch enumeration to see which conditions depend on which parameters.
+  std::uint64_t taint() const { return taint_; }
+  Value with_taint(std::uint64_t t) const {
+    Value v = *this;
+    v.taint_ |= t;
+    return v;
+  }
+
  private:
   Tag tag_ = Tag::none;
+  std::uint64_t taint_ = 0;
   std::int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;

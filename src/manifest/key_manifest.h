@@ -29,8 +29,17 @@ struct Unresolved {
   bool operator==(const Unresolved& o) const { return file == o.file && line == o.line && reason == o.reason; }
 };
 
+// One module of the tree, as load_state_dict visits it (pre-order; a module registered under
+// two names is visited twice). Checkpoints carry the same information as `_metadata`.
+struct ModuleEntry {
+  std::string path;  // "" for the root, "features.0", ...
+  std::string type;  // class name, e.g. "BatchNorm2d"
+  int version = 1;   // the class's _version (2 for torch's _NormBase)
+};
+
 struct KeyManifest {
-  std::vector<KeyEntry> keys;  // state_dict order
+  std::vector<KeyEntry> keys;        // state_dict order
+  std::vector<ModuleEntry> modules;  // empty when unknown (e.g. a checkpoint without _metadata)
 
   const KeyEntry* find(const std::string& name) const;
 };

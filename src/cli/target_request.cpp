@@ -1,0 +1,55 @@
+// Shared argument handling for `keys`, `branches` and the other target commands.
+#include "cli/target_request.h"
+
+#include <fmt/format.h>
+
+#include "cli/arguments.h"
+
+namespace ckg::cli {
+
+TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io) {
+  TargetRequest out;
+  std::string error;
+  auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, {}}, &error);
+  if (args && args->flags.count("--help")) {
+    io.out << usage;
+    return out;
+  }
+  std::optional<std::string> format;
+  if (args) format = output_format(*args, {"text", "json"}, &error);
+  if (args && format && args->positional.size() != 1) {
+    error = args->positional.empty() ? "missing FILE::NAME" : "expected exactly one FILE::NAME";
+  }
+  std::optional<interp::Target> target;
+  if (error.empty()) {
+    target = interp::parse_target(args->positional[0]);
+    if (!target) error = fmt::format("'{}' is not FILE::NAME", args->positional[0]);
+  }
+  if (error.empty()) {
+    auto it = args->options.find("--config");
+    if (it != args->options.end()) {
+      for (const auto& spec : it->second) {
+        auto item = interp::parse_config_item(spec, &error);
+        if (!item) break;
+        out.config.push_back(*item);
+      }
+    }
+  }
+  if (!error.empty()) {
+    io.err << fmt::format("ckptguard {}: {}\n", command, error);
+    out.exit_code = kExitUsage;
+    return out;
+  }
+  out.run = true;
+  out.spec = args->positional[0];
+  out.target = *target;
+  out.format = *format;
+  return out;
+}
+
+int report_prediction_error(const interp::PredictionError& e, Io io) {
+  io.err << (e.line > 0 ? fmt::format("{}:{}: {}\n", e.file, e.line, e.message) : fmt::format("{}: {}\n", e.file, e.message));
+  return kExitUsage;
+}
+
+}  // namespace ckg::cli

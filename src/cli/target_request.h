@@ -1,0 +1,28 @@
+// The arguments shared by commands that analyse one `FILE::NAME` target.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "interp/predict.h"
+
+namespace ckg::cli {
+
+struct TargetRequest {
+  bool run = false;     // false: already answered (help or usage error), exit with exit_code
+  int exit_code = kExitOk;
+  std::string spec;     // FILE::NAME as given
+  interp::Target target;
+  std::vector<interp::ConfigItem> config;
+  std::string format;   // text or json
+};
+
+// Parses `FILE::NAME [--config KEY=VALUE]... [--format text|json]`, printing help or a one-line
+// usage error (prefixed with `ckptguard COMMAND:`) itself.
+TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io);
+
+// Prints a prediction error as `file:line: message` and returns the usage/input exit code.
+int report_prediction_error(const interp::PredictionError& error, Io io);
+
+}  // namespace ckg::cli

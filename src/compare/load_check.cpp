@@ -1,0 +1,109 @@
+// load_state_dict simulation, following torch/nn/modules/module.py (1.13) step by step.
+#include "compare/load_check.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace ckg::compare {
+
+namespace {
+
+std::string torch_size(const std::vector<std::int64_t>& shape) { return fmt::format("torch.Size([{}])", fmt::join(shape, ", ")); }
+
+std::string prefix_of(const std::string& path) { return path.empty() ? path : path + "."; }
+
+// The module that owns key `k`: parameter and buffer names have no dots.
+std::string owner_of(const std::string& key) {
+  auto dot = key.rfind('.');
+  return dot == std::string::npos ? std::string() : key.substr(0, dot);
+}
+
+std::string quoted_list(const std::vector<std::string>& keys) {
+  std::string out;
+  for (std::size_t i = 0; i < keys.size(); ++i) out += (i ? ", \"" : "\"") + keys[i] + "\"";
+  return out;
+}
+
+}  // namespace
+
+LoadReport simulate_load(const manifest::KeyManifest& checkpoint, const manifest::KeyManifest& model) {
+  LoadReport report;
+  std::map<std::string, const manifest::KeyEntry*> ckpt;
+  for (const auto& k : checkpoint.keys) ckpt.emplace(k.name, &k);
+  std::map<std::string, int> ckpt_version;  // the checkpoint's _metadata
+  for (const auto& m : checkpoint.modules) ckpt_version.emplace(m.path, m.version);
+  bool has_metadata = !checkpoint.modules.empty();
+
+  // Per module of the model: its direct children and its local state names.
+  std::map<std::string, std::set<std::string>> children, local;
+  for (const auto& m : model.modules) {
+    if (m.path.empty()) continue;
+    auto dot = m.path.rfind('.');
+    children[dot == std::string::npos ? std::string() : m.path.substr(0, dot)].insert(m.path.substr(dot == std::string::npos ? 0 : dot + 1));
+  }
+  for (const auto& k : model.keys) local[owner_of(k.name)].insert(k.name.substr(k.name.rfind('.') == std::string::npos ? 0 : k.name.rfind('.') + 1));
+
+  // _NormBase._load_from_state_dict supplies num_batches_tracked itself when the checkpoint's
+  // metadata for that module is missing or older than version 2.
+  std::set<std::string> supplied;
+  for (const auto& m : model.modules) {
+    if (m.version < 2) continue;
+    std::string key = prefix_of(m.path) + "num_batches_tracked";
+    if (!model.find(key) || ckpt.count(key)) continue;
+    auto it = ckpt_version.find(m.path);
+    int version = !has_metadata || it == ckpt_version.end() ? 0 : it->second;
+    if (version < 2) supplied.insert(key);
+  }
+
+  std::vector<std::string> size_msgs;
+  for (const auto& k : model.keys) {
+    auto it = ckpt.find(k.name);
+    if (it == ckpt.end()) {
+      if (!supplied.count(k.name)) report.missing.push_back(k.name);
+      continue;
+    }
+    const manifest::KeyEntry& c = *it->second;
+    if (k.shape && c.shape) {
+      bool scalar_from_1d = k.shape->empty() && c.shape->size() == 1;  // torch 0.3 compatibility rule
+      if (*k.shape != *c.shape && !scalar_from_1d) {
+        report.shape_mismatch.push_back({k.name, *c.shape, *k.shape});
+        size_msgs.push_back(fmt::format("size mismatch for {}: copying a param with shape {} from checkpoint, "
+                                        "the shape in current model is {}.", k.name, torch_size(*c.shape), torch_size(*k.shape)));
+        continue;
+      }
+    }
+    if (k.dtype && c.dtype && *k.dtype != *c.dtype) report.dtype_mismatch.push_back({k.name, *c.dtype, *k.dtype});
+  }
+
+  // Unexpected keys: each module, in traversal order, looks at the checkpoint keys under its
+  // prefix whose first name is neither one of its children nor one of its own tensors.
+  std::vector<std::string> traversal;
+  for (const auto& m : model.modules) traversal.push_back(m.path);
+  if (traversal.empty()) traversal.push_back("");
+  for (const auto& path : traversal) {
+    std::string prefix = prefix_of(path);
+    const auto& kids = children[path];
+    const auto& own = local[path];
+    for (const auto& c : checkpoint.keys) {
+      if (c.name.compare(0, prefix.size(), prefix) != 0) continue;
+      std::string rest = c.name.substr(prefix.size());
+      std::string first = rest.substr(0, rest.find('.'));
+      if (!kids.count(first) && !own.count(first)) report.unexpected.push_back(c.name);
+    }
+  }
+
+  std::vector<std::string> msgs;
+  if (!report.missing.empty()) msgs.push_back(fmt::format("Missing key(s) in state_dict: {}. ", quoted_list(report.missing)));
+  if (!report.unexpected.empty()) msgs.push_back(fmt::format("Unexpected key(s) in state_dict: {}. ", quoted_list(report.unexpected)));
+  msgs.insert(msgs.end(), size_msgs.begin(), size_msgs.end());
+  if (!msgs.empty()) {
+    std::string name = model.modules.empty() ? std::string("Module") : model.modules.front().type;
+    report.pytorch_error = fmt::format("Error(s) in loading state_dict for {}:\n\t{}", name, fmt::join(msgs, "\n\t"));
+  }
+  return report;
+}
+
+}  // namespace ckg::compare

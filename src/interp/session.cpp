@@ -1,0 +1,142 @@
+// ProjectSession: preparing and building targets in one project's interpreter.
+#include "interp/session.h"
+
+#include <fmt/format.h>
+
+#include "parse/syntax.h"
+
+namespace ckg::interp {
+
+using parse::Kind;
+
+// A config value is a Python literal (numbers, strings, True/False/None, tuples, lists, dicts,
+// unary minus) or a dotted name such as torch.nn.GroupNorm resolved in the target's module.
+static bool is_literal_expression(TSNode n) {
+  switch (parse::kind(n)) {
+    case Kind::k_integer: case Kind::k_float: case Kind::k_true: case Kind::k_false: case Kind::k_none:
+    case Kind::k_identifier:
+      return true;
+    case Kind::k_string:
+      for (TSNode c : parse::named_children(n)) {
+        if (parse::kind(c) == Kind::k_interpolation) return false;
+      }
+      return true;
+    case Kind::k_attribute: return is_literal_expression(parse::field(n, parse::Field::object));
+    case Kind::k_unary_operator: case Kind::k_tuple: case Kind::k_list: case Kind::k_parenthesized_expression:
+    case Kind::k_dictionary: case Kind::k_pair: case Kind::k_concatenated_string: case Kind::k_set:
+      for (TSNode c : parse::named_children(n)) {
+        if (!is_literal_expression(c)) return false;
+      }
+      return true;
+    default: return false;
+  }
+}
+
+ProjectSession::ProjectSession(const index::ModulePath& where) : index_({where.root}), interp_(index_) {
+  if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
+    index_.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
+  }
+}
+
+static PredictionError error_at(const std::string& file, int line, std::string message) {
+  return PredictionError{file, line, std::move(message)};
+}
+
+std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Target& target,
+                                                                      const std::vector<ConfigItem>& config) {
+  Interpreter& in = interp_;
+  parse::LoadResult loaded = index_.load(target.file);
+  if (!loaded.file) return error_at(target.file, 0, loaded.error ? loaded.error->reason : "cannot be read");
+  if (auto err = loaded.file->first_syntax_error()) return error_at(target.file, err->where.line, err->reason);
+  in.begin_request();
+  std::string error;
+  ModuleNs* module = in.load_project_file(target.file, &error);
+  if (!module) return error_at(target.file, 0, error);
+
+  PreparedTarget out;
+  out.module = module;
+  Frame frame;
+  frame.file = module->file;
+  frame.env = module->globals;
+  frame.module = module;
+  FrameScope scope(in, frame);
+  try {
+    std::size_t start = 0;
+    while (true) {
+      std::size_t dot = target.name.find('.', start);
+      std::string part = target.name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      Value* found = start == 0 ? module->globals->vars.find(part) : nullptr;
+      if (start == 0 && !found) return error_at(target.file, 0, fmt::format("no class or function named '{}'", target.name));
+      out.callee = start == 0 ? in.resolve_lazy(*found) : in.get_attr(out.callee, part);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>()) {
+      return error_at(target.file, 0, fmt::format("'{}' is a {}, not a class or function", target.name, type_name(out.callee)));
+    }
+    for (const auto& item : config) {
+      parse::LoadResult value = parse::parse_source("<config>", item.value_source);
+      auto nodes = value.file ? parse::named_children(value.file->root()) : std::vector<TSNode>{};
+      TSNode expr = nodes.size() == 1 && parse::kind(nodes[0]) == Kind::k_expression_statement
+                        ? parse::named_children(nodes[0]).at(0) : TSNode{};
+      if (!value.file || value.file->first_syntax_error() || ts_node_is_null(expr) || !is_literal_expression(expr)) {
+        return error_at(target.file, 0, fmt::format("--config {}={}: VALUE must be a Python literal", item.key, item.value_source));
+      }
+      Frame vf = frame;
+      vf.file = value.file;
+      FrameScope vscope(in, vf);
+      Value v = in.eval(vf, expr);
+      if (is_unknown(v)) {
+        return error_at(target.file, 0, fmt::format("--config {}={}: {}", item.key, item.value_source, v.as<UnknownObj>()->reason));
+      }
+      out.config.emplace_back(item.key, v);
+    }
+  } catch (PyError& e) {
+    return error_at(e.where.file, e.where.line, fmt::format("resolving '{}' raised {}: {}", target.name, e.type, e.message));
+  }
+  return out;
+}
+
+std::variant<Prediction, PredictionError> ProjectSession::build(const Target& target, const PreparedTarget& prepared,
+                                                                CallArgs args) {
+  Interpreter& in = interp_;
+  in.begin_request();
+  Frame frame;
+  frame.file = prepared.module->file;
+  frame.env = prepared.module->globals;
+  frame.module = prepared.module;
+  FrameScope scope(in, frame);
+  try {
+    Value built = in.call(prepared.callee, std::move(args));
+    if (!in.is_module(built)) {
+      if (auto* u = built.as<UnknownObj>()) {
+        return error_at(u->where.file, u->where.line, fmt::format("could not determine what '{}' returns: {}", target.name, u->reason));
+      }
+      return error_at(target.file, 0, fmt::format("'{}' built a {}, not an nn.Module", target.name, type_name(built)));
+    }
+    return Prediction{in.state_dict_keys(built), in.unresolved()};
+  } catch (PyError& e) {
+    // A raise after the analyzer lost track of a value is more likely its gap than the model's.
+    std::string cause;
+    if (!in.unresolved().empty()) {
+      const auto& first = in.unresolved().front();
+      cause = fmt::format(" (after an unresolved construct at {}:{}: {})", first.file, first.line, first.reason);
+    }
+    return error_at(e.where.file, e.where.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
+  } catch (AnalysisAbort& e) {
+    return error_at(e.where.file, e.where.line, fmt::format("analysis of '{}' stopped: {}", target.name, e.reason));
+  }
+}
+
+PredictionResult ProjectSession::predict(const Target& target, const std::vector<ConfigItem>& config) {
+  auto prepared = prepare(target, config);
+  if (auto* err = std::get_if<PredictionError>(&prepared)) return PredictionResult{std::nullopt, *err};
+  auto& p = std::get<PreparedTarget>(prepared);
+  CallArgs args;
+  for (auto& kv : p.config) args.keywords.push_back(kv);
+  auto built = build(target, p, std::move(args));
+  if (auto* err = std::get_if<PredictionError>(&built)) return PredictionResult{std::nullopt, *err};
+  return PredictionResult{std::get<Prediction>(std::move(built)), std::nullopt};
+}
+
+}  // namespace ckg::interp

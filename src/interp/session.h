@@ -1,0 +1,40 @@
+// A project session: one interpreter with a project's modules loaded, shared by every
+// prediction (and every branch run) made in that project. Internal to the interpreter stage.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "interp/interpreter.h"
+#include "interp/predict.h"
+
+namespace ckg::interp {
+
+// A target resolved and ready to be built: the class or factory and the --config values.
+struct PreparedTarget {
+  Value callee;
+  ModuleNs* module = nullptr;
+  std::vector<std::pair<std::string, Value>> config;
+};
+
+class ProjectSession {
+ public:
+  explicit ProjectSession(const index::ModulePath& where);
+
+  // Loads the target's file, finds NAME, and evaluates each --config VALUE as a literal.
+  std::variant<PreparedTarget, PredictionError> prepare(const Target& target, const std::vector<ConfigItem>& config);
+  // Builds the prepared target with `args` and reads off its keys; a raise is an error.
+  std::variant<Prediction, PredictionError> build(const Target& target, const PreparedTarget& prepared, CallArgs args);
+  // prepare + build with the --config values as keyword arguments.
+  PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
+
+  Interpreter& interpreter() { return interp_; }
+
+ private:
+  index::ProjectIndex index_;
+  Interpreter interp_;
+};
+
+}  // namespace ckg::interp
