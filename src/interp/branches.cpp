@@ -11,10 +11,13 @@
 #include <fmt/format.h>
 
 #include "interp/session.h"
+#include "parse/syntax.h"
 
 namespace ckg::interp {
 
 namespace {
+
+using parse::Kind;
 
 constexpr int kMaxSlots = 64;  // one taint bit per explored parameter
 
@@ -67,6 +70,75 @@ const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
     }
   }
   return nullptr;
+}
+
+// Parameters reachable through `**kwargs`: the target forwards its keyword arguments to
+// another callable (resnet18(**kwargs) -> _resnet(..., **kwargs) -> ResNet(...)); that callee's
+// parameters with defaults, not set explicitly at the call, can be given to the target.
+void collect_forwarded(Interpreter& in, const FunctionObj& fn, std::vector<Param>& out, int depth) {
+  if (depth > 4 || !fn.file || !fn.globals) return;
+  const Param* var_kw = nullptr;
+  for (auto& p : fn.params) {
+    if (p.kind == Param::Kind::var_keyword) var_kw = &p;
+  }
+  if (!var_kw) return;
+  std::vector<TSNode> pending{parse::field(fn.node, parse::Field::body)};
+  while (!pending.empty()) {
+    TSNode n = pending.back();
+    pending.pop_back();
+    if (parse::kind(n) == parse::Kind::k_function_definition || parse::kind(n) == parse::Kind::k_class_definition) continue;
+    if (parse::kind(n) == parse::Kind::k_call) {
+      TSNode args = parse::field(n, parse::Field::arguments);
+      bool forwards = false;
+      std::set<std::string> explicit_names;
+      for (TSNode a : parse::named_children(args)) {
+        if (parse::kind(a) == parse::Kind::k_dictionary_splat &&
+            fn.file->node_text(parse::named_children(a).at(0)) == var_kw->name) {
+          forwards = true;
+        }
+        if (parse::kind(a) == parse::Kind::k_keyword_argument) {
+          explicit_names.insert(std::string(fn.file->node_text(parse::field(a, parse::Field::name))));
+        }
+      }
+      if (forwards) {
+        Frame frame;
+        frame.file = fn.file;
+        frame.env = fn.globals->globals;
+        frame.module = fn.globals;
+        FrameScope scope(in, frame);
+        Value callee;
+        try {
+          callee = in.eval(frame, parse::field(n, parse::Field::function));
+        } catch (PyError&) {
+          continue;
+        }
+        bool skip_first = false;
+        const std::vector<Param>* params = signature_of(callee, skip_first);
+        if (!params) continue;
+        std::size_t positional_given = 0;
+        for (TSNode a : parse::named_children(args)) {
+          Kind k = parse::kind(a);
+          if (k != parse::Kind::k_keyword_argument && k != parse::Kind::k_dictionary_splat && k != parse::Kind::k_list_splat) ++positional_given;
+        }
+        for (std::size_t i = skip_first ? 1 : 0, pos = 0; i < params->size(); ++i, ++pos) {
+          const Param& p = (*params)[i];
+          if (p.kind == Param::Kind::var_keyword) {
+            if (auto* inner = callee.as<FunctionObj>()) collect_forwarded(in, *inner, out, depth + 1);
+            if (auto* cls = callee.as<ClassObj>()) {
+              if (const Value* init = cls->lookup("__init__"); init && init->as<FunctionObj>()) {
+                collect_forwarded(in, *init->as<FunctionObj>(), out, depth + 1);
+              }
+            }
+            continue;
+          }
+          if (p.kind == Param::Kind::var_positional || !p.default_value || explicit_names.count(p.name)) continue;
+          if (p.kind == Param::Kind::positional && pos < positional_given) continue;
+          if (std::none_of(out.begin(), out.end(), [&](auto& q) { return q.name == p.name; })) out.push_back(p);
+        }
+      }
+    }
+    for (TSNode c : parse::named_children(n)) pending.push_back(c);
+  }
 }
 
 struct Run {
@@ -175,6 +247,18 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
       }
       set.parameters.push_back(cp);
     }
+  }
+  std::vector<Param> forwarded;
+  if (auto* fn = prepared.callee.as<FunctionObj>()) collect_forwarded(in, *fn, forwarded, 0);
+  if (auto* cls = prepared.callee.as<ClassObj>()) {
+    if (const Value* init = cls->lookup("__init__"); init && init->as<FunctionObj>()) collect_forwarded(in, *init->as<FunctionObj>(), forwarded, 0);
+  }
+  for (const Param& p : forwarded) {
+    bool known = std::any_of(set.parameters.begin(), set.parameters.end(), [&](auto& q) { return q.name == p.name; });
+    if (known || given(p.name)) continue;
+    bool scalar = is_scalar(*p.default_value);
+    set.parameters.push_back({p.name, repr(*p.default_value), scalar});
+    if (scalar) slots.push_back({p.name, p.name, "", *p.default_value, {}});
   }
   if (slots.size() > kMaxSlots) slots.resize(kMaxSlots);
   for (auto& s : slots) {

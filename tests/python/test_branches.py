@@ -23,6 +23,8 @@ TARGETS = [
     (f"{TV}/googlenet.py::GoogLeNet", ["--config", "init_weights=False", "--config", "num_classes=10"]),
     (f"{TV}/inception.py::Inception3", ["--config", "init_weights=False", "--config", "num_classes=10"]),
     (f"{TV}/squeezenet.py::SqueezeNet", ["--config", "num_classes=10"]),
+    # a builder whose structural flags arrive through **kwargs
+    (f"{TV}/googlenet.py::googlenet", ["--config", "init_weights=False", "--config", "num_classes=10"]),
     (f"{TV}/mnasnet.py::MNASNet", ["--config", "alpha=0.5"]),
     (f"{TA}/wav2letter.py::Wav2Letter", []),
     (f"{TA}/conv_tasnet.py::ConvTasNet", ["--config", "enc_num_feats=32", "--config", "msk_num_feats=16",
