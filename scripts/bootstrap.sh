@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 debs=(build-essential cmake ninja-build python3-venv python3-setuptools python3-pip
       libtorch-dev python3-torch python3-torchvision python3-torchaudio
       pybind11-dev python3-pybind11 libtree-sitter-dev libfmt-dev libgtest-dev libgmock-dev
-      libzip-dev libxxhash-dev nlohmann-json3-dev
+      libzip-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev
       python3-pytest python3-hypothesis python3-rich pre-commit hyperfine git)
 missing=()
 for p in "${debs[@]}"; do

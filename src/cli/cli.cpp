@@ -22,6 +22,7 @@ const std::map<std::string, CommandInfo>& commands() {
   static const std::map<std::string, CommandInfo> table = {
       {"keys", {run_keys, "predict a model's state_dict keys from its source"}},
       {"branches", {run_branches, "enumerate configuration branches, witnesses and their compatibility"}},
+      {"inspect", {run_inspect, "list a checkpoint's tensors and structure without running it"}},
   };
   return table;
 }

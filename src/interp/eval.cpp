@@ -17,8 +17,6 @@ using parse::named_children;
 
 namespace {
 
-std::string text_of(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
-
 Value parse_integer(std::string text) {
   std::string digits;
   for (char c : text) {
@@ -266,7 +264,7 @@ static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& 
   for (TSNode a : named_children(arglist)) {
     switch (parse::kind(a)) {
       case Kind::k_keyword_argument:
-        args.keywords.emplace_back(text_of(f, field(a, Field::name)), in.eval(f, field(a, Field::value)));
+        args.keywords.emplace_back(node_string(f, field(a, Field::name)), in.eval(f, field(a, Field::value)));
         break;
       case Kind::k_list_splat: {
         Value v = in.eval(f, named_children(a).at(0));
@@ -299,7 +297,7 @@ static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& 
 
 static std::string operator_text(const Frame& f, TSNode node) {
   TSNode op = field(node, Field::operator_);
-  return parse::is_null(op) ? std::string() : text_of(f, op);
+  return parse::is_null(op) ? std::string() : node_string(f, op);
 }
 
 static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
@@ -314,7 +312,7 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
       if (!pending.empty()) ops.push_back(pending), pending.clear();
       operands.push_back(c);
     } else {
-      std::string t = text_of(f, c);
+      std::string t = node_string(f, c);
       pending = pending.empty() ? t : pending + " " + t;  // "not in", "is not"
     }
   }
@@ -334,8 +332,8 @@ Value Interpreter::eval(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
-    case Kind::k_identifier: return lookup_name(f, text_of(f, node), node);
-    case Kind::k_integer: return parse_integer(text_of(f, node));
+    case Kind::k_identifier: return lookup_name(f, node_string(f, node), node);
+    case Kind::k_integer: return parse_integer(node_string(f, node));
     case Kind::k_float: {
       std::string t;
       for (char c : f.file->node_text(node)) {
@@ -365,7 +363,7 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     }
     case Kind::k_attribute: {
       Value obj = eval(f, field(node, Field::object));
-      return get_attr(obj, text_of(f, field(node, Field::attribute)));
+      return get_attr(obj, node_string(f, field(node, Field::attribute)));
     }
     case Kind::k_subscript: {
       Value obj = eval(f, field(node, Field::value));

@@ -15,8 +15,6 @@ using parse::named_children;
 
 namespace {
 
-std::string text_of(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
-
 // Whether a function body yields (making the function a generator); nested scopes excluded.
 bool contains_yield(TSNode node) {
   Kind k = parse::kind(node);
@@ -53,30 +51,30 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
     for (TSNode p : named_children(params)) {
       Param param;
       switch (parse::kind(p)) {
-        case Kind::k_identifier: param.name = text_of(f, p); break;
+        case Kind::k_identifier: param.name = node_string(f, p); break;
         case Kind::k_typed_parameter: {
           TSNode inner = named_children(p).at(0);
           if (parse::kind(inner) == Kind::k_list_splat_pattern) {
-            param.name = text_of(f, named_children(inner).at(0));
+            param.name = node_string(f, named_children(inner).at(0));
             param.kind = Param::Kind::var_positional;
           } else if (parse::kind(inner) == Kind::k_dictionary_splat_pattern) {
-            param.name = text_of(f, named_children(inner).at(0));
+            param.name = node_string(f, named_children(inner).at(0));
             param.kind = Param::Kind::var_keyword;
           } else {
-            param.name = text_of(f, inner);
+            param.name = node_string(f, inner);
           }
           break;
         }
         case Kind::k_default_parameter: case Kind::k_typed_default_parameter:
-          param.name = text_of(f, field(p, Field::name));
+          param.name = node_string(f, field(p, Field::name));
           param.default_value = eval(f, field(p, Field::value));
           break;
         case Kind::k_list_splat_pattern:
-          param.name = text_of(f, named_children(p).at(0));
+          param.name = node_string(f, named_children(p).at(0));
           param.kind = Param::Kind::var_positional;
           break;
         case Kind::k_dictionary_splat_pattern:
-          param.name = text_of(f, named_children(p).at(0));
+          param.name = node_string(f, named_children(p).at(0));
           param.kind = Param::Kind::var_keyword;
           break;
         case Kind::k_keyword_separator: keyword_only = true; continue;
@@ -172,7 +170,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
 void Interpreter::assign(Frame& f, TSNode target, Value value) {
   switch (parse::kind(target)) {
     case Kind::k_identifier: {
-      std::string name = text_of(f, target);
+      std::string name = node_string(f, target);
       Env* env = f.env.get();
       if (std::find(env->declared_global.begin(), env->declared_global.end(), name) != env->declared_global.end()) {
         env = f.module->globals.get();
@@ -188,7 +186,7 @@ void Interpreter::assign(Frame& f, TSNode target, Value value) {
     case Kind::k_attribute: {
       Value obj = eval(f, field(target, Field::object));
       current_node = target;
-      set_attr(obj, text_of(f, field(target, Field::attribute)), std::move(value));
+      set_attr(obj, node_string(f, field(target, Field::attribute)), std::move(value));
       return;
     }
     case Kind::k_subscript: {
@@ -283,7 +281,7 @@ static void set_defining_class(Value& v, ClassObj* cls) {
 
 Value Interpreter::make_class(Frame& f, TSNode node) {
   auto cls = std::make_shared<ClassObj>();
-  cls->name = text_of(f, field(node, Field::name));
+  cls->name = node_string(f, field(node, Field::name));
   cls->qualname = (f.module ? f.module->name + "." : std::string()) + cls->name;
   TSNode supers = field(node, Field::superclasses);
   if (!parse::is_null(supers)) {
@@ -360,7 +358,7 @@ static void exec_import(Interpreter& in, Frame& f, TSNode stmt) {
   for (TSNode n : parse::field_children(stmt, Field::name)) {
     if (parse::kind(n) == Kind::k_aliased_import) {
       std::string module = dotted_text(f, field(n, Field::name));
-      std::string alias = text_of(f, field(n, Field::alias));
+      std::string alias = node_string(f, field(n, Field::alias));
       f.env->vars.set(alias, Value::object(std::make_shared<LazyImportObj>(module, "", f.file->location(n))));
     } else {
       std::string module = dotted_text(f, n);
@@ -420,7 +418,7 @@ static void exec_import_from(Interpreter& in, Frame& f, TSNode stmt) {
     std::string name, alias;
     if (parse::kind(n) == Kind::k_aliased_import) {
       name = dotted_text(f, field(n, Field::name));
-      alias = text_of(f, field(n, Field::alias));
+      alias = node_string(f, field(n, Field::alias));
     } else {
       name = alias = dotted_text(f, n);
     }
@@ -550,11 +548,11 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       TSNode right = field(stmt, Field::right);
       TSNode left = field(stmt, Field::left);
       if (parse::is_null(right)) {  // annotation only: `x: int`
-        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(text_of(f, left));
+        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(node_string(f, left));
         return Flow::normal;
       }
       if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {
-        f.annotated.push_back(text_of(f, left));
+        f.annotated.push_back(node_string(f, left));
       }
       // `a = b = value`: the right side is itself an assignment.
       std::vector<TSNode> targets{left};
@@ -568,7 +566,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
     }
     case Kind::k_augmented_assignment: {
       TSNode left = field(stmt, Field::left);
-      std::string op = text_of(f, field(stmt, Field::operator_));
+      std::string op = node_string(f, field(stmt, Field::operator_));
       op.pop_back();  // "+=" -> "+"
       Value current = eval(f, left);
       Value rhs = eval(f, field(stmt, Field::right));
@@ -695,9 +693,9 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
         std::vector<TSNode> targets = parse::kind(t) == Kind::k_expression_list ? named_children(t) : std::vector<TSNode>{t};
         for (TSNode target : targets) {
           switch (parse::kind(target)) {
-            case Kind::k_identifier: f.env->vars.erase(text_of(f, target)); break;
+            case Kind::k_identifier: f.env->vars.erase(node_string(f, target)); break;
             case Kind::k_attribute:
-              del_attr(eval(f, field(target, Field::object)), text_of(f, field(target, Field::attribute)));
+              del_attr(eval(f, field(target, Field::object)), node_string(f, field(target, Field::attribute)));
               break;
             case Kind::k_subscript: {
               auto subs = parse::field_children(target, Field::subscript);
@@ -712,7 +710,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
     }
     case Kind::k_global_statement: case Kind::k_nonlocal_statement: {
       auto& list = parse::kind(stmt) == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
-      for (TSNode n : named_children(stmt)) list.push_back(text_of(f, n));
+      for (TSNode n : named_children(stmt)) list.push_back(node_string(f, n));
       return Flow::normal;
     }
     case Kind::k_assert_statement: {
@@ -727,18 +725,18 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
     case Kind::k_import_from_statement: exec_import_from(*this, f, stmt); return Flow::normal;
     case Kind::k_future_import_statement: return Flow::normal;
     case Kind::k_function_definition: {
-      std::string name = text_of(f, field(stmt, Field::name));
+      std::string name = node_string(f, field(stmt, Field::name));
       f.env->vars.set(name, make_function(f, stmt, name));
       return Flow::normal;
     }
     case Kind::k_class_definition: {
-      std::string name = text_of(f, field(stmt, Field::name));
+      std::string name = node_string(f, field(stmt, Field::name));
       f.env->vars.set(name, make_class(f, stmt));
       return Flow::normal;
     }
     case Kind::k_decorated_definition: {
       TSNode def = field(stmt, Field::definition);
-      std::string name = text_of(f, field(def, Field::name));
+      std::string name = node_string(f, field(def, Field::name));
       Value value = parse::kind(def) == Kind::k_class_definition ? make_class(f, def) : make_function(f, def, name);
       const auto& decorators = named_children(stmt);
       // Decorators apply bottom-up. Only decorators modelled natively change the object;

@@ -45,6 +45,9 @@ struct Frame {
   std::vector<std::string> annotated;  // class bodies: annotated names in order (dataclass fields)
 };
 
+// The source text of a node of the frame's file, as a string (names, operators).
+inline std::string node_string(const Frame& f, TSNode n) { return std::string(f.file->node_text(n)); }
+
 enum class Flow { normal, return_, break_, continue_ };
 
 // A condition that depended on explored constructor parameters, and which way it went.

@@ -26,8 +26,7 @@ nlohmann::ordered_json branches_to_json(const BranchesReport& report) {
     for (const auto& [k, v] : b.witness) branch["witness"][k] = v;
     branch["keys"] = nlohmann::ordered_json::array();
     for (const auto& k : b.manifest.keys) branch["keys"].push_back(key_to_json(k));
-    branch["unresolved"] = nlohmann::ordered_json::array();
-    for (const auto& u : b.unresolved) branch["unresolved"].push_back({{"file", u.file}, {"line", u.line}, {"reason", u.reason}});
+    branch["unresolved"] = unresolved_to_json(b.unresolved);
     j["branches"].push_back(std::move(branch));
   }
   j["truncated"] = report.set.truncated;

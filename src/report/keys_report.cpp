@@ -16,6 +16,12 @@ nlohmann::ordered_json key_to_json(const manifest::KeyEntry& key) {
   return j;
 }
 
+nlohmann::ordered_json unresolved_to_json(const std::vector<manifest::Unresolved>& unresolved) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::array();
+  for (const auto& u : unresolved) j.push_back({{"file", u.file}, {"line", u.line}, {"reason", u.reason}});
+  return j;
+}
+
 nlohmann::ordered_json keys_to_json(const KeysReport& report) {
   nlohmann::ordered_json j;
   j["target"] = report.target;
@@ -23,8 +29,7 @@ nlohmann::ordered_json keys_to_json(const KeysReport& report) {
   for (const auto& [k, v] : report.config) j["config"][k] = v;
   j["keys"] = nlohmann::ordered_json::array();
   for (const auto& key : report.manifest.keys) j["keys"].push_back(key_to_json(key));
-  j["unresolved"] = nlohmann::ordered_json::array();
-  for (const auto& u : report.unresolved) j["unresolved"].push_back({{"file", u.file}, {"line", u.line}, {"reason", u.reason}});
+  j["unresolved"] = unresolved_to_json(report.unresolved);
   return j;
 }
 

@@ -19,6 +19,7 @@ struct KeysReport {
 };
 
 nlohmann::ordered_json key_to_json(const manifest::KeyEntry& key);
+nlohmann::ordered_json unresolved_to_json(const std::vector<manifest::Unresolved>& unresolved);
 nlohmann::ordered_json keys_to_json(const KeysReport& report);
 std::string render_keys_text(const KeysReport& report);
 

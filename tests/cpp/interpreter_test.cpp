@@ -66,7 +66,8 @@ class InterpreterCorpus : public testing::TestWithParam<CorpusCase> {};
 
 TEST_P(InterpreterCorpus, PredictsTorchStateDict) {
   const CorpusCase& c = GetParam();
-  fs::path dir = fs::path(testing::TempDir()) / "ckptguard_corpus";
+  // One directory per case: ctest runs the cases in parallel processes.
+  fs::path dir = fs::path(testing::TempDir()) / ("ckptguard_corpus_" + std::to_string(std::hash<std::string>{}(c.file + c.title)));
   fs::create_directories(dir);
   fs::path file = dir / "model_under_test.py";
   std::ofstream(file) << c.source;

@@ -1,0 +1,47 @@
+// `ckptguard inspect CKPT [--format text|json]`
+#include <fmt/format.h>
+
+#include "checkpoint/checkpoint_info.h"
+#include "checkpoint/inspect_render.h"
+#include "cli/arguments.h"
+#include "cli/commands.h"
+
+namespace ckg::cli {
+
+static const char* const kInspectUsage =
+    "usage: ckptguard inspect CKPT [--format text|json]\n"
+    "  List the tensors and structure of a checkpoint (torch.save zip or legacy, safetensors,\n"
+    "  or a sharded checkpoint's index JSON) without executing anything in it.\n"
+    "  Exit codes: 0 ok, 1 the file reads but has findings (warnings), 2 usage or input error.\n";
+
+int run_inspect(const std::vector<std::string>& argv, Io io) {
+  std::string error;
+  auto args = parse_args(argv, ArgSpec{{"--format"}, {}}, &error);
+  if (args && args->flags.count("--help")) {
+    io.out << kInspectUsage;
+    return kExitOk;
+  }
+  std::optional<std::string> format;
+  if (args) format = output_format(*args, {"text", "json"}, &error);
+  if (args && format && args->positional.size() != 1) {
+    error = args->positional.empty() ? "missing CKPT" : "expected exactly one CKPT";
+  }
+  if (!error.empty()) {
+    io.err << "ckptguard inspect: " << error << "\n";
+    return kExitUsage;
+  }
+  const std::string& path = args->positional[0];
+  auto info = checkpoint::read_checkpoint(path);
+  if (!info) {
+    io.err << checkpoint::describe(info.error()) << "\n";
+    return kExitUsage;
+  }
+  if (*format == "json") {
+    io.out << checkpoint::inspect_to_json(*info, path).dump(2) << "\n";
+  } else {
+    io.out << checkpoint::render_inspect_text(*info, path);
+  }
+  return info->warnings.empty() ? kExitOk : kExitFindings;
+}
+
+}  // namespace ckg::cli
