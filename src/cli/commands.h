@@ -11,5 +11,6 @@ namespace ckg::cli {
 int run_keys(const std::vector<std::string>& args, Io io);
 int run_branches(const std::vector<std::string>& args, Io io);
 int run_inspect(const std::vector<std::string>& args, Io io);
+int run_check(const std::vector<std::string>& args, Io io);
 
 }  // namespace ckg::cli

@@ -7,7 +7,8 @@
 
 namespace ckg::cli {
 
-TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io) {
+TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io,
+                                   bool allow_path) {
   TargetRequest out;
   std::string error;
   auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, {}}, &error);
@@ -23,7 +24,8 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
   std::optional<interp::Target> target;
   if (error.empty()) {
     target = interp::parse_target(args->positional[0]);
-    if (!target) error = fmt::format("'{}' is not FILE::NAME", args->positional[0]);
+    out.is_path = !target && allow_path && args->positional[0].find("::") == std::string::npos;
+    if (!target && !out.is_path) error = fmt::format("'{}' is not FILE::NAME", args->positional[0]);
   }
   if (error.empty()) {
     auto it = args->options.find("--config");
@@ -42,7 +44,7 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
   }
   out.run = true;
   out.spec = args->positional[0];
-  out.target = *target;
+  if (target) out.target = *target;
   out.format = *format;
   return out;
 }

@@ -16,11 +16,14 @@ struct TargetRequest {
   interp::Target target;
   std::vector<interp::ConfigItem> config;
   std::string format;   // text or json
+  bool is_path = false; // allow_path: the positional was a plain path, not FILE::NAME
 };
 
 // Parses `FILE::NAME [--config KEY=VALUE]... [--format text|json]`, printing help or a one-line
 // usage error (prefixed with `ckptguard COMMAND:`) itself.
-TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io);
+// With `allow_path`, a positional without `::` is accepted as a plain path (is_path).
+TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io,
+                                   bool allow_path = false);
 
 // Prints a prediction error as `file:line: message` and returns the usage/input exit code.
 int report_prediction_error(const interp::PredictionError& error, Io io);

@@ -1,0 +1,138 @@
+// Prefix detection and rename matching for checkpoints that fail to load.
+#include "compare/suggest.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace ckg::compare {
+
+namespace {
+
+std::size_t overlap(const std::vector<std::string>& names, const std::set<std::string>& model) {
+  return static_cast<std::size_t>(std::count_if(names.begin(), names.end(), [&](auto& n) { return model.count(n) != 0; }));
+}
+
+std::string leaf_name(const std::string& key) {
+  auto dot = key.rfind('.');
+  return dot == std::string::npos ? key : key.substr(dot + 1);
+}
+
+// Wrapper prefixes torch and popular trainers add, plus any first component common to all keys.
+std::vector<std::string> candidate_prefixes(const std::vector<std::string>& keys) {
+  std::vector<std::string> out = {"module.", "_orig_mod.", "_orig_mod.module.", "module._orig_mod.", "model.", "model.module."};
+  if (!keys.empty()) {
+    auto dot = keys.front().find('.');
+    if (dot != std::string::npos) {
+      std::string first = keys.front().substr(0, dot + 1);
+      if (std::all_of(keys.begin(), keys.end(), [&](auto& k) { return k.rfind(first, 0) == 0; }) &&
+          std::find(out.begin(), out.end(), first) == out.end()) {
+        out.push_back(first);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+manifest::KeyManifest apply_remap(const manifest::KeyManifest& checkpoint, const std::map<std::string, std::string>& remap) {
+  manifest::KeyManifest out = checkpoint;
+  for (auto& k : out.keys) {
+    auto it = remap.find(k.name);
+    if (it != remap.end()) k.name = it->second;
+  }
+  return out;
+}
+
+Suggestions suggest_fixes(const manifest::KeyManifest& checkpoint, const manifest::KeyManifest& model) {
+  Suggestions out;
+  std::set<std::string> model_keys;
+  for (auto& k : model.keys) model_keys.insert(k.name);
+  std::vector<std::string> ckpt_keys;
+  for (auto& k : checkpoint.keys) ckpt_keys.push_back(k.name);
+  std::size_t base = overlap(ckpt_keys, model_keys);
+
+  // 1. A prefix to strip from every checkpoint key (or to add to it).
+  std::string best_prefix;
+  bool add = false;
+  std::size_t best = base;
+  for (const auto& p : candidate_prefixes(ckpt_keys)) {
+    std::vector<std::string> stripped;
+    for (auto& k : ckpt_keys) stripped.push_back(k.rfind(p, 0) == 0 ? k.substr(p.size()) : k);
+    std::size_t score = overlap(stripped, model_keys);
+    if (score > best) best = score, best_prefix = p, add = false;
+  }
+  std::vector<std::string> model_names(model_keys.begin(), model_keys.end());
+  for (const auto& p : candidate_prefixes(model_names)) {
+    if (std::any_of(model_names.begin(), model_names.end(), [&](auto& k) { return k.rfind(p, 0) != 0; })) continue;
+    std::vector<std::string> prefixed;
+    for (auto& k : ckpt_keys) prefixed.push_back(p + k);
+    std::size_t score = overlap(prefixed, model_keys);
+    if (score > best) best = score, best_prefix = p, add = true;
+  }
+  manifest::KeyManifest renamed = checkpoint;
+  if (!best_prefix.empty()) {
+    Suggestion s;
+    s.kind = add ? "add-prefix" : "strip-prefix";
+    std::string origin = best_prefix == "module." ? " (DataParallel/DistributedDataParallel)"
+                         : best_prefix.rfind("_orig_mod.", 0) == 0 ? " (torch.compile)" : "";
+    s.message = add ? fmt::format("checkpoint keys lack the model's '{}' prefix", best_prefix)
+                    : fmt::format("checkpoint keys carry a '{}' prefix{}: strip it", best_prefix, origin);
+    for (auto& k : ckpt_keys) {
+      std::string target = add ? best_prefix + k : (k.rfind(best_prefix, 0) == 0 ? k.substr(best_prefix.size()) : k);
+      if (target != k) s.remap[k] = target;
+    }
+    s.confidence = static_cast<double>(best) / static_cast<double>(std::max<std::size_t>(model_keys.size(), 1));
+    renamed = apply_remap(checkpoint, s.remap);
+    out.remap = s.remap;
+    out.items.push_back(std::move(s));
+  }
+
+  // 2. Renames: a missing model key and a leftover checkpoint key with the same tensor name,
+  //    shape and dtype, paired in order (the position heuristic detectron2 uses for suffixes).
+  LoadReport mid = simulate_load(renamed, model);
+  std::vector<const manifest::KeyEntry*> leftovers;
+  for (auto& u : mid.unexpected) leftovers.push_back(renamed.find(u));
+  std::vector<bool> used(leftovers.size(), false);
+  for (const auto& missing : mid.missing) {
+    const manifest::KeyEntry* m = model.find(missing);
+    if (!m) continue;
+    std::vector<std::size_t> matches;
+    for (std::size_t i = 0; i < leftovers.size(); ++i) {
+      const auto* c = leftovers[i];
+      if (used[i] || !c || leaf_name(c->name) != leaf_name(m->name)) continue;
+      if (c->shape && m->shape && *c->shape != *m->shape) continue;
+      matches.push_back(i);
+    }
+    if (matches.empty()) continue;
+    std::size_t pick = matches.front();  // the first in checkpoint order, keeping the order aligned
+    used[pick] = true;
+    std::string from = leftovers[pick]->name;
+    // Undo the prefix step so that the remap is from original checkpoint keys.
+    std::string original = from;
+    for (auto& [k, v] : out.remap) {
+      if (v == from) original = k;
+    }
+    Suggestion s;
+    s.kind = "rename";
+    s.confidence = matches.size() == 1 ? 0.9 : 0.5;
+    s.message = fmt::format("'{}' looks renamed to '{}' (same tensor name and shape{})", from, missing,
+                            matches.size() == 1 ? "" : fmt::format(", 1 of {} candidates, matched by position", matches.size()));
+    s.remap[original] = missing;
+    out.remap[original] = missing;
+    out.items.push_back(std::move(s));
+  }
+
+  out.after = simulate_load(apply_remap(checkpoint, out.remap), model);
+  for (auto& s : out.items) s.resolves = out.after.compatible();
+  if (!out.remap.empty()) {
+    std::string entries;
+    for (auto& [k, v] : out.remap) entries += fmt::format("    \"{}\": \"{}\",\n", k, v);
+    out.python = "REMAP = {\n" + entries + "}\nstate_dict = {REMAP.get(k, k): v for k, v in state_dict.items()}\n";
+  }
+  return out;
+}
+
+}  // namespace ckg::compare

@@ -1,0 +1,123 @@
+"""`ckptguard check`: agrees with what load_state_dict(strict=True) really does, including the
+error text; suggested remaps really make the checkpoint load."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+
+import pytest
+import torch
+
+from branch_truth import build
+from ckg_testing import REPO, run_console
+
+COND = f"{REPO}/examples/seed_conditional.py::ConditionalModel"
+CONF = f"{REPO}/examples/configurable.py::ConfigurableNet"
+
+
+def with_prefix(sd, prefix):
+    out = OrderedDict((prefix + k, v) for k, v in sd.items())
+    out._metadata = OrderedDict((prefix.rstrip(".") + ("." + k if k else ""), v) for k, v in sd._metadata.items())
+    return out
+
+
+def renamed(sd, old, new):
+    out = OrderedDict((k.replace(old, new, 1) if k.startswith(old) else k, v) for k, v in sd.items())
+    out._metadata = sd._metadata
+    return out
+
+
+def dropped(sd, key):
+    out = OrderedDict((k, v) for k, v in sd.items() if k != key)
+    out._metadata = OrderedDict((k, {"version": 1}) for k in sd._metadata)  # as saved by old torch
+    return out
+
+
+# (name, target, witness of the model to check against, how to make the checkpoint's object)
+SCENARIOS = [
+    ("same config", COND, {}, lambda: build(COND, {}).state_dict()),
+    ("other branch", COND, {}, lambda: build(COND, {"use_extra_layer": "True"}).state_dict()),
+    ("other branch reversed", COND, {"use_extra_layer": "True"}, lambda: build(COND, {}).state_dict()),
+    ("DataParallel prefix", COND, {}, lambda: torch.nn.DataParallel(build(COND, {})).state_dict()),
+    ("torch.compile prefix", COND, {}, lambda: with_prefix(build(COND, {}).state_dict(), "_orig_mod.")),
+    ("renamed layer", COND, {}, lambda: renamed(build(COND, {}).state_dict(), "linear2.", "fc2.")),
+    ("nested training checkpoint", COND, {}, lambda: {"epoch": 3, "model_state_dict": build(COND, {}).state_dict(),
+                                                      "optimizer_state_dict": torch.optim.Adam(build(COND, {}).parameters()).state_dict()}),
+    ("fp16 checkpoint", COND, {}, lambda: build(COND, {}).half().state_dict()),
+    ("batchnorm without num_batches_tracked (old torch)", CONF, {}, lambda: dropped(build(CONF, {}).state_dict(), "norm.num_batches_tracked")),
+    ("layer norm checkpoint into batch norm model", CONF, {}, lambda: build(CONF, {"norm": "'layer'"}).state_dict()),
+    ("bidirectional checkpoint", CONF, {}, lambda: build(CONF, {"bidirectional": "True"}).state_dict()),
+]
+
+
+def model_state(obj):
+    for key in ("model_state_dict", "state_dict", "model"):
+        if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
+            return obj[key]
+    return obj
+
+
+@pytest.mark.parametrize("name, target, witness, make", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_check_matches_torch(tmp_path: Path, name, target, witness, make):
+    path = tmp_path / "ckpt.pt"
+    torch.save(make(), path)
+    args = ["check", str(path), target, "--format", "json"]
+    for k, v in witness.items():
+        args += ["--config", f"{k}={v}"]
+    result = run_console(*args)
+    assert result.returncode in (0, 1), result.stderr
+    doc = json.loads(result.stdout)
+
+    loaded = model_state(torch.load(path))
+    model = build(target, witness)
+    try:
+        model.load_state_dict(loaded, strict=True)
+        actual = None
+    except RuntimeError as e:
+        actual = str(e)
+    assert doc["pytorch_error"] == actual
+    assert doc["compatible"] == (actual is None) == (result.returncode == 0)
+    model_dtypes = {k: str(v.dtype).removeprefix("torch.") for k, v in model.state_dict().items()}
+    assert doc["dtype_mismatch"] == [{"name": k, "checkpoint": str(v.dtype).removeprefix("torch."), "model": model_dtypes[k]}
+                                     for k, v in loaded.items() if k in model_dtypes and str(v.dtype).removeprefix("torch.") != model_dtypes[k]]
+    if doc["remap"]:
+        remapped = OrderedDict((doc["remap"].get(k, k), v) for k, v in loaded.items())
+        build(target, witness).load_state_dict(remapped, strict=True)  # the suggested remap really loads
+        assert doc["after_remap"]["compatible"] is True
+
+
+def test_check_names_the_configuration_a_checkpoint_came_from(tmp_path: Path):
+    path = tmp_path / "extra.pt"
+    torch.save(build(COND, {"use_extra_layer": "True"}).state_dict(), path)
+    doc = json.loads(run_console("check", str(path), COND, "--format", "json").stdout)
+    assert doc["matching_configs"] == ["--config use_extra_layer=True"]
+
+
+def test_checkpoint_against_checkpoint(tmp_path: Path):
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    torch.save(build(COND, {}).state_dict(), a)
+    torch.save(torch.nn.DataParallel(build(COND, {})).state_dict(), b)
+    same = run_console("check", str(a), str(a))
+    assert same.returncode == 0
+    differ = run_console("check", str(b), str(a), "--format", "json")
+    assert differ.returncode == 1
+    assert json.loads(differ.stdout)["suggestions"][0]["kind"] == "strip-prefix"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["check", "/nonexistent.pt", COND], "/nonexistent.pt"),
+    (["check"], "missing CKPT"),
+    (["check", "{ckpt}", "{ckpt}::Nope"], ""),
+    (["check", "{notckpt}", COND], "{notckpt}"),
+])
+def test_check_bad_input_exit_2(tmp_path: Path, args, fragment):
+    ckpt = tmp_path / "ok.pt"
+    torch.save(build(COND, {}).state_dict(), ckpt)
+    notckpt = tmp_path / "text.pt"
+    notckpt.write_text("this is not a checkpoint")
+    args = [a.format(ckpt=ckpt, notckpt=notckpt) for a in args]
+    result = run_console(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stderr.count("\n") == 1 and fragment.format(notckpt=notckpt) in result.stderr
