@@ -6,6 +6,11 @@
 
 #include "cli/cli.h"
 #include "interp/predict.h"
+#include "checkpoint/checkpoint_info.h"
+#include "compare/checkpoint_manifest.h"
+#include "compare/load_check.h"
+#include "compare/suggest.h"
+#include "report/check_report.h"
 #include "report/keys_report.h"
 
 namespace py = pybind11;
@@ -73,6 +78,35 @@ std::vector<std::string> predict_keys_batch_json(
   return out;
 }
 
+// Checks a checkpoint against a live model's manifest given as JSON by ckptguard.check_model():
+// {"keys": [{"name", "kind", "shape", "dtype"}], "modules": [{"path", "type", "version"}]}.
+std::string check_against_manifest_json(const std::string& ckpt_path, const std::string& manifest_json, const std::string& label) {
+  auto doc = nlohmann::json::parse(manifest_json);
+  ckg::manifest::KeyManifest model;
+  for (const auto& k : doc.at("keys")) {
+    ckg::manifest::KeyEntry e;
+    e.name = k.at("name").get<std::string>();
+    e.kind = k.at("kind").get<std::string>() == "buffer" ? ckg::manifest::TensorKind::buffer : ckg::manifest::TensorKind::parameter;
+    e.shape = k.at("shape").get<std::vector<std::int64_t>>();
+    e.dtype = k.at("dtype").get<std::string>();
+    model.keys.push_back(std::move(e));
+  }
+  for (const auto& m : doc.at("modules")) {
+    model.modules.push_back({m.at("path").get<std::string>(), m.at("type").get<std::string>(), m.at("version").get<int>()});
+  }
+  auto info = ckg::checkpoint::read_checkpoint(ckpt_path);
+  if (!info) throw py::value_error(ckg::checkpoint::describe(info.error()));
+  if (!info->state_dict_path) throw py::value_error(ckpt_path + ": no model state_dict found in the checkpoint");
+  ckg::manifest::KeyManifest ckpt = ckg::compare::manifest_from_checkpoint(*info);
+  ckg::report::CheckReport report;
+  report.checkpoint = ckpt_path;
+  report.model = label;
+  report.state_dict_path = info->state_dict_path;
+  report.load = ckg::compare::simulate_load(ckpt, model);
+  if (!report.load.compatible()) report.suggestions = ckg::compare::suggest_fixes(ckpt, model);
+  return ckg::report::check_to_json(report).dump();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -81,6 +115,8 @@ PYBIND11_MODULE(_core, m) {
         "Run the ckptguard command line in-process. Returns (exit_code, stdout, stderr).");
   m.def("predict_keys_json", &predict_keys_json, py::arg("target"), py::arg("config"),
         "Predict state_dict keys of FILE::NAME built with config [(key, python_literal)], as the JSON of `keys`.");
+  m.def("check_against_manifest_json", &check_against_manifest_json, py::arg("checkpoint"), py::arg("manifest"), py::arg("label"),
+        "Check a checkpoint against a live model's manifest (JSON); returns the `check` JSON document.");
   m.def("predict_keys_batch_json", &predict_keys_batch_json, py::arg("items"),
         "Predict many targets in one process (shared project modules); JSON per item, or {\"error\": ...}.");
 }

@@ -11,7 +11,7 @@ import json
 from typing import Any, Mapping
 
 __version__ = "0.1.0"
-__all__ = ["predict_keys", "predict_keys_many", "run_cli", "__version__"]
+__all__ = ["branches", "check", "check_model", "inspect", "predict_keys", "predict_keys_many", "run_cli", "__version__"]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -37,3 +37,46 @@ def predict_keys_many(items: list[tuple[str, Mapping[str, str]]]) -> list[dict[s
     from ckptguard import _core
 
     return [json.loads(doc) for doc in _core.predict_keys_batch_json([(t, list(c.items())) for t, c in items])]
+
+
+def _run_json(args: list[str]) -> tuple[int, dict[str, Any]]:
+    code, out, err = run_cli(args + ["--format", "json"])
+    if code == 2:
+        raise ValueError(err.strip())
+    return code, json.loads(out)
+
+
+def _config_args(config: Mapping[str, str] | None) -> list[str]:
+    return [arg for k, v in (config or {}).items() for arg in ("--config", f"{k}={v}")]
+
+
+def branches(target: str, config: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Configuration branches of ``FILE::NAME``: the ``branches --format json`` document."""
+    return _run_json(["branches", target, *_config_args(config)])[1]
+
+
+def inspect(path: str) -> dict[str, Any]:
+    """A checkpoint's tensors and structure, read without executing it (``inspect`` JSON)."""
+    return _run_json(["inspect", path])[1]
+
+
+def check(path: str, model: str, config: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Whether checkpoint ``path`` loads into ``model`` (``FILE::NAME`` built with ``config``, or
+    another checkpoint's path) with ``load_state_dict(strict=True)``: the ``check`` JSON document."""
+    return _run_json(["check", path, model, *_config_args(config)])[1]
+
+
+def check_model(path: str, model: Any) -> dict[str, Any]:
+    """``check`` against a live ``torch.nn.Module`` (its keys, kinds, shapes, dtypes and module
+    versions are read from the object; the checkpoint is still never unpickled)."""
+    from ckptguard import _core
+
+    params = {f"{prefix}.{name}" if prefix else name
+              for prefix, sub in model.named_modules(remove_duplicate=False)
+              for name, p in sub._parameters.items() if p is not None}
+    keys = [{"name": k, "kind": "parameter" if k in params else "buffer", "shape": list(v.shape),
+             "dtype": str(v.dtype).removeprefix("torch.")} for k, v in model.state_dict().items()]
+    modules = [{"path": prefix, "type": type(sub).__name__, "version": getattr(type(sub), "_version", 1)}
+               for prefix, sub in model.named_modules(remove_duplicate=False)]
+    manifest = json.dumps({"keys": keys, "modules": modules})
+    return json.loads(_core.check_against_manifest_json(str(path), manifest, type(model).__name__))

@@ -121,3 +121,19 @@ def test_check_bad_input_exit_2(tmp_path: Path, args, fragment):
     result = run_console(*args)
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stderr.count("\n") == 1 and fragment.format(notckpt=notckpt) in result.stderr
+
+
+@pytest.mark.parametrize("name, target, witness, make", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_check_model_live_matches_torch(tmp_path: Path, name, target, witness, make):
+    import ckptguard
+
+    path = tmp_path / "ckpt.pt"
+    torch.save(make(), path)
+    model = build(target, witness)
+    doc = ckptguard.check_model(str(path), model)
+    try:
+        build(target, witness).load_state_dict(model_state(torch.load(path)), strict=True)
+        actual = None
+    except RuntimeError as e:
+        actual = str(e)
+    assert doc["pytorch_error"] == actual
