@@ -520,6 +520,7 @@ static Flow exec_loop_body(Interpreter& in, Frame& f, TSNode body, bool& broke) 
 Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
   step();
   current_node = stmt;
+  f.statement = stmt;
   switch (parse::kind(stmt)) {
     case Kind::k_expression_statement: {
       for (TSNode e : named_children(stmt)) {

@@ -72,6 +72,15 @@ parse::Location Interpreter::here() const {
   return {};
 }
 
+parse::Location Interpreter::project_location() const {
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    const Frame& f = **it;
+    if (!f.file || f.file->path().rfind("<ckptguard>", 0) == 0 || ts_node_is_null(f.statement)) continue;
+    return f.file->location(f.statement);
+  }
+  return {};
+}
+
 void Interpreter::raise(const std::string& type, const std::string& message) {
   ClassObj* cls = exception_class(type);
   auto inst = std::make_shared<InstanceObj>(cls);

@@ -43,6 +43,7 @@ struct Frame {
   Value return_value;
   bool is_class_body = false;
   std::vector<std::string> annotated;  // class bodies: annotated names in order (dataclass fields)
+  TSNode statement{};                  // the statement being executed, for locations
 };
 
 // The source text of a node of the frame's file, as a string (names, operators).
@@ -120,6 +121,8 @@ class Interpreter {
   void note_unresolved(const parse::Location& where, const std::string& reason);
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;
+  // The statement of project code (not the torch.nn catalogue) the interpreter is inside.
+  parse::Location project_location() const;
   const std::vector<manifest::Unresolved>& unresolved() const { return unresolved_; }
   // Starts a new prediction in the same project: notes and the step budget start afresh;
   // loaded modules are kept.

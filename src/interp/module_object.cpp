@@ -46,6 +46,7 @@ void register_parameter(Interpreter& in, InstanceObj& m, const std::string& name
     }
   }
   m.module->parameters.set(name, std::move(param));
+  m.module->origins.emplace(name, in.project_location());
 }
 
 void register_buffer(Interpreter& in, InstanceObj& m, const std::string& name, Value tensor, bool persistent) {
@@ -57,6 +58,7 @@ void register_buffer(Interpreter& in, InstanceObj& m, const std::string& name, V
   m.module->buffers.set(name, std::move(tensor));
   erase_name(m.module->non_persistent, name);
   if (!persistent) m.module->non_persistent.push_back(name);
+  m.module->origins.emplace(name, in.project_location());
 }
 
 void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value child) {
@@ -69,6 +71,7 @@ void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value 
   }
   check_name(in, m, name, "module", m.module->modules);
   m.module->modules.set(name, std::move(child));
+  m.module->origins.emplace(name, in.project_location());
 }
 
 Value module_value(InstanceObj& m) {
@@ -128,6 +131,7 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
   if (is_module(value)) {
     remove_from(true, true, false);
     s.modules.set(name, std::move(value));
+    s.origins.emplace(name, project_location());
     return;
   }
   if (s.modules.contains(name)) {
@@ -200,7 +204,8 @@ bool Interpreter::module_delattr(InstanceObj& m, const std::string& name) {
   return s.modules.erase(name);
 }
 
-static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, manifest::KeyManifest& out, int depth) {
+static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, const parse::Location& origin,
+                          manifest::KeyManifest& out, int depth) {
   auto* m = module.as<InstanceObj>();
   if (!m || !m->module) return;
   if (depth > 100) {
@@ -209,8 +214,14 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
   }
   const Value* version = m->cls->lookup("_version");
   out.modules.push_back({prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), m->cls->name,
-                         version && version->is_int() ? static_cast<int>(version->as_int()) : 1});
-  auto entry = [&](const std::string& name, const Value& v, manifest::TensorKind kind) {
+                         version && version->is_int() ? static_cast<int>(version->as_int()) : 1, origin.file, origin.line});
+  // A name registered by project code points there; one registered inside torch.nn (a layer's
+  // own weight) points where the project registered the layer.
+  auto origin_of = [&](const std::string& name) {
+    auto it = m->module->origins.find(name);
+    return it != m->module->origins.end() && it->second.line > 0 ? it->second : origin;
+  };
+  auto entry = [&](const std::string& name, const Value& v, manifest::TensorKind kind, std::vector<manifest::KeyEntry>& into) {
     auto* t = v.as<TensorObj>();
     manifest::KeyEntry e;
     e.name = prefix + name;
@@ -221,22 +232,26 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
       if (known) e.shape = *t->shape;
       e.dtype = t->dtype;
     }
-    out.keys.push_back(std::move(e));
+    parse::Location at = origin_of(name);
+    e.origin_file = at.file;
+    e.origin_line = at.line;
+    into.push_back(std::move(e));
   };
   for (auto& [name, v] : m->module->parameters.items()) {
-    if (!v.is_none()) entry(name, v, manifest::TensorKind::parameter);
+    if (!v.is_none()) entry(name, v, manifest::TensorKind::parameter, out.keys);
   }
   for (auto& [name, v] : m->module->buffers.items()) {
-    if (!v.is_none() && m->module->is_persistent(name)) entry(name, v, manifest::TensorKind::buffer);
+    if (v.is_none()) continue;
+    entry(name, v, manifest::TensorKind::buffer, m->module->is_persistent(name) ? out.keys : out.non_persistent);
   }
   for (auto& [name, v] : m->module->modules.items()) {
-    if (!v.is_none()) collect_state(in, v, prefix + name + ".", out, depth + 1);
+    if (!v.is_none()) collect_state(in, v, prefix + name + ".", origin_of(name), out, depth + 1);
   }
 }
 
 manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
   manifest::KeyManifest out;
-  collect_state(*this, module, "", out, 0);
+  collect_state(*this, module, "", project_location(), out, 0);
   return out;
 }
 

@@ -54,6 +54,18 @@ struct PredictionRequest {
   std::vector<ConfigItem> config;
 };
 
+// A model a file defines: an nn.Module class, or a module-level function callable without
+// arguments (a builder). `required` lists constructor arguments that have no default.
+struct ModelTarget {
+  std::string name;
+  int line = 0;
+  bool is_class = false;
+  std::vector<std::string> required;
+};
+
+// The models FILE defines, in source order. Loading the file runs nothing for real.
+std::vector<ModelTarget> list_models(const std::string& file, std::optional<PredictionError>* error);
+
 // Many predictions in one process: requests in the same project share one interpreter, so
 // each project file is parsed and loaded once (e.g. every torchvision builder).
 std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests);

@@ -304,6 +304,8 @@ struct ModuleState {
   OrderedMap<Value> buffers;     // TensorObj or None
   std::vector<std::string> non_persistent;
   OrderedMap<Value> modules;     // module InstanceObj or None
+  // Where in project code each name was registered (first registration), for diagnostics.
+  std::unordered_map<std::string, parse::Location> origins;
   bool is_persistent(const std::string& buffer) const;
 };
 

@@ -12,4 +12,11 @@ const KeyEntry* KeyManifest::find(const std::string& name) const {
   return nullptr;
 }
 
+const ModuleEntry* KeyManifest::find_module(const std::string& path) const {
+  for (const auto& m : modules) {
+    if (m.path == path) return &m;
+  }
+  return nullptr;
+}
+
 }  // namespace ckg::manifest

@@ -18,6 +18,10 @@ struct KeyEntry {
   TensorKind kind = TensorKind::parameter;
   std::optional<std::vector<std::int64_t>> shape;
   std::optional<std::string> dtype;  // spelled like torch: float32, int64, bfloat16, ...
+  // Where project code registered this tensor or the layer that owns it (for diagnostics);
+  // empty when unknown (checkpoints).
+  std::string origin_file;
+  int origin_line = 0;
 };
 
 // Something the analyzer could not follow; keys may be missing or incomplete because of it.
@@ -35,13 +39,17 @@ struct ModuleEntry {
   std::string path;  // "" for the root, "features.0", ...
   std::string type;  // class name, e.g. "BatchNorm2d"
   int version = 1;   // the class's _version (2 for torch's _NormBase)
+  std::string origin_file;  // where project code registered this module (empty when unknown)
+  int origin_line = 0;
 };
 
 struct KeyManifest {
   std::vector<KeyEntry> keys;        // state_dict order
   std::vector<ModuleEntry> modules;  // empty when unknown (e.g. a checkpoint without _metadata)
+  std::vector<KeyEntry> non_persistent;  // buffers left out of the state_dict (persistent=False)
 
   const KeyEntry* find(const std::string& name) const;
+  const ModuleEntry* find_module(const std::string& path) const;
 };
 
 }  // namespace ckg::manifest
