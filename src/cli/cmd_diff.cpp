@@ -15,6 +15,7 @@
 #include "index/project_index.h"
 #include "interp/branches.h"
 #include "interp/predict.h"
+#include "interp/workspace.h"
 #include "report/diff_report.h"
 
 namespace ckg::cli {
@@ -58,9 +59,10 @@ std::string line_of(const std::string& path, int line) {
   return {};
 }
 
-void collect(const std::string& disk, const std::string& display, std::vector<Model>& out, Versions& versions) {
+void collect(interp::Workspace& workspace, const std::string& disk, const std::string& display, std::vector<Model>& out,
+             Versions& versions) {
   std::optional<interp::PredictionError> error;
-  for (auto& t : interp::list_models(disk, &error)) out.push_back({disk, display, t});
+  for (auto& t : workspace.list_models(disk, &error)) out.push_back({disk, display, t});
   if (error) versions.notes.push_back(fmt::format("{}:{}: {}", display, error->line, error->message));
 }
 
@@ -110,6 +112,7 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
 
   Versions v;
   TempDir old_tree, new_tree;
+  interp::Workspace workspace;  // one interpreter per project version, shared by every model
   std::string top;  // the git work tree, in --base mode
   if (!base) {
     for (const auto& f : args->positional) {
@@ -118,8 +121,8 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
         return kExitUsage;
       }
     }
-    collect(args->positional[0], args->positional[0], v.old_models, v);
-    collect(args->positional[1], args->positional[1], v.new_models, v);
+    collect(workspace, args->positional[0], args->positional[0], v.old_models, v);
+    collect(workspace, args->positional[1], args->positional[1], v.new_models, v);
     v.display_to_disk[args->positional[1]] = args->positional[1];
   } else {
     ProcessResult top_r = run_process({"git", "rev-parse", "--show-toplevel"});
@@ -166,52 +169,81 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
     for (const auto& f : files) {
       std::string old_disk = (fs::path(old_tree.path()) / f).string();
       std::string new_disk = staged ? (fs::path(new_tree.path()) / f).string() : (fs::path(top) / f).string();
-      if (fs::is_regular_file(old_disk)) collect(old_disk, f, v.old_models, v);
+      if (fs::is_regular_file(old_disk)) collect(workspace, old_disk, f, v.old_models, v);
       if (fs::is_regular_file(new_disk)) {
-        collect(new_disk, f, v.new_models, v);
+        collect(workspace, new_disk, f, v.new_models, v);
         v.display_to_disk[f] = new_disk;
       }
     }
   }
 
-  // Match models by name across all changed files (a class may move between files).
+  // Match models by name across all changed files (a class may move between files); models that
+  // need constructor arguments are listed as skipped.
   report::DiffReport report;
   report.notes = v.notes;
   bool branches = args->flags.count("--no-branches") == 0;
-  auto describe = [&](const Model& m, bool with_branches) -> std::optional<manifest::BranchSet> {
-    interp::Target target{m.file, m.target.name};
-    if (!m.target.required.empty()) return std::nullopt;
-    if (with_branches) {
-      auto r = interp::enumerate_branches(target, {});
-      if (r.set) return *r.set;
-      return std::nullopt;
-    }
-    auto r = interp::predict_keys(target, {});
-    if (!r.prediction) return std::nullopt;
-    manifest::BranchSet set;
-    set.branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved});
-    return set;
-  };
+  std::vector<std::pair<const Model*, const Model*>> pairs;
   for (const auto& n : v.new_models) {
-    auto old = std::find_if(v.old_models.begin(), v.old_models.end(), [&](auto& o) { return o.target.name == n.target.name; });
+    // The same file first; a model that moved between files is matched by a unique name.
+    auto old = std::find_if(v.old_models.begin(), v.old_models.end(),
+                            [&](auto& o) { return o.display == n.display && o.target.name == n.target.name; });
+    if (old == v.old_models.end()) {
+      auto named = [&](auto& m) { return m.target.name == n.target.name; };
+      bool unique = std::count_if(v.old_models.begin(), v.old_models.end(), named) == 1 &&
+                    std::count_if(v.new_models.begin(), v.new_models.end(), named) == 1;
+      if (unique) old = std::find_if(v.old_models.begin(), v.old_models.end(), named);
+    }
     if (old == v.old_models.end()) continue;
     if (!n.target.required.empty()) {
       report.notes.push_back(fmt::format("{}::{} skipped: needs arguments without defaults ({})", n.display, n.target.name,
                                          fmt::join(n.target.required, ", ")));
       continue;
     }
-    auto old_set = describe(*old, branches);
-    auto new_set = describe(n, branches);
-    if (!old_set || !new_set) {
+    pairs.emplace_back(&*old, &n);
+  }
+  // Each side in one batch: a project's modules load once for all its models.
+  auto describe = [&](bool old_side) {
+    std::vector<std::optional<manifest::BranchSet>> sets;
+    for (auto& [o, n] : pairs) {
+      interp::Target target{(old_side ? o : n)->file, n->target.name};
+      if (branches) {
+        // A commit hook must stay fast: a smaller exploration budget than `branches` uses.
+        interp::BranchLimits limits;
+        limits.max_runs = 128;
+        limits.max_branches = 64;
+        sets.push_back(workspace.branches(target, {}, limits).set);
+        continue;
+      }
+      auto r = workspace.predict(target, {});
+      if (!r.prediction) { sets.emplace_back(); continue; }
+      manifest::BranchSet set;
+      set.branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved});
+      sets.push_back(std::move(set));
+    }
+    return sets;
+  };
+  auto old_sets = describe(true), new_sets = describe(false);
+  // The same edit seen through several models (e.g. every builder of one class) is one finding.
+  std::map<std::string, std::size_t> first_seen;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const Model& n = *pairs[i].second;
+    if (!old_sets[i] || !new_sets[i]) {
       report.notes.push_back(fmt::format("{}::{} skipped: it could not be built statically", n.display, n.target.name));
       continue;
     }
-    compare::ModelDiff d = compare::diff_branches(fmt::format("{}::{}", n.display, n.target.name), *old_set, *new_set, n.file, n.target.line);
+    compare::ModelDiff d = compare::diff_branches(fmt::format("{}::{}", n.display, n.target.name), *old_sets[i], *new_sets[i], n.file, n.target.line);
     for (auto& f : d.findings) {
       if (f.span.file.empty() || f.span.line == 0) f.span = {n.file, n.target.line, 1, n.target.line, 1};
       if (f.span.file == n.file) f.span.file = n.display;
       else if (f.span.file.rfind(new_tree.path(), 0) == 0) f.span.file = fs::relative(f.span.file, new_tree.path()).string();
       else if (!top.empty() && f.span.file.rfind(top + "/", 0) == 0) f.span.file = fs::relative(f.span.file, top).string();
+      std::string key = fmt::format("{}|{}|{}:{}", f.code, f.message, f.span.file, f.span.line);
+      auto seen = first_seen.find(key);
+      if (seen != first_seen.end()) {
+        report.findings[seen->second].data["also"].push_back(f.data["target"]);
+        continue;
+      }
+      first_seen.emplace(key, report.findings.size());
       report.findings.push_back(std::move(f));
     }
     for (auto& [k, val] : d.remap) report.remap.emplace(k, val);

@@ -344,13 +344,14 @@ ModelDiff diff_branches(const std::string& target, const manifest::BranchSet& ol
       for (auto& [k, v] : branch.remap) out.remap.emplace(k, v);
       continue;
     }
-    if (new_keys.count(manifest_key(b.manifest))) continue;
+    // A truncated exploration may simply not have reached the branch in the other version.
+    if (new_keys.count(manifest_key(b.manifest)) || new_set.truncated || old_set.truncated) continue;
     out.findings.push_back(finding("CKG108", target, fmt::format("configuration `{}` ({}) no longer exists", b.id, b.condition),
                                    "checkpoints saved in that configuration no longer load into any configuration",
                                    new_file, new_line, b.id, std::nullopt));
   }
   for (auto& b : new_set.branches) {
-    if (&b == &new_default || old_keys.count(manifest_key(b.manifest))) continue;
+    if (&b == &new_default || old_keys.count(manifest_key(b.manifest)) || new_set.truncated || old_set.truncated) continue;
     if (std::any_of(old_set.branches.begin(), old_set.branches.end(), [&](auto& o) { return o.id == b.id; })) continue;
     out.findings.push_back(finding("CKG109", target, fmt::format("new configuration `{}` ({})", b.id, b.condition),
                                    "no action needed for old checkpoints", new_file, new_line, std::nullopt, b.id));

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "interp/session.h"
+#include "interp/workspace.h"
 #include "parse/syntax.h"
 
 namespace ckg::interp {
@@ -28,6 +30,7 @@ struct Slot {
   std::string param;  // the constructor parameter it belongs to
   std::string field;  // attribute of a config object; empty for a plain parameter
   Value default_value;
+  const Param* declaration = nullptr;  // the parameter (of the target or a **kwargs callee)
   std::vector<Value> candidates;
 
   void add_candidate(const Value& v) {
@@ -75,7 +78,7 @@ const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
 // Parameters reachable through `**kwargs`: the target forwards its keyword arguments to
 // another callable (resnet18(**kwargs) -> _resnet(..., **kwargs) -> ResNet(...)); that callee's
 // parameters with defaults, not set explicitly at the call, can be given to the target.
-void collect_forwarded(Interpreter& in, const FunctionObj& fn, std::vector<Param>& out, int depth) {
+void collect_forwarded(Interpreter& in, const FunctionObj& fn, std::vector<const Param*>& out, int depth) {
   if (depth > 4 || !fn.file || !fn.globals) return;
   const Param* var_kw = nullptr;
   for (auto& p : fn.params) {
@@ -133,7 +136,7 @@ void collect_forwarded(Interpreter& in, const FunctionObj& fn, std::vector<Param
           }
           if (p.kind == Param::Kind::var_positional || !p.default_value || explicit_names.count(p.name)) continue;
           if (p.kind == Param::Kind::positional && pos < positional_given) continue;
-          if (std::none_of(out.begin(), out.end(), [&](auto& q) { return q.name == p.name; })) out.push_back(p);
+          if (std::none_of(out.begin(), out.end(), [&](auto* q) { return q->name == p.name; })) out.push_back(&p);
         }
       }
     }
@@ -208,8 +211,8 @@ std::string render_condition(const Group& g, const std::vector<Slot>& slots, con
 
 }  // namespace
 
-BranchResult enumerate_branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits) {
-  ProjectSession session(index::locate_module(target.file));
+BranchResult enumerate_branches_in(ProjectSession& session, const Target& target, const std::vector<ConfigItem>& config,
+                                   BranchLimits limits) {
   auto prepared_or = session.prepare(target, config);
   if (auto* err = std::get_if<PredictionError>(&prepared_or)) return {std::nullopt, *err};
   PreparedTarget prepared = std::get<PreparedTarget>(std::move(prepared_or));
@@ -235,12 +238,12 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
       if (p.default_value && !given(p.name)) {
         if (is_scalar(*p.default_value)) {
           cp.explored = true;
-          slots.push_back({p.name, p.name, "", *p.default_value, {}});
+          slots.push_back({p.name, p.name, "", *p.default_value, &p, {}});
         } else if (auto* obj = p.default_value->as<InstanceObj>(); obj && !obj->module && obj->cls->mro.size() > 1) {
           // A config object: its scalar fields are explored one by one.
           for (auto& [field, v] : obj->attrs.items()) {
             if (!is_scalar(v)) continue;
-            slots.push_back({p.name + "." + field, p.name, field, v, {}});
+            slots.push_back({p.name + "." + field, p.name, field, v, nullptr, {}});
             set.parameters.push_back({p.name + "." + field, repr(v), true});
           }
         }
@@ -248,17 +251,18 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
       set.parameters.push_back(cp);
     }
   }
-  std::vector<Param> forwarded;
+  std::vector<const Param*> forwarded;
   if (auto* fn = prepared.callee.as<FunctionObj>()) collect_forwarded(in, *fn, forwarded, 0);
   if (auto* cls = prepared.callee.as<ClassObj>()) {
     if (const Value* init = cls->lookup("__init__"); init && init->as<FunctionObj>()) collect_forwarded(in, *init->as<FunctionObj>(), forwarded, 0);
   }
-  for (const Param& p : forwarded) {
+  for (const Param* fp : forwarded) {
+    const Param& p = *fp;
     bool known = std::any_of(set.parameters.begin(), set.parameters.end(), [&](auto& q) { return q.name == p.name; });
     if (known || given(p.name)) continue;
     bool scalar = is_scalar(*p.default_value);
     set.parameters.push_back({p.name, repr(*p.default_value), scalar});
-    if (scalar) slots.push_back({p.name, p.name, "", *p.default_value, {}});
+    if (scalar) slots.push_back({p.name, p.name, "", *p.default_value, &p, {}});
   }
   if (slots.size() > kMaxSlots) slots.resize(kMaxSlots);
   for (auto& s : slots) {
@@ -273,10 +277,15 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
     CallArgs args;
     for (auto& kv : prepared.config) args.keywords.push_back(kv);
     std::map<std::string, Value> config_objects;
+    in.default_taint.clear();
     for (std::size_t i = 0; i < slots.size(); ++i) {
       Value v = w[i].with_taint(std::uint64_t{1} << i);
       if (slots[i].field.empty()) {
-        args.keywords.emplace_back(slots[i].name, v);
+        // A default is not passed (a builder may refuse explicit values it sets itself); its
+        // declaration taints the default instead.
+        bool is_default = w[i].tag() == slots[i].default_value.tag() && repr(w[i]) == repr(slots[i].default_value);
+        if (is_default && slots[i].declaration) in.default_taint[slots[i].declaration] |= std::uint64_t{1} << i;
+        else args.keywords.emplace_back(slots[i].name, v);
         continue;
       }
       auto it = config_objects.find(slots[i].param);
@@ -292,6 +301,7 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
     in.observing = &r.observation;
     auto built = session.build(target, prepared, std::move(args));
     in.observing = nullptr;
+    in.default_taint.clear();
     if (auto* p = std::get_if<Prediction>(&built)) {
       r.ok = true;
       r.prediction = std::move(*p);
@@ -436,6 +446,17 @@ BranchResult enumerate_branches(const Target& target, const std::vector<ConfigIt
   // The default configuration's branch first, the rest in discovery order.
   std::stable_partition(set.branches.begin(), set.branches.end(), [](const Branch& b) { return b.id == "default"; });
   return {std::move(set), std::nullopt};
+}
+
+BranchResult enumerate_branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits) {
+  return Workspace().branches(target, config, limits);
+}
+
+std::vector<BranchResult> enumerate_branches_batch(const std::vector<PredictionRequest>& requests, BranchLimits limits) {
+  Workspace workspace;
+  std::vector<BranchResult> out;
+  for (const auto& r : requests) out.push_back(workspace.branches(r.target, r.config, limits));
+  return out;
 }
 
 }  // namespace ckg::interp

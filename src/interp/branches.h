@@ -31,4 +31,7 @@ struct BranchResult {
 // give the same key manifest are one branch.
 BranchResult enumerate_branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits = {});
 
+// Many targets at once; targets in the same project share one interpreter (modules load once).
+std::vector<BranchResult> enumerate_branches_batch(const std::vector<PredictionRequest>& requests, BranchLimits limits = {});
+
 }  // namespace ckg::interp

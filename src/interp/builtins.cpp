@@ -644,6 +644,19 @@ void install_python_builtins(Interpreter& in) {
     }
     return Value::object(s);
   };
+  // object's own methods, reached through super() and explicit object.__xxx__(self, ...) calls.
+  in.add_method(types.object, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
+  in.add_method(types.object, "__getattribute__", [](Interpreter& i, CallArgs& a) {
+    return i.get_attr(native_required(i, a, 0, "self"), native_required(i, a, 1, "name").as_str());
+  });
+  in.add_method(types.object, "__setattr__", [](Interpreter& i, CallArgs& a) {
+    // Bypasses a class's own __setattr__ (and nn.Module's registration), as in CPython.
+    const Value& self = native_required(i, a, 0, "self");
+    const std::string& name = native_required(i, a, 1, "name").as_str();
+    if (auto* inst = self.as<InstanceObj>()) inst->attrs.set(name, native_required(i, a, 2, "value"));
+    else i.set_attr(self, name, native_required(i, a, 2, "value"));
+    return Value::none();
+  });
   types.object->native_new = [](Interpreter& i, CallArgs&) {
     auto inst = std::make_shared<InstanceObj>(i.types.object);
     return Value::object(inst);

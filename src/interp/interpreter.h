@@ -9,6 +9,7 @@
 
 #include <map>
 #include <tuple>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -112,6 +113,8 @@ class Interpreter {
 
   // ---- branch enumeration ------------------------------------------------------------------
   Observation* observing = nullptr;  // set while branches are being explored
+  // Parameters whose default values carry a taint while branches are explored.
+  std::unordered_map<const Param*, std::uint64_t> default_taint;
   // Records the decision taken at `condition` when its value depends on explored parameters.
   void observe_decision(const Frame& f, TSNode condition, const Value& value, bool outcome);
 

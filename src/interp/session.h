@@ -37,4 +37,10 @@ class ProjectSession {
   Interpreter interp_;
 };
 
+struct BranchLimits;
+struct BranchResult;
+// Branch enumeration inside an existing session (branches.cpp).
+BranchResult enumerate_branches_in(ProjectSession& session, const Target& target, const std::vector<ConfigItem>& config,
+                                   BranchLimits limits);
+
 }  // namespace ckg::interp

@@ -39,6 +39,7 @@ nlohmann::ordered_json diff_to_json(const DiffReport& report) {
     f["message"] = d.message;
     f["severity"] = diag::to_string(d.severity);
     f["help"] = d.help;
+    if (d.data.contains("also")) f["also"] = d.data["also"];  // other models showing the same edit
     j["findings"].push_back(std::move(f));
   }
   j["remap"] = report.remap;

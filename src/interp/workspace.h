@@ -1,0 +1,34 @@
+// A workspace: analyses of many targets, possibly in several projects, that share one interpreter
+// per project so that each project's modules are parsed and loaded once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interp/branches.h"
+#include "interp/predict.h"
+
+namespace ckg::interp {
+
+class ProjectSession;
+
+class Workspace {
+ public:
+  Workspace();
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  std::vector<ModelTarget> list_models(const std::string& file, std::optional<PredictionError>* error);
+  PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
+  BranchResult branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits = {});
+
+ private:
+  ProjectSession& session_for(const std::string& file);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ckg::interp
