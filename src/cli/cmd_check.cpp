@@ -12,17 +12,27 @@
 namespace ckg::cli {
 
 static const char* const kCheckUsage =
-    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--format text|json]\n"
+    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--format text|json]\n"
     "       ckptguard check CKPT OTHER_CKPT [--format text|json]\n"
     "  Will CKPT load into NAME built with the config (or into a model whose state_dict is\n"
-    "  OTHER_CKPT) with load_state_dict(strict=True)? Exit 0 yes, 1 no, 2 usage or input error.\n";
+    "  OTHER_CKPT) with load_state_dict(strict=True)? Does its optimizer state fit the model (and\n"
+    "  --optimizer CLASS, e.g. SGD)? Exit 0 yes, 1 no, 2 usage or input error.\n";
 
 int run_check(const std::vector<std::string>& argv, Io io) {
   // The model side is either FILE::NAME (parsed like `keys`) or a second checkpoint.
   std::vector<std::string> rest;
   std::string ckpt_path;
+  std::optional<std::string> optimizer;
   bool options_done = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (!options_done && argv[i] == "--optimizer" && i + 1 < argv.size()) {
+      optimizer = argv[++i];
+      continue;
+    }
+    if (!options_done && argv[i].rfind("--optimizer=", 0) == 0) {
+      optimizer = argv[i].substr(12);
+      continue;
+    }
     bool is_option = !options_done && argv[i].size() > 1 && argv[i][0] == '-';
     if (argv[i] == "--") options_done = true;
     if (!is_option && ckpt_path.empty() && (i == 0 || argv[i - 1] != "--config") && (i == 0 || argv[i - 1] != "--format")) {
@@ -71,6 +81,7 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     }
   }
   report.load = compare::simulate_load(ckpt, model);
+  report.optimizers = compare::check_optimizers(*info, model, optimizer);
   if (!report.load.compatible()) {
     report.suggestions = compare::suggest_fixes(ckpt, model);
     // The checkpoint may come from another configuration of the same model: say which.
@@ -88,7 +99,8 @@ int run_check(const std::vector<std::string>& argv, Io io) {
   }
   if (request.format == "json") io.out << report::check_to_json(report).dump(2) << "\n";
   else io.out << report::render_check_text(report);
-  return report.load.compatible() ? kExitOk : kExitFindings;
+  bool optimizers_ok = std::all_of(report.optimizers.begin(), report.optimizers.end(), [](auto& o) { return o.compatible(); });
+  return report.load.compatible() && optimizers_ok ? kExitOk : kExitFindings;
 }
 
 }  // namespace ckg::cli

@@ -1,6 +1,7 @@
 // torch.nn.Module semantics: attribute registration exactly as torch's __setattr__ does it,
 // the container modules, and the state_dict key order.
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -205,7 +206,7 @@ bool Interpreter::module_delattr(InstanceObj& m, const std::string& name) {
 }
 
 static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, const parse::Location& origin,
-                          manifest::KeyManifest& out, int depth) {
+                          manifest::KeyManifest& out, std::unordered_map<const Object*, std::string>& first_key, int depth) {
   auto* m = module.as<InstanceObj>();
   if (!m || !m->module) return;
   if (depth > 100) {
@@ -235,6 +236,10 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
     parse::Location at = origin_of(name);
     e.origin_file = at.file;
     e.origin_line = at.line;
+    if (t) {
+      auto [it, inserted] = first_key.emplace(v.obj().get(), e.name);
+      if (!inserted) e.alias_of = it->second;
+    }
     into.push_back(std::move(e));
   };
   for (auto& [name, v] : m->module->parameters.items()) {
@@ -245,13 +250,14 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
     entry(name, v, manifest::TensorKind::buffer, m->module->is_persistent(name) ? out.keys : out.non_persistent);
   }
   for (auto& [name, v] : m->module->modules.items()) {
-    if (!v.is_none()) collect_state(in, v, prefix + name + ".", origin_of(name), out, depth + 1);
+    if (!v.is_none()) collect_state(in, v, prefix + name + ".", origin_of(name), out, first_key, depth + 1);
   }
 }
 
 manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
   manifest::KeyManifest out;
-  collect_state(*this, module, "", project_location(), out, 0);
+  std::unordered_map<const Object*, std::string> first_key;
+  collect_state(*this, module, "", project_location(), out, first_key, 0);
   return out;
 }
 

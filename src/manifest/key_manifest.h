@@ -22,6 +22,9 @@ struct KeyEntry {
   // empty when unknown (checkpoints).
   std::string origin_file;
   int origin_line = 0;
+  // The earlier key holding the very same tensor (tied weights), else empty. model.parameters()
+  // and optimizers see a tied tensor once.
+  std::string alias_of;
 };
 
 // Something the analyzer could not follow; keys may be missing or incomplete because of it.

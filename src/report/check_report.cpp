@@ -35,6 +35,13 @@ nlohmann::ordered_json check_to_json(const CheckReport& report) {
   after["pytorch_error"] = report.suggestions.after.pytorch_error ? nlohmann::ordered_json(*report.suggestions.after.pytorch_error) : nlohmann::ordered_json(nullptr);
   j["after_remap"] = report.suggestions.remap.empty() ? nlohmann::ordered_json(nullptr) : after;
   j["matching_configs"] = report.matching_configs;
+  j["optimizers"] = nlohmann::ordered_json::array();
+  for (const auto& o : report.optimizers) {
+    j["optimizers"].push_back({{"path", o.path}, {"family", o.family},
+                               {"given", o.given ? nlohmann::ordered_json(*o.given) : nlohmann::ordered_json(nullptr)},
+                               {"group_sizes", o.group_sizes}, {"model_parameters", o.model_parameters},
+                               {"compatible", o.compatible()}, {"problems", o.problems}});
+  }
   j["notes"] = report.notes;
   return j;
 }
@@ -82,6 +89,11 @@ std::string render_check_text(const CheckReport& report) {
   if (!report.matching_configs.empty()) {
     out += "  the checkpoint loads into the model built with:\n";
     for (const auto& c : report.matching_configs) out += "    " + (c.empty() ? std::string("(the default configuration)") : c) + "\n";
+  }
+  for (const auto& o : report.optimizers) {
+    out += fmt::format("  optimizer state at {} ({}): {}\n", fmt::join(o.path, " / "), o.family,
+                       o.compatible() ? "fits the model" : "does NOT fit");
+    for (const auto& p : o.problems) out += "    " + p + "\n";
   }
   for (const auto& n : report.notes) out += "  note: " + n + "\n";
   return out;

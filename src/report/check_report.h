@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compare/load_check.h"
+#include "compare/optimizer_check.h"
 #include "compare/suggest.h"
 
 namespace ckg::report {
@@ -21,6 +22,7 @@ struct CheckReport {
   compare::Suggestions suggestions;
   std::vector<std::string> notes;  // e.g. unresolved constructs in the prediction
   std::vector<std::string> matching_configs;  // model configurations the checkpoint loads into
+  std::vector<compare::OptimizerReport> optimizers;
 };
 
 nlohmann::ordered_json check_to_json(const CheckReport& report);

@@ -137,3 +137,62 @@ def test_check_model_live_matches_torch(tmp_path: Path, name, target, witness, m
     except RuntimeError as e:
         actual = str(e)
     assert doc["pytorch_error"] == actual
+
+
+OPT = f"{REPO}/examples/optimizer_swap.py::Net"
+
+
+def train_and_save(path, model, optimizer_cls):
+    opt = optimizer_cls(model.parameters(), lr=0.1)
+    model(torch.randn(4, 2)).sum().backward()
+    opt.step()
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)
+
+
+def optimizer_doc(path, *args):
+    result = run_console("check", str(path), OPT, *args, "--format", "json")
+    assert result.returncode in (0, 1), result.stderr
+    return result.returncode, json.loads(result.stdout)["optimizers"]
+
+
+def test_optimizer_state_that_fits(tmp_path: Path):
+    path = tmp_path / "ok.pt"
+    train_and_save(path, build(OPT, {}), torch.optim.Adam)
+    code, [opt] = optimizer_doc(path, "--optimizer", "Adam")
+    assert code == 0 and opt["compatible"] and opt["family"] == "Adam/AdamW"
+    model = build(OPT, {})
+    resumed = torch.optim.Adam(model.parameters(), lr=0.1)
+    resumed.load_state_dict(torch.load(path)["optimizer"])
+    model(torch.randn(4, 2)).sum().backward()
+    resumed.step()  # torch agrees: it resumes
+
+
+def test_optimizer_family_mismatch_is_named(tmp_path: Path):
+    path = tmp_path / "adam.pt"
+    train_and_save(path, build(OPT, {}), torch.optim.Adam)
+    code, [opt] = optimizer_doc(path, "--optimizer", "SGD")
+    assert code == 1 and opt["problems"] == ["checkpoint holds Adam/AdamW state; SGD was given"]
+
+
+def test_reordered_parameters_are_caught_where_torch_fails_late(tmp_path: Path):
+    path = tmp_path / "adam.pt"
+    train_and_save(path, build(OPT, {}), torch.optim.Adam)
+    code, [opt] = optimizer_doc(path, "--config", "swap=True")
+    assert code == 1 and any("parameters reordered" in p for p in opt["problems"])
+    model = build(OPT, {"swap": "True"})
+    model.load_state_dict(torch.load(path)["model"])  # the model state loads fine by key ...
+    resumed = torch.optim.Adam(model.parameters(), lr=0.1)
+    resumed.load_state_dict(torch.load(path)["optimizer"])  # ... and torch accepts the state by position,
+    model(torch.randn(4, 2)).sum().backward()
+    with pytest.raises(RuntimeError):
+        resumed.step()  # until the first step
+
+
+def test_parameter_count_mismatch(tmp_path: Path):
+    path = tmp_path / "adam.pt"
+    model = build(OPT, {"extra": "True"})
+    train_and_save(path, model, torch.optim.Adam)
+    code, [opt] = optimizer_doc(path)
+    assert code == 1 and "the model has 4 parameters" in opt["problems"][0]
+    with pytest.raises(ValueError):
+        torch.optim.Adam(build(OPT, {}).parameters()).load_state_dict(torch.load(path)["optimizer"])
