@@ -1,0 +1,1 @@
+"""The seed scenarios' models after the edits each seed article warns about."""

@@ -1,0 +1,1 @@
+"""The seed scenarios' models as they were when the reference checkpoints were saved."""

@@ -1,0 +1,1 @@
+"""A sample model package for ckptguard's pytest plugin."""
