@@ -78,33 +78,49 @@ std::vector<std::string> predict_keys_batch_json(
   return out;
 }
 
-// Checks a checkpoint against a live model's manifest given as JSON by ckptguard.check_model():
+// A key manifest given as JSON by the Python side:
 // {"keys": [{"name", "kind", "shape", "dtype"}], "modules": [{"path", "type", "version"}]}.
-std::string check_against_manifest_json(const std::string& ckpt_path, const std::string& manifest_json, const std::string& label) {
-  auto doc = nlohmann::json::parse(manifest_json);
-  ckg::manifest::KeyManifest model;
+ckg::manifest::KeyManifest manifest_from_json(const std::string& text) {
+  auto doc = nlohmann::json::parse(text);
+  ckg::manifest::KeyManifest out;
   for (const auto& k : doc.at("keys")) {
     ckg::manifest::KeyEntry e;
     e.name = k.at("name").get<std::string>();
-    e.kind = k.at("kind").get<std::string>() == "buffer" ? ckg::manifest::TensorKind::buffer : ckg::manifest::TensorKind::parameter;
-    e.shape = k.at("shape").get<std::vector<std::int64_t>>();
-    e.dtype = k.at("dtype").get<std::string>();
-    model.keys.push_back(std::move(e));
+    e.kind = k.value("kind", "parameter") == "buffer" ? ckg::manifest::TensorKind::buffer : ckg::manifest::TensorKind::parameter;
+    if (!k.at("shape").is_null()) e.shape = k.at("shape").get<std::vector<std::int64_t>>();
+    if (!k.at("dtype").is_null()) e.dtype = k.at("dtype").get<std::string>();
+    out.keys.push_back(std::move(e));
   }
-  for (const auto& m : doc.at("modules")) {
-    model.modules.push_back({m.at("path").get<std::string>(), m.at("type").get<std::string>(), m.at("version").get<int>()});
+  for (const auto& m : doc.value("modules", nlohmann::json::array())) {
+    out.modules.push_back({m.at("path").get<std::string>(), m.at("type").get<std::string>(), m.at("version").get<int>()});
   }
-  auto info = ckg::checkpoint::read_checkpoint(ckpt_path);
-  if (!info) throw py::value_error(ckg::checkpoint::describe(info.error()));
-  if (!info->state_dict_path) throw py::value_error(ckpt_path + ": no model state_dict found in the checkpoint");
-  ckg::manifest::KeyManifest ckpt = ckg::compare::manifest_from_checkpoint(*info);
+  return out;
+}
+
+std::string check_report_json(const std::string& ckpt_label, const ckg::manifest::KeyManifest& ckpt,
+                              const ckg::manifest::KeyManifest& model, const std::string& model_label,
+                              std::optional<std::vector<std::string>> state_dict_path) {
   ckg::report::CheckReport report;
-  report.checkpoint = ckpt_path;
-  report.model = label;
-  report.state_dict_path = info->state_dict_path;
+  report.checkpoint = ckpt_label;
+  report.model = model_label;
+  report.state_dict_path = std::move(state_dict_path);
   report.load = ckg::compare::simulate_load(ckpt, model);
   if (!report.load.compatible()) report.suggestions = ckg::compare::suggest_fixes(ckpt, model);
   return ckg::report::check_to_json(report).dump();
+}
+
+// Checks a checkpoint file against a live model's manifest (ckptguard.check_model()).
+std::string check_against_manifest_json(const std::string& ckpt_path, const std::string& manifest_json, const std::string& label) {
+  ckg::manifest::KeyManifest model = manifest_from_json(manifest_json);
+  auto info = ckg::checkpoint::read_checkpoint(ckpt_path);
+  if (!info) throw py::value_error(ckg::checkpoint::describe(info.error()));
+  if (!info->state_dict_path) throw py::value_error(ckpt_path + ": no model state_dict found in the checkpoint");
+  return check_report_json(ckpt_path, ckg::compare::manifest_from_checkpoint(*info), model, label, info->state_dict_path);
+}
+
+// Loads a checkpoint described only by its keys (e.g. a golden manifest) into a model's manifest.
+std::string check_manifests_json(const std::string& checkpoint_json, const std::string& model_json, const std::string& label) {
+  return check_report_json("<manifest>", manifest_from_json(checkpoint_json), manifest_from_json(model_json), label, std::nullopt);
 }
 
 }  // namespace
@@ -115,6 +131,8 @@ PYBIND11_MODULE(_core, m) {
         "Run the ckptguard command line in-process. Returns (exit_code, stdout, stderr).");
   m.def("predict_keys_json", &predict_keys_json, py::arg("target"), py::arg("config"),
         "Predict state_dict keys of FILE::NAME built with config [(key, python_literal)], as the JSON of `keys`.");
+  m.def("check_manifests_json", &check_manifests_json, py::arg("checkpoint"), py::arg("model"), py::arg("label"),
+        "What load_state_dict(strict=True) does with a state_dict described by its keys (JSON manifests); the `check` JSON.");
   m.def("check_against_manifest_json", &check_against_manifest_json, py::arg("checkpoint"), py::arg("manifest"), py::arg("label"),
         "Check a checkpoint against a live model's manifest (JSON); returns the `check` JSON document.");
   m.def("predict_keys_batch_json", &predict_keys_batch_json, py::arg("items"),

@@ -11,7 +11,7 @@ import json
 from typing import Any, Mapping
 
 __version__ = "0.1.0"
-__all__ = ["branches", "check", "check_model", "inspect", "predict_keys", "predict_keys_many", "run_cli", "__version__"]
+__all__ = ["branches", "check", "check_keys", "check_model", "inspect", "predict_keys", "predict_keys_many", "run_cli", "__version__"]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -66,11 +66,8 @@ def check(path: str, model: str, config: Mapping[str, str] | None = None) -> dic
     return _run_json(["check", path, model, *_config_args(config)])[1]
 
 
-def check_model(path: str, model: Any) -> dict[str, Any]:
-    """``check`` against a live ``torch.nn.Module`` (its keys, kinds, shapes, dtypes and module
-    versions are read from the object; the checkpoint is still never unpickled)."""
-    from ckptguard import _core
-
+def _manifest_json(model: Any) -> str:
+    """A live module's keys (names, kinds, shapes, dtypes) and module tree (types, versions)."""
     params = {f"{prefix}.{name}" if prefix else name
               for prefix, sub in model.named_modules(remove_duplicate=False)
               for name, p in sub._parameters.items() if p is not None}
@@ -78,5 +75,21 @@ def check_model(path: str, model: Any) -> dict[str, Any]:
              "dtype": str(v.dtype).removeprefix("torch.")} for k, v in model.state_dict().items()]
     modules = [{"path": prefix, "type": type(sub).__name__, "version": getattr(type(sub), "_version", 1)}
                for prefix, sub in model.named_modules(remove_duplicate=False)]
-    manifest = json.dumps({"keys": keys, "modules": modules})
-    return json.loads(_core.check_against_manifest_json(str(path), manifest, type(model).__name__))
+    return json.dumps({"keys": keys, "modules": modules})
+
+
+def check_model(path: str, model: Any) -> dict[str, Any]:
+    """``check`` against a live ``torch.nn.Module`` (its keys, kinds, shapes, dtypes and module
+    versions are read from the object; the checkpoint is still never unpickled)."""
+    from ckptguard import _core
+
+    return json.loads(_core.check_against_manifest_json(str(path), _manifest_json(model), type(model).__name__))
+
+
+def check_keys(keys: list[tuple[str, str, list[int] | None, str | None]], model: Any) -> dict[str, Any]:
+    """``check`` for a state_dict known only by its keys ``(name, kind, shape, dtype)`` — e.g. a
+    golden manifest of an earlier version — loaded into a live module."""
+    from ckptguard import _core
+
+    checkpoint = json.dumps({"keys": [{"name": n, "kind": k, "shape": s, "dtype": d} for n, k, s, d in keys]})
+    return json.loads(_core.check_manifests_json(checkpoint, _manifest_json(model), type(model).__name__))

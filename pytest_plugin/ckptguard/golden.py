@@ -16,8 +16,6 @@ One JSON file per class, one key per line so that a change reviews like code:
 from __future__ import annotations
 
 import json
-import math
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -125,31 +123,3 @@ def diff_lines(d: dict[str, Any], locate, limit: int = 12) -> list[str]:
         i, a, b = d["reordered"]
         lines.append(f"order changed: key {i} of the keys both have was {a!r}, is now {b!r}")
     return lines
-
-
-# safetensors dtype codes (https://github.com/huggingface/safetensors format)
-_ST_DTYPES = {"float64": ("F64", 8), "float32": ("F32", 4), "float16": ("F16", 2), "bfloat16": ("BF16", 2),
-              "int64": ("I64", 8), "int32": ("I32", 4), "int16": ("I16", 2), "int8": ("I8", 1),
-              "uint8": ("U8", 1), "bool": ("BOOL", 1)}
-
-
-def synthetic_checkpoint(keys: list[Key], path: Path) -> bool:
-    """Write a safetensors file with the manifest's keys, shapes and dtypes, so that the native
-    checker can say how a checkpoint saved by the old code loads into the new one. The data
-    region is a hole (sparse file): nothing is allocated. False when a dtype or shape is unknown."""
-    header: dict[str, Any] = {}
-    offset = 0
-    for name, _kind, shape, dtype in keys:
-        if shape is None or dtype not in _ST_DTYPES:
-            return False
-        code, size = _ST_DTYPES[dtype]
-        nbytes = size * math.prod(shape)
-        header[name] = {"dtype": code, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    blob = json.dumps(header, separators=(",", ":")).encode()
-    blob += b" " * (-len(blob) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(blob)))
-        f.write(blob)
-        f.truncate(8 + len(blob) + offset)
-    return True

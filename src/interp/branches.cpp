@@ -225,6 +225,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
   // ---- parameters and slots ----------------------------------------------------------------
   BranchSet set;
   std::vector<Slot> slots;
+  std::vector<std::string> missing;  // required arguments without a --config value
   bool skip_first = false;
   if (const std::vector<Param>* params = signature_of(prepared.callee, skip_first)) {
     for (std::size_t i = skip_first ? 1 : 0; i < params->size(); ++i) {
@@ -232,8 +233,8 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
       if (p.kind == Param::Kind::var_positional || p.kind == Param::Kind::var_keyword) continue;
       ConstructorParameter cp{p.name, p.default_value ? std::optional<std::string>(repr(*p.default_value)) : std::nullopt, false};
       if (!p.default_value && !given(p.name)) {
-        return {std::nullopt, PredictionError{target.file, 0, fmt::format("'{}' needs argument '{}', which has no default: pass --config {}=VALUE",
-                                                                          target.name, p.name, p.name)}};
+        missing.push_back(p.name);
+        continue;
       }
       if (p.default_value && !given(p.name)) {
         if (is_scalar(*p.default_value)) {
@@ -250,6 +251,13 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
       }
       set.parameters.push_back(cp);
     }
+  }
+  if (!missing.empty()) {
+    std::vector<std::string> flags;
+    for (auto& m : missing) flags.push_back("--config " + m + "=VALUE");
+    return {std::nullopt, PredictionError{target.file, 0, fmt::format("'{}' needs argument{} {} without default{}: pass {}", target.name,
+                                                                      missing.size() == 1 ? "" : "s", fmt::format("'{}'", fmt::join(missing, "', '")),
+                                                                      missing.size() == 1 ? "" : "s", fmt::join(flags, " "))}};
   }
   std::vector<const Param*> forwarded;
   if (auto* fn = prepared.callee.as<FunctionObj>()) collect_forwarded(in, *fn, forwarded, 0);
