@@ -909,7 +909,10 @@ void install_torch_model(Interpreter& in) {
   in.set_tensor_classes(tensor_cls, param_cls);
 
   // ---- the catalogue ----------------------------------------------------------------------
-  parse::LoadResult catalogue = parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue));
+  // The catalogue is parsed once per process and every interpreter executes the same tree. It is
+  // never freed: it lives as long as the process, and the node cache it feeds is thread-local.
+  static const parse::LoadResult& catalogue =
+      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue)));
   nn->file = catalogue.file;
   if (catalogue.file) {
     Frame frame;
