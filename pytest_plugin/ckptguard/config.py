@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 TABLE = "tool.ckptguard"
-_KEYS = {"models", "skip", "manifests", "golden", "strict", "configs", "checkpoints"}
+# The plugin's keys, plus those `ckptguard lint` and `ckptguard diff` read from the same table.
+_KEYS = {"models", "skip", "manifests", "golden", "strict", "configs", "checkpoints",
+         "select", "extend-select", "ignore", "per-file-ignores"}
 
 
 class SettingsError(Exception):

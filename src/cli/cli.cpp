@@ -25,6 +25,8 @@ const std::map<std::string, CommandInfo>& commands() {
       {"inspect", {run_inspect, "list a checkpoint's tensors and structure without running it"}},
       {"diff", {run_diff, "model edits that break loading old checkpoints, with the remap that fixes them"}},
       {"check", {run_check, "will a checkpoint load into a model (or match another checkpoint), and how to fix it"}},
+      {"lint", {run_lint, "check Python sources for checkpoint pitfalls (CKG3xx load semantics, CKG4xx safety)"}},
+      {"rules", {run_rules, "list the lint rules, or print one rule's documentation"}},
   };
   return table;
 }
