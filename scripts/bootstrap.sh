@@ -9,7 +9,7 @@ debs=(build-essential cmake ninja-build python3-venv python3-setuptools python3-
       pybind11-dev python3-pybind11 libtree-sitter-dev libfmt-dev libgtest-dev libgmock-dev
       libzip-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev
       python3-pytest python3-pytest-xdist python3-hypothesis python3-rich pre-commit hyperfine git
-      libtomlplusplus-dev python3-jsonschema)
+      libtomlplusplus-dev python3-jsonschema python3-markdown chromium)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

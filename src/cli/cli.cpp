@@ -23,6 +23,7 @@ const std::map<std::string, CommandInfo>& commands() {
       {"keys", {run_keys, "predict a model's state_dict keys from its source"}},
       {"branches", {run_branches, "enumerate configuration branches, witnesses and their compatibility"}},
       {"inspect", {run_inspect, "list a checkpoint's tensors and structure without running it"}},
+      {"report", {run_report, "a review report for a change: lint, breaking model edits, branches (markdown, html, sarif, ...)"}},
       {"diff", {run_diff, "model edits that break loading old checkpoints, with the remap that fixes them"}},
       {"check", {run_check, "will a checkpoint load into a model (or match another checkpoint), and how to fix it"}},
       {"lint", {run_lint, "check Python sources for checkpoint pitfalls (CKG3xx load semantics, CKG4xx safety)"}},

@@ -15,5 +15,6 @@ int run_check(const std::vector<std::string>& args, Io io);
 int run_lint(const std::vector<std::string>& args, Io io);
 int run_rules(const std::vector<std::string>& args, Io io);
 int run_diff(const std::vector<std::string>& args, Io io);
+int run_report(const std::vector<std::string>& args, Io io);
 
 }  // namespace ckg::cli

@@ -238,10 +238,25 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
     return text.find(d.code, open) != std::string::npos;
   };
   report.findings.erase(std::remove_if(report.findings.begin(), report.findings.end(), suppressed), report.findings.end());
+  // The span covers the statement's text on its line (from its first non-blank character).
+  for (auto& d : report.findings) {
+    auto disk = v.display_to_disk.find(d.span.file);
+    std::string text = line_of(disk != v.display_to_disk.end() ? disk->second : d.span.file, d.span.line);
+    std::size_t first = text.find_first_not_of(" \t");
+    std::size_t last = text.find_last_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    d.span.column = static_cast<int>(first) + 1;
+    d.span.end_line = d.span.line;
+    d.span.end_column = static_cast<int>(last) + 2;
+  }
 
   outcome.source_line = [display_to_disk = v.display_to_disk, trees](const std::string& file, int line) {
     auto disk = display_to_disk.find(file);
     return line_of(disk != display_to_disk.end() ? disk->second : file, line);
+  };
+  outcome.source_text = [display_to_disk = v.display_to_disk, trees](const std::string& file) {
+    auto disk = display_to_disk.find(file);
+    return read_file(disk != display_to_disk.end() ? disk->second : file);
   };
   return outcome;
 }

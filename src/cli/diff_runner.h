@@ -37,8 +37,9 @@ struct DiffOutcome {
   report::DiffReport report;
   std::vector<ComparedModel> models;
   std::vector<std::string> changed_files;  // as shown
-  // Text of a line of a file as shown in findings (the new version).
+  // Text of a line of a file as shown in findings (the new version), and the whole file.
   std::function<std::string(const std::string&, int)> source_line;
+  std::function<std::string(const std::string&)> source_text;
   std::shared_ptr<void> keep_alive;  // temporary trees the paths point into
 };
 

@@ -66,6 +66,10 @@ pre {{ background: #f6f8fa; padding: .5rem; overflow-x: auto; margin: .3rem 0; }
 .sev {{ font-weight: 600; text-transform: uppercase; font-size: .8rem; }}
 .error .sev {{ color: #cf222e; }} .warning .sev {{ color: #9a6700; }} .note .sev {{ color: #0969da; }}
 .caret {{ color: #cf222e; }} .help {{ color: #57606a; }}
+td.ok {{ background: #dafbe1; color: #116329; }} td.fail {{ background: #ffebe9; color: #82071e; font-weight: 600; }}
+td.self, td.absent {{ color: #8c959f; text-align: center; }}
+tr.renamed td {{ background: #fff8c5; }} tr.removed td {{ background: #ffebe9; }}
+section.model {{ border-top: 1px solid #d0d7de; margin-top: 2rem; }}
 </style>
 </head>
 <body>
@@ -89,9 +93,10 @@ std::string html_findings_section(const DiagnosticsReport& report) {
     files.insert(d.span.file);
   }
   out += "<section class=\"findings\">\n";
-  out += fmt::format("<p><strong>{}</strong> ({} errors, {} warnings, {} notes) in {} of {} checked.</p>\n",
-                     plural(n, "finding", "findings"), by_severity[diag::Severity::error],
-                     by_severity[diag::Severity::warning], by_severity[diag::Severity::note], files.size(),
+  out += fmt::format("<p><strong>{}</strong> ({}, {}, {}) in {} of {} checked.</p>\n", plural(n, "finding", "findings"),
+                     plural(by_severity[diag::Severity::error], "error", "errors"),
+                     plural(by_severity[diag::Severity::warning], "warning", "warnings"),
+                     plural(by_severity[diag::Severity::note], "note", "notes"), files.size(),
                      plural(report.files_checked, "file", "files"));
   if (n == 0) return out + "</section>\n";
   out += "<table>\n<tr><th>Rule</th><th>Name</th><th>Findings</th></tr>\n";
