@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/process.h"
+#include "config/lint_config.h"
 #include "compare/model_diff.h"
 #include "index/project_index.h"
 #include "interp/workspace.h"
@@ -226,9 +227,31 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
     for (auto& [k, val] : d.remap) report.remap.emplace(k, val);
   }
 
-  // Suppressions: --ignore CODES and `# ckptguard: ignore[CODE]` on the reported line.
+  // Suppressions: --ignore CODES, `ignore` / `per-file-ignores` of the closest pyproject.toml
+  // with a [tool.ckptguard] table, and `# ckptguard: ignore[CODE]` on the reported line.
+  std::map<std::string, std::shared_ptr<config::RuleSelection>> selections;
+  auto config_ignores = [&](const diag::Diagnostic& d) {
+    fs::path shown = top.empty() ? fs::path(d.span.file) : fs::path(top) / d.span.file;
+    std::error_code ec;
+    std::string dir = fs::absolute(shown, ec).parent_path().string();
+    auto it = selections.find(dir);
+    if (it == selections.end()) {
+      config::ConfigResult found = config::find_config(dir);
+      std::shared_ptr<config::RuleSelection> selection;
+      if (found.config) {
+        config::LintConfig c = *found.config;
+        c.select = std::vector<std::string>{"CKG1", "CKG2"};  // every diff rule, less what the file ignores
+        c.extend_select.clear();
+        selection = std::make_shared<config::RuleSelection>(c, config::SelectionOverrides{}, std::vector<std::string>{});
+      }
+      it = selections.emplace(dir, selection).first;
+    }
+    if (!it->second) return false;
+    std::string relative = fs::absolute(shown, ec).lexically_normal().lexically_relative(it->second->config().root).string();
+    return !it->second->enabled(d.code, relative);
+  };
   auto suppressed = [&](const diag::Diagnostic& d) {
-    if (request.ignored.count(d.code)) return true;
+    if (request.ignored.count(d.code) || config_ignores(d)) return true;
     auto disk = v.display_to_disk.find(d.span.file);
     std::string text = line_of(disk != v.display_to_disk.end() ? disk->second : d.span.file, d.span.line);
     auto pos = text.find("# ckptguard: ignore");

@@ -211,3 +211,12 @@ def test_ignore_option(tmp_path: Path):
     assert run_console("diff", str(old), str(new)).returncode == 1
     ignored = run_console("diff", str(old), str(new), "--ignore", "CKG201", "--format", "json")
     assert ignored.returncode == 0 and json.loads(ignored.stdout)["findings"] == []
+
+
+def test_pyproject_ignore_list(tmp_path: Path):
+    old, new = write_pair(tmp_path, BASE.replace("nn.Linear(4, 2)", "nn.Linear(4, 3)"))
+    (tmp_path / "new" / "pyproject.toml").write_text('[tool.ckptguard]\nignore = ["CKG201"]\n')
+    result = run_console("diff", str(old), str(new), "--format", "json")
+    assert result.returncode == 0 and json.loads(result.stdout)["findings"] == []
+    (tmp_path / "new" / "pyproject.toml").write_text('[tool.ckptguard]\nper-file-ignores = { "other.py" = ["CKG201"] }\n')
+    assert run_console("diff", str(old), str(new)).returncode == 1  # another file's ignore does not apply
