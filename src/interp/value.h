@@ -88,30 +88,36 @@ T* Value::as() const {
   return static_cast<T*>(o_.get());
 }
 
-// Insertion-ordered string-keyed map; Python dicts of attributes and module registries.
+// Insertion-ordered string-keyed map: scopes, attributes and module registries. Most hold a
+// handful of names, so lookups scan the vector; a hash index is built only past kIndexFrom
+// entries (building one per function call dominated the interpreter's allocations).
 template <class V>
 class OrderedMap {
  public:
   V* find(const std::string& k) {
-    auto it = index_.find(k);
-    return it == index_.end() ? nullptr : &items_[it->second].second;
+    std::size_t i = position(k);
+    return i == npos ? nullptr : &items_[i].second;
   }
   const V* find(const std::string& k) const {
-    auto it = index_.find(k);
-    return it == index_.end() ? nullptr : &items_[it->second].second;
+    std::size_t i = position(k);
+    return i == npos ? nullptr : &items_[i].second;
   }
-  bool contains(const std::string& k) const { return index_.count(k) != 0; }
+  bool contains(const std::string& k) const { return position(k) != npos; }
   // Assigning an existing key keeps its position, as Python dicts do.
   void set(const std::string& k, V v) {
-    auto it = index_.find(k);
-    if (it != index_.end()) { items_[it->second].second = std::move(v); return; }
-    index_.emplace(k, items_.size());
+    std::size_t i = position(k);
+    if (i != npos) {
+      items_[i].second = std::move(v);
+      return;
+    }
     items_.emplace_back(k, std::move(v));
+    if (!index_.empty()) index_.emplace(k, items_.size() - 1);
+    else if (items_.size() > kIndexFrom) rebuild();
   }
   bool erase(const std::string& k) {
-    auto it = index_.find(k);
-    if (it == index_.end()) return false;
-    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(it->second));
+    std::size_t i = position(k);
+    if (i == npos) return false;
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(i));
     rebuild();
     return true;
   }
@@ -120,14 +126,31 @@ class OrderedMap {
     items_.insert(items_.begin() + static_cast<std::ptrdiff_t>(std::min(pos, items_.size())), {k, std::move(v)});
     rebuild();
   }
-  void clear() { items_.clear(); index_.clear(); }
+  void clear() {
+    items_.clear();
+    index_.clear();
+  }
   const std::vector<std::pair<std::string, V>>& items() const { return items_; }
   std::vector<std::pair<std::string, V>>& mutable_items() { return items_; }
   std::size_t size() const { return items_.size(); }
 
  private:
+  static constexpr std::size_t kIndexFrom = 12;
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  std::size_t position(const std::string& k) const {
+    if (!index_.empty()) {
+      auto it = index_.find(k);
+      return it == index_.end() ? npos : it->second;
+    }
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+      if (items_[i].first == k) return i;
+    }
+    return npos;
+  }
   void rebuild() {
     index_.clear();
+    if (items_.size() <= kIndexFrom) return;
     for (std::size_t i = 0; i < items_.size(); ++i) index_.emplace(items_[i].first, i);
   }
   std::vector<std::pair<std::string, V>> items_;
