@@ -41,10 +41,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
     native = [str(REPO / "build" / "bin" / "ckptguard"), "keys", TARGET]
-    console = [str(REPO / ".venv" / "bin" / "ckptguard"), "keys", TARGET]
+    console = [str(REPO / ".venv" / "bin" / "ckptguard"), "keys", TARGET]  # the installed command
+    module = [sys.executable, "-m", "ckptguard", "keys", TARGET]
     torch_import = [sys.executable, "-c", "import torch"]
     n = median_ms(native, args.runs)
     c = median_ms(console, args.runs)
+    m = median_ms(module, args.runs)
     t = median_ms(torch_import, max(3, args.runs // 4))
     libs = mapped_torch_libraries()
     for binary in (REPO / "build" / "bin" / "ckptguard", *sorted((REPO / "pytest_plugin" / "ckptguard").glob("_core*.so"))):
@@ -53,7 +55,8 @@ def main() -> int:
         print(f"ldd {binary.relative_to(REPO)}: torch dependencies: {torch_deps if torch_deps else 'none'}")
         libs += torch_deps
     print(f"ckptguard keys (native binary)   median {n:7.1f} ms over {args.runs} runs")
-    print(f"ckptguard keys (console script)  median {c:7.1f} ms over {args.runs} runs")
+    print(f"ckptguard keys (.venv/bin)       median {c:7.1f} ms over {args.runs} runs")
+    print(f"python -m ckptguard keys         median {m:7.1f} ms over {args.runs} runs")
     print(f"python -c 'import torch'         median {t:7.1f} ms (for scale)")
     print(f"torch libraries mapped by the static path: {libs if libs else 'none'}")
     print(f"sys.modules has torch: {'torch' in sys.modules}")

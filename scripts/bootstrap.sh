@@ -37,3 +37,7 @@ cmake --build build -j"$(nproc)"
 if ! .venv/bin/python -c 'import importlib.metadata as m; m.distribution("ckptguard")' 2>/dev/null; then
   .venv/bin/pip install --quiet --no-index --no-deps --no-build-isolation -e . >/dev/null
 fi
+
+# The `ckptguard` command is the native binary itself: a commit hook starts in milliseconds
+# instead of paying for a Python interpreter first. `python -m ckptguard` runs the same CLI.
+ln -sf "$(pwd)/build/bin/ckptguard" .venv/bin/ckptguard
