@@ -51,7 +51,8 @@ def main() -> int:
     libs = mapped_torch_libraries()
     for binary in (REPO / "build" / "bin" / "ckptguard", *sorted((REPO / "pytest_plugin" / "ckptguard").glob("_core*.so"))):
         linked = subprocess.run(["ldd", str(binary)], capture_output=True, text=True).stdout
-        torch_deps = [l.split()[0] for l in linked.splitlines() if "torch" in l or "c10" in l]
+        names = [l.split()[0] for l in linked.splitlines() if l.strip()]
+        torch_deps = [n for n in names if "libtorch" in n or "libc10" in n]
         print(f"ldd {binary.relative_to(REPO)}: torch dependencies: {torch_deps if torch_deps else 'none'}")
         libs += torch_deps
     print(f"ckptguard keys (native binary)   median {n:7.1f} ms over {args.runs} runs")
