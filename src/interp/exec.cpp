@@ -44,7 +44,6 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
   fn->node = def_node;
   fn->closure = closure_for(f);
   fn->globals = f.module;
-  fn->is_generator = parse::kind(def_node) != Kind::k_lambda && contains_yield(field(def_node, Field::body));
   TSNode params = field(def_node, Field::parameters);
   bool keyword_only = false;
   if (!parse::is_null(params)) {
@@ -160,7 +159,10 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   FrameScope scope(*this, frame);
   TSNode body = field(fn.node, Field::body);
   if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
-  bool generator = fn.is_generator;
+  // Whether the body yields is settled on the first call: most functions (the whole catalogue,
+  // most of a project) are never called, and walking every body up front cost start-up time.
+  if (!fn.is_generator) fn.is_generator = parse::kind(fn.node) != Kind::k_lambda && contains_yield(body);
+  bool generator = *fn.is_generator;
   if (generator) frame.return_value = Value::object(std::make_shared<ListObj>());
   exec_block(frame, body);
   if (generator) return frame.return_value.as<ListObj>() ? frame.return_value : make_list({});

@@ -253,7 +253,7 @@ struct FunctionObj : Object {
   std::shared_ptr<Env> closure;
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
-  bool is_generator = false;           // the body yields: calls return the yielded values as a list
+  std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
 };
 
 using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;
