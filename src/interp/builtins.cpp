@@ -503,6 +503,11 @@ void install_set_methods(Interpreter& in, ClassObj* cls) {
 
 }  // namespace
 
+Value deep_copy_value(Interpreter& in, const Value& v) {
+  std::vector<std::pair<const Object*, Value>> memo;
+  return deep_copy(in, v, memo);
+}
+
 void install_python_builtins(Interpreter& in) {
   auto& types = in.types;
   types.object = in.new_native_class("builtins.object", {});

@@ -306,6 +306,53 @@ Value Interpreter::resolve_lazy(const Value& v) {
 
 // ---- calls --------------------------------------------------------------------------------
 
+// Arguments that fully determine a catalogue layer: scalars, strings, dtypes, and tuples or
+// lists of those.
+static bool plain_argument(const Value& v, std::string& key) {
+  if (v.is_none() || v.is_bool() || v.is_int() || v.is_float() || v.is_str()) {
+    key += std::to_string(static_cast<int>(v.tag())) + repr(v) + ",";
+    return true;
+  }
+  if (auto* d = v.as<DtypeObj>()) {
+    key += "dtype:" + d->name + ",";
+    return true;
+  }
+  const std::vector<Value>* items = nullptr;
+  if (auto* t = v.as<TupleObj>(); t && !t->named) items = &t->items, key += "(";
+  else if (auto* l = v.as<ListObj>()) items = &l->items, key += "[";
+  if (!items) return false;
+  for (const auto& item : *items) {
+    if (!plain_argument(item, key)) return false;
+  }
+  key += "),";
+  return true;
+}
+
+std::string Interpreter::layer_cache_key(ClassObj* cls, const CallArgs& args) {
+  if (cls->qualname.rfind("torch.nn.", 0) != 0) return {};
+  const Value* init = cls->lookup("__init__");
+  auto* fn = init ? init->as<FunctionObj>() : nullptr;
+  if (!fn || !fn->file || fn->file->path().rfind("<ckptguard>", 0) != 0) return {};
+  std::string key = fmt::format("{}|", static_cast<const void*>(cls));
+  for (const auto& v : args.positional) {
+    if (!plain_argument(v, key)) return {};
+  }
+  for (const auto& [name, v] : args.keywords) {
+    key += name + "=";
+    if (!plain_argument(v, key)) return {};
+  }
+  return key;
+}
+
+// A cached layer's registrations all happened inside torch.nn; they belong to the statement that
+// builds this copy.
+void Interpreter::relocate_origins(const Value& module, const parse::Location& at) {
+  auto* m = module.as<InstanceObj>();
+  if (!m || !m->module) return;
+  for (auto& [name, origin] : m->module->origins) origin = at;
+  for (auto& [name, child] : m->module->modules.items()) relocate_origins(child, at);
+}
+
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
   if (cls->native_new) return cls->native_new(*this, args);
   if (cls->is_enum) {
@@ -316,6 +363,15 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
       }
     }
     raise("ValueError", fmt::format("{} is not a valid {}", repr(wanted), cls->name));
+  }
+  std::string cache_key = observing ? std::string() : layer_cache_key(cls, args);
+  if (!cache_key.empty()) {
+    auto hit = layer_cache_.find(cache_key);
+    if (hit != layer_cache_.end()) {
+      Value copy = deep_copy_value(*this, hit->second);
+      relocate_origins(copy, project_location());
+      return copy;
+    }
   }
   auto inst = std::make_shared<InstanceObj>(cls);
   inst->cls_holder = holder;
@@ -345,6 +401,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
     with_self.positional.insert(with_self.positional.begin(), self);
     call(*init, std::move(with_self));
   }
+  if (!cache_key.empty()) layer_cache_.emplace(cache_key, deep_copy_value(*this, self));
   return self;
 }
 

@@ -191,6 +191,8 @@ class Interpreter {
   void install_torch();
   void compute_mro(ClassObj* cls);
   Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
+  std::string layer_cache_key(ClassObj* cls, const CallArgs& args);
+  void relocate_origins(const Value& module, const parse::Location& at);
 
   index::ProjectIndex& index_;
   Limits limits_;
@@ -206,6 +208,9 @@ class Interpreter {
   ClassObj* tensor_class_ = nullptr;
   ClassObj* parameter_class_ = nullptr;
   std::vector<manifest::Unresolved> unresolved_;
+  // torch.nn catalogue layers built from plain arguments, by class and arguments: a layer's
+  // constructor is a pure function of them, and real models build the same layer many times.
+  std::unordered_map<std::string, Value> layer_cache_;
 
   friend struct Natives;
 };
@@ -223,6 +228,9 @@ std::vector<std::size_t> slice_indices(Interpreter& in, const SliceObj& s, std::
 const Value* native_arg(const CallArgs& a, std::size_t index, const char* name);
 Value native_arg_or(const CallArgs& a, std::size_t index, const char* name, Value fallback);
 const Value& native_required(Interpreter& in, const CallArgs& a, std::size_t index, const char* name);
+
+// copy.deepcopy of a value (builtins.cpp).
+Value deep_copy_value(Interpreter& in, const Value& v);
 
 // Installs the Python builtins and standard-library models (builtins.cpp).
 void install_python_builtins(Interpreter& in);
