@@ -92,7 +92,7 @@ ckg::manifest::KeyManifest manifest_from_json(const std::string& text) {
     out.keys.push_back(std::move(e));
   }
   for (const auto& m : doc.value("modules", nlohmann::json::array())) {
-    out.modules.push_back({m.at("path").get<std::string>(), m.at("type").get<std::string>(), m.at("version").get<int>()});
+    out.modules.push_back({m.at("path").get<std::string>(), m.at("type").get<std::string>(), m.at("version").get<int>(), "", 0});
   }
   return out;
 }

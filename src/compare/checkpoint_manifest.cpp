@@ -19,7 +19,7 @@ manifest::KeyManifest manifest_from_checkpoint(const checkpoint::CheckpointInfo&
     for (const auto& [path, entry] : info.state_dict_metadata.items()) {
       int version = 1;
       if (entry.is_object() && entry.contains("version") && entry["version"].is_number_integer()) version = entry["version"].get<int>();
-      out.modules.push_back({path, "", version});
+      out.modules.push_back({path, "", version, "", 0});
     }
   }
   return out;

@@ -444,7 +444,6 @@ Value Interpreter::call(const Value& callee_in, CallArgs args) {
     }
     default: break;
   }
-  if (!callee.is_obj()) raise("TypeError", fmt::format("'{}' object is not callable", type_name(callee)));
   raise("TypeError", fmt::format("'{}' object is not callable", type_name(callee)));
 }
 

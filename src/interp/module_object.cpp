@@ -75,10 +75,6 @@ void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value 
   m.module->origins.emplace(name, in.project_location());
 }
 
-Value module_value(InstanceObj& m) {
-  // Module instances are always owned by a Value somewhere; callers pass `self` when they have it.
-  return Value::object(ObjPtr(ObjPtr(), &m));
-}
 
 // Children of a container in registration order (skipping None, as iteration does).
 std::vector<Value> child_modules(InstanceObj& m) {
@@ -705,7 +701,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   ClassObj* param_list = in.new_native_class("torch.nn.ParameterList", {module});
   in.set_global(nn, "ParameterList", cls_value(param_list));
   auto plist_append = [as_parameter](Interpreter& i, InstanceObj& self, const Value& v) {
-    std::string name = std::to_string(self.module->parameters.size() + self.attrs.size() * 0);
+    std::string name = std::to_string(self.module->parameters.size());
     Value p = as_parameter(i, v);
     if (is_parameter(p) || p.is_none()) register_parameter(i, self, name, p);
     else self.attrs.set(name, p);
@@ -771,7 +767,6 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   in.add_method(param_dict, "__contains__", [](Interpreter& i, CallArgs& a) {
     return Value::boolean(module_self(i, a).module->parameters.contains(str(native_required(i, a, 1, "key"))));
   });
-  (void)module_value;
 }
 
 void install_nn_module_natives(Interpreter& in, ModuleNs* nn) { Natives::install_module(in, nn); }

@@ -363,15 +363,13 @@ Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
   const Shape& in_shape = *t->shape;
   // Expand an Ellipsis to the dimensions not otherwise indexed.
   std::size_t consuming = 0;
-  bool has_ellipsis = false;
   for (auto& p : parts) {
     if (p.is_none()) continue;
-    if (auto* inst = p.as<InstanceObj>(); inst && inst->cls->name == "ellipsis") { has_ellipsis = true; continue; }
+    if (auto* inst = p.as<InstanceObj>(); inst && inst->cls->name == "ellipsis") continue;
     ++consuming;
   }
   Shape out;
   std::size_t d = 0;
-  bool advanced = false;
   for (auto& p : parts) {
     if (p.is_none()) { out.push_back(1); continue; }
     if (auto* inst = p.as<InstanceObj>(); inst && inst->cls->name == "ellipsis") {
@@ -393,21 +391,17 @@ Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
       continue;
     }
     if (auto* idx = tensor(p)) {
-      advanced = true;
       if (idx->dtype == "bool") out.push_back(kUnknownDim);
       else if (idx->shape) out.insert(out.end(), idx->shape->begin(), idx->shape->end());
       else return make_tensor(*this, std::nullopt, t->dtype);
       continue;
     }
     if (p.as<ListObj>()) {
-      advanced = true;
       out.push_back(static_cast<std::int64_t>(p.as<ListObj>()->items.size()));
       continue;
     }
     return make_tensor(*this, std::nullopt, t->dtype);
   }
-  (void)has_ellipsis;
-  (void)advanced;
   for (; d < in_shape.size(); ++d) out.push_back(in_shape[d]);
   return make_tensor(*this, out, t->dtype);
 }
@@ -466,7 +460,7 @@ void install_torch_model(Interpreter& in) {
     return make_tensor(i, size_args(i, size_only, 0), dtype_arg(a, "int64"));
   });
   def(torch, "randperm", [](Interpreter& i, CallArgs& a) { return make_tensor(i, Shape{dim_of(native_required(i, a, 0, "n"))}, dtype_arg(a, "int64")); });
-  for (const char* name : {"tensor", "as_tensor", "Tensor_"}) {
+  for (const char* name : {"tensor", "as_tensor"}) {
     def(torch, name, [](Interpreter& i, CallArgs& a) {
       std::string dtype;
       std::vector<double> values;
