@@ -1,10 +1,13 @@
 // `ckptguard rules [CODE] [--format text|json|markdown]`: every lint rule, or one rule's doc.
 #include <cctype>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "analyzers/lint.h"
+#include "compare/model_diff.h"
 #include "cli/arguments.h"
 #include "cli/commands.h"
 
@@ -43,7 +46,11 @@ int run_rules(const std::vector<std::string>& argv, Io io) {
     io.err << "ckptguard rules: " << error << "\n";
     return kExitUsage;
   }
+  // Every code ckptguard reports: lint rules and the model-edit diff's rules, by code.
   std::vector<diag::RuleInfo> rules = lint::rule_infos();
+  const auto& diff = compare::diff_rules();
+  rules.insert(rules.end(), diff.begin(), diff.end());
+  std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) { return a.code < b.code; });
 
   if (args->positional.empty()) {
     if (*format == "json") {
