@@ -1,22 +1,60 @@
-// `ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--format text|json]`
-// `ckptguard check CKPT OTHER_CKPT [--format text|json]` (checkpoint vs checkpoint)
+// `ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--format FMT]`
+// `ckptguard check CKPT OTHER_CKPT [--format FMT]` (checkpoint vs checkpoint)
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "checkpoint/checkpoint_info.h"
 #include "cli/commands.h"
 #include "cli/target_request.h"
+#include "compare/check_findings.h"
 #include "compare/checkpoint_manifest.h"
+#include "cli/lint_runner.h"
+#include "parse/source_file.h"
 #include "interp/branches.h"
 #include "report/check_report.h"
 
 namespace ckg::cli {
 
 static const char* const kCheckUsage =
-    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--format text|json]\n"
-    "       ckptguard check CKPT OTHER_CKPT [--format text|json]\n"
+    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--format FMT]\n"
+    "       ckptguard check CKPT OTHER_CKPT [--format FMT]\n"
     "  Will CKPT load into NAME built with the config (or into a model whose state_dict is\n"
     "  OTHER_CKPT) with load_state_dict(strict=True)? Does its optimizer state fit the model (and\n"
-    "  --optimizer CLASS, e.g. SGD)? Exit 0 yes, 1 no, 2 usage or input error.\n";
+    "  --optimizer CLASS, e.g. SGD)? Exit 0 yes, 1 no, 2 usage or input error.\n"
+    "  FMT: text (default) or json print the check report; sarif, github, markdown and html print\n"
+    "  its findings (CKG501-CKG505) as diagnostics, pointing at the layers' source lines.\n";
+
+namespace {
+
+// The check's findings in a review format, with the model's source for snippets and fingerprints.
+std::string render_findings(const report::CheckReport& check, const manifest::KeyManifest& model,
+                            const diag::Span& fallback, const std::string& format) {
+  report::DiagnosticsReport out;
+  out.rules = compare::check_rules();
+  out.files_checked = 1;
+  out.title = "ckptguard check";
+  out.diagnostics = compare::check_findings(check.checkpoint, check.load, check.optimizers, model, fallback);
+  std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.span.file, a.span.line) < std::tie(b.span.file, b.span.line);
+  });
+  auto texts = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& d : out.diagnostics) {
+    if (texts->count(d.span.file) || d.span.file == check.checkpoint || d.span.file == check.model) continue;
+    parse::LoadResult loaded = parse::load_source(d.span.file);
+    if (loaded.file) texts->emplace(d.span.file, loaded.file->text());
+  }
+  out.source = [texts](const std::string& path) -> std::string_view {
+    auto it = texts->find(path);
+    return it == texts->end() ? std::string_view{} : std::string_view(it->second);
+  };
+  return render_diagnostics(out, format, /*to_file=*/false);
+}
+
+}  // namespace
 
 int run_check(const std::vector<std::string>& argv, Io io) {
   // The model side is either FILE::NAME (parsed like `keys`) or a second checkpoint.
@@ -46,7 +84,8 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     io.err << "ckptguard check: missing CKPT\n";
     return kExitUsage;
   }
-  auto request = parse_target_request(rest, "check", kCheckUsage, io, /*allow_path=*/true);
+  auto request = parse_target_request(rest, "check", kCheckUsage, io, /*allow_path=*/true,
+                                      {"text", "json", "sarif", "github", "markdown", "html"});
   if (!request.run) return request.exit_code;
 
   auto info = checkpoint::read_checkpoint(ckpt_path);
@@ -97,8 +136,21 @@ int run_check(const std::vector<std::string>& argv, Io io) {
       }
     }
   }
-  if (request.format == "json") io.out << report::check_to_json(report).dump(2) << "\n";
-  else io.out << report::render_check_text(report);
+  if (request.format == "json") {
+    io.out << report::check_to_json(report).dump(2) << "\n";
+  } else if (request.format == "text") {
+    io.out << report::render_check_text(report);
+  } else {
+    // Unlocatable findings point at the model's definition, or at the other checkpoint.
+    diag::Span fallback{request.is_path ? request.spec : request.target.file, 1, 1, 1, 1};
+    if (!request.is_path) {
+      std::optional<interp::PredictionError> ignored;
+      for (const auto& m : interp::list_models(request.target.file, &ignored)) {
+        if (m.name == request.target.name) fallback.line = fallback.end_line = m.line;
+      }
+    }
+    io.out << render_findings(report, model, fallback, request.format);
+  }
   bool optimizers_ok = std::all_of(report.optimizers.begin(), report.optimizers.end(), [](auto& o) { return o.compatible(); });
   return report.load.compatible() && optimizers_ok ? kExitOk : kExitFindings;
 }

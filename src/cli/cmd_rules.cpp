@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyzers/lint.h"
+#include "compare/check_findings.h"
 #include "compare/model_diff.h"
 #include "cli/arguments.h"
 #include "cli/commands.h"
@@ -46,10 +47,9 @@ int run_rules(const std::vector<std::string>& argv, Io io) {
     io.err << "ckptguard rules: " << error << "\n";
     return kExitUsage;
   }
-  // Every code ckptguard reports: lint rules and the model-edit diff's rules, by code.
+  // Every code ckptguard reports: lint rules, the model-edit diff's and the checker's, by code.
   std::vector<diag::RuleInfo> rules = lint::rule_infos();
-  const auto& diff = compare::diff_rules();
-  rules.insert(rules.end(), diff.begin(), diff.end());
+  for (const auto* more : {&compare::diff_rules(), &compare::check_rules()}) rules.insert(rules.end(), more->begin(), more->end());
   std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) { return a.code < b.code; });
 
   if (args->positional.empty()) {

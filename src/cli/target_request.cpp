@@ -8,7 +8,7 @@
 namespace ckg::cli {
 
 TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io,
-                                   bool allow_path) {
+                                   bool allow_path, const std::set<std::string>& formats) {
   TargetRequest out;
   std::string error;
   auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, {}}, &error);
@@ -17,7 +17,7 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
     return out;
   }
   std::optional<std::string> format;
-  if (args) format = output_format(*args, {"text", "json"}, &error);
+  if (args) format = output_format(*args, formats, &error);
   if (args && format && args->positional.size() != 1) {
     error = args->positional.empty() ? "missing FILE::NAME" : "expected exactly one FILE::NAME";
   }

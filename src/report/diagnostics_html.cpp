@@ -154,7 +154,7 @@ std::string html_findings_section(const DiagnosticsReport& report) {
 }
 
 std::string render_diagnostics_html(const DiagnosticsReport& report) {
-  return html_page("ckptguard lint", html_findings_section(report));
+  return html_page(report.title, html_findings_section(report));
 }
 
 }  // namespace ckg::report

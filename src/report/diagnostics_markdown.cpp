@@ -78,7 +78,7 @@ std::string markdown_findings_section(const DiagnosticsReport& report) {
 }
 
 std::string render_diagnostics_markdown(const DiagnosticsReport& report) {
-  return "## ckptguard lint\n\n" + markdown_findings_section(report);
+  return "## " + report.title + "\n\n" + markdown_findings_section(report);
 }
 
 }  // namespace ckg::report

@@ -25,6 +25,7 @@ struct DiagnosticsReport {
   SourceText source;                          // may be empty: snippets and fingerprints are then omitted
   int files_checked = 0;
   std::string tool_version = "0.1.0";
+  std::string title = "ckptguard lint";  // heading of the markdown and HTML renderings
 };
 
 // `text`: compiler-style, like rustc and ruff: `error[CKG301]: message`, ` --> file:line:col`,

@@ -196,3 +196,77 @@ def test_parameter_count_mismatch(tmp_path: Path):
     assert code == 1 and "the model has 4 parameters" in opt["problems"][0]
     with pytest.raises(ValueError):
         torch.optim.Adam(build(OPT, {}).parameters()).load_state_dict(torch.load(path)["optimizer"])
+
+
+# ---- findings as diagnostics (sarif, github, markdown, html) ----------------------------------
+
+from test_lint import sarif_tools  # noqa: E402,F401  (the session fixture: schema + Sarif.Multitool)
+
+
+def torch_fills_in(ckpt: dict, key: str) -> bool:
+    """_NormBase adds num_batches_tracked itself to checkpoints saved before it existed (version < 2)."""
+    version = (getattr(ckpt, "_metadata", {}).get(key.rpartition(".")[0]) or {}).get("version")
+    return key.endswith("num_batches_tracked") and (version is None or version < 2)
+
+
+def torch_findings(ckpt: dict, model: torch.nn.Module) -> dict[str, set[str]]:
+    """What load_state_dict objects to, by ckptguard code, from the real state dicts."""
+    own = model.state_dict()
+    return {
+        "CKG501": {k for k in own if k not in ckpt and not torch_fills_in(ckpt, k)},
+        "CKG502": {k for k in ckpt if k not in own},
+        "CKG503": {k for k, v in ckpt.items() if k in own and v.shape != own[k].shape},
+        "CKG504": {k for k, v in ckpt.items() if k in own and v.shape == own[k].shape and v.dtype != own[k].dtype},
+    }
+
+
+@pytest.mark.parametrize("name, target, witness, make", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_check_sarif_findings_match_torch(tmp_path: Path, sarif_tools, name, target, witness, make):
+    import jsonschema
+
+    path = tmp_path / "ckpt.pt"
+    torch.save(make(), path)
+    args = ["check", str(path), target, "--format", "sarif"]
+    for k, v in witness.items():
+        args += ["--config", f"{k}={v}"]
+    result = run_console(*args)
+    assert result.returncode in (0, 1), result.stderr
+    doc = json.loads(result.stdout)
+    schema = json.loads((sarif_tools / "sarif-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(doc)
+
+    ckpt, model = model_state(torch.load(path)), build(target, witness)
+    truth = torch_findings(ckpt, model)
+    found = {code: set() for code in truth}
+    for r in doc["runs"][0]["results"]:
+        found[r["ruleId"]].add(r["message"]["text"].split("`")[1])
+    assert found == truth
+    try:
+        model.load_state_dict(ckpt, strict=True)
+        raises = False
+    except RuntimeError:
+        raises = True
+    assert raises == any(found[c] for c in ("CKG501", "CKG502", "CKG503")) == (result.returncode == 1)
+
+
+def test_check_findings_point_at_the_layer_and_the_class(tmp_path: Path):
+    path = tmp_path / "extra.pt"
+    torch.save(build(COND, {"use_extra_layer": "True"}).state_dict(), path)
+    result = run_console("check", str(path), COND, "--format", "github")
+    assert result.returncode == 1, result.stderr
+    lines = (REPO / "examples/seed_conditional.py").read_text().splitlines()
+    linear2 = 1 + next(i for i, s in enumerate(lines) if "self.linear2 = nn.Linear(5, 2)" in s)
+    cls = 1 + next(i for i, s in enumerate(lines) if s.startswith("class ConditionalModel"))
+    annotations = result.stdout.splitlines()
+    assert len(annotations) == 4 and all(a.startswith("::error file=") for a in annotations)
+    assert sum(f"line={linear2}," in a and "CKG503" in a for a in annotations) == 2  # linear2.weight, linear2.bias
+    assert sum(f"line={cls}," in a and "CKG502" in a for a in annotations) == 2  # linear3.*: no such layer
+
+
+def test_check_markdown_and_html(tmp_path: Path):
+    path = tmp_path / "extra.pt"
+    torch.save(build(COND, {"use_extra_layer": "True"}).state_dict(), path)
+    md = run_console("check", str(path), COND, "--format", "markdown").stdout
+    assert md.startswith("## ckptguard check\n") and "`CKG503`" in md and "linear2.weight" in md
+    page = run_console("check", str(path), COND, "--format", "html").stdout
+    assert page.lstrip().startswith("<!DOCTYPE html>") and "CKG502" in page and "<script" not in page
