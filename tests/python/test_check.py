@@ -59,16 +59,21 @@ def model_state(obj):
     return obj
 
 
-@pytest.mark.parametrize("name, target, witness, make", SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_check_matches_torch(tmp_path: Path, name, target, witness, make):
-    path = tmp_path / "ckpt.pt"
+def check_scenario(path: Path, make, target: str, witness: dict, fmt: str):
+    """Saves the scenario's checkpoint to `path` and checks it against `target` built with `witness`."""
     torch.save(make(), path)
-    args = ["check", str(path), target, "--format", "json"]
+    args = ["check", str(path), target, "--format", fmt]
     for k, v in witness.items():
         args += ["--config", f"{k}={v}"]
     result = run_console(*args)
     assert result.returncode in (0, 1), result.stderr
-    doc = json.loads(result.stdout)
+    return result, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("name, target, witness, make", SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_check_matches_torch(tmp_path: Path, name, target, witness, make):
+    path = tmp_path / "ckpt.pt"
+    result, doc = check_scenario(path, make, target, witness, "json")
 
     loaded = model_state(torch.load(path))
     model = build(target, witness)
@@ -225,13 +230,7 @@ def test_check_sarif_findings_match_torch(tmp_path: Path, sarif_tools, name, tar
     import jsonschema
 
     path = tmp_path / "ckpt.pt"
-    torch.save(make(), path)
-    args = ["check", str(path), target, "--format", "sarif"]
-    for k, v in witness.items():
-        args += ["--config", f"{k}={v}"]
-    result = run_console(*args)
-    assert result.returncode in (0, 1), result.stderr
-    doc = json.loads(result.stdout)
+    result, doc = check_scenario(path, make, target, witness, "sarif")
     schema = json.loads((sarif_tools / "sarif-2.1.0.json").read_text())
     jsonschema.validators.validator_for(schema)(schema).validate(doc)
 
