@@ -43,7 +43,7 @@ std::string render_findings(const report::CheckReport& check, const manifest::Ke
   });
   auto texts = std::make_shared<std::map<std::string, std::string>>();
   for (const auto& d : out.diagnostics) {
-    if (texts->count(d.span.file) || d.span.file == check.checkpoint || d.span.file == check.model) continue;
+    if (texts->count(d.span.file) || d.span.file == check.model) continue;  // the other checkpoint is no source
     parse::LoadResult loaded = parse::load_source(d.span.file);
     if (loaded.file) texts->emplace(d.span.file, loaded.file->text());
   }

@@ -269,3 +269,12 @@ def test_check_markdown_and_html(tmp_path: Path):
     assert md.startswith("## ckptguard check\n") and "`CKG503`" in md and "linear2.weight" in md
     page = run_console("check", str(path), COND, "--format", "html").stdout
     assert page.lstrip().startswith("<!DOCTYPE html>") and "CKG502" in page and "<script" not in page
+
+
+def test_check_reports_optimizer_problems_as_findings(tmp_path: Path):
+    path = tmp_path / "adam.pt"
+    train_and_save(path, build(OPT, {}), torch.optim.Adam)
+    result = run_console("check", str(path), OPT, "--optimizer", "SGD", "--format", "github")
+    assert result.returncode == 1, result.stderr
+    [annotation] = result.stdout.splitlines()
+    assert "CKG505" in annotation and "checkpoint holds Adam/AdamW state; SGD was given" in annotation
