@@ -31,13 +31,15 @@ static const char* const kCheckUsage =
 namespace {
 
 // The check's findings in a review format, with the model's source for snippets and fingerprints.
-std::string render_findings(const report::CheckReport& check, const manifest::KeyManifest& model,
+std::string render_findings(const report::CheckReport& check, const manifest::KeyManifest& checkpoint,
+                            const manifest::KeyManifest& model,
                             const diag::Span& fallback, const std::string& format) {
   report::DiagnosticsReport out;
   out.rules = compare::check_rules();
   out.files_checked = 1;
   out.title = "ckptguard check";
-  out.diagnostics = compare::check_findings(check.checkpoint, check.load, check.optimizers, model, fallback);
+  out.diagnostics = compare::check_findings(check.checkpoint, checkpoint, model, check.load, check.suggestions,
+                                            check.optimizers, fallback);
   std::stable_sort(out.diagnostics.begin(), out.diagnostics.end(), [](const auto& a, const auto& b) {
     return std::tie(a.span.file, a.span.line) < std::tie(b.span.file, b.span.line);
   });
@@ -149,7 +151,7 @@ int run_check(const std::vector<std::string>& argv, Io io) {
         if (m.name == request.target.name) fallback.line = fallback.end_line = m.line;
       }
     }
-    io.out << render_findings(report, model, fallback, request.format);
+    io.out << render_findings(report, ckpt, model, fallback, request.format);
   }
   bool optimizers_ok = std::all_of(report.optimizers.begin(), report.optimizers.end(), [](auto& o) { return o.compatible(); });
   return report.load.compatible() && optimizers_ok ? kExitOk : kExitFindings;

@@ -1,5 +1,8 @@
 #include "compare/check_findings.h"
 
+#include <algorithm>
+#include <set>
+
 #include <fmt/format.h>
 
 namespace ckg::compare {
@@ -66,7 +69,7 @@ diag::Span locate(const std::string& key, const manifest::KeyManifest& model, co
   return {best->origin_file, best->origin_line, 1, best->origin_line, 1};
 }
 
-Diagnostic finding(const std::string& code, std::string message, std::string help, diag::Span span, const std::string& key) {
+Diagnostic finding(const std::string& code, std::string message, std::string help, diag::Span span) {
   const RuleInfo& r = rule(code);
   Diagnostic d;
   d.code = r.code;
@@ -75,45 +78,128 @@ Diagnostic finding(const std::string& code, std::string message, std::string hel
   d.message = std::move(message);
   d.help = std::move(help);
   d.span = std::move(span);
-  if (!key.empty()) d.data["key"] = key;
   return d;
 }
 
 std::string shape_text(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
+// Keys grouped by module, in first-seen order: one finding per layer or block, not per tensor
+// (a missing Linear is one problem, not two; a missing ResNet block one, not ten).
+struct LayerGroup {
+  std::string layer;
+  std::vector<std::string> keys;
+  std::vector<std::string> details;  // per key, relative to the layer, e.g. "weight [3, 5] vs [2, 5]"
+};
+
+void add_to(std::vector<LayerGroup>& groups, const std::string& layer, const std::string& key, std::string detail) {
+  auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.layer == layer; });
+  if (it == groups.end()) it = groups.insert(groups.end(), LayerGroup{layer, {}, {}});
+  it->keys.push_back(key);
+  it->details.push_back(std::move(detail));
+}
+
+std::string owner(const std::string& key) {
+  auto dot = key.rfind('.');
+  return dot == std::string::npos ? key : key.substr(0, dot);
+}
+
+// The outermost module of `key` that has no key at all in `other` (the whole missing block);
+// the key's own layer when every enclosing module has some.
+std::string absent_module(const std::string& key, const std::set<std::string>& other_prefixes) {
+  for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', dot + 1)) {
+    std::string prefix = key.substr(0, dot);
+    if (!other_prefixes.count(prefix)) return prefix;
+  }
+  return owner(key);
+}
+
+// Every module path that holds a key of `keys` ("a", "a.b" for "a.b.weight").
+std::set<std::string> module_prefixes(const manifest::KeyManifest& keys) {
+  std::set<std::string> out;
+  for (const auto& k : keys.keys) {
+    for (auto dot = k.name.find('.'); dot != std::string::npos; dot = k.name.find('.', dot + 1)) out.insert(k.name.substr(0, dot));
+  }
+  return out;
+}
+
+std::string relative(const std::string& key, const std::string& layer) {
+  return key.size() > layer.size() && key.compare(0, layer.size(), layer) == 0 ? key.substr(layer.size() + 1) : key;
+}
+
+// At most a few details, then how many more.
+std::string details_text(const std::vector<std::string>& details) {
+  constexpr std::size_t kShown = 4;
+  if (details.size() <= kShown) return fmt::format("{}", fmt::join(details, ", "));
+  return fmt::format("{}, and {} more", fmt::join(details.begin(), details.begin() + kShown, ", "), details.size() - kShown);
+}
+
 }  // namespace
 
-std::vector<Diagnostic> check_findings(const std::string& checkpoint, const LoadReport& load,
-                                       const std::vector<OptimizerReport>& optimizers,
-                                       const manifest::KeyManifest& model, const diag::Span& fallback) {
+std::vector<Diagnostic> check_findings(const std::string& checkpoint, const manifest::KeyManifest& checkpoint_keys,
+                                       const manifest::KeyManifest& model, const LoadReport& load, const Suggestions& suggestions,
+                                       const std::vector<OptimizerReport>& optimizers, const diag::Span& fallback) {
   std::vector<Diagnostic> out;
+  // Keys a suggested remap accounts for (a wrapper prefix, a rename) are one finding per
+  // suggestion: a DataParallel checkpoint is one problem, not a missing and an unexpected key per tensor.
+  std::set<std::string> remapped_from, remapped_to;
+  for (const auto& s : suggestions.items) {
+    Diagnostic d = finding("CKG502", fmt::format("{} {} of {} under other names: {}", s.remap.size(),
+                                                 s.remap.size() == 1 ? "key" : "keys", checkpoint, s.message),
+                           suggestions.after.compatible()
+                               ? "rename the keys with the suggested remap (`ckptguard check --format json` prints it as Python)"
+                               : "the suggested remap helps but does not suffice; see `ckptguard check` for what remains",
+                           fallback);
+    d.data["keys"] = nlohmann::ordered_json::array();
+    d.data["remap"] = nlohmann::ordered_json::object();
+    for (const auto& [from, to] : s.remap) {
+      remapped_from.insert(from);
+      remapped_to.insert(to);
+      d.data["keys"].push_back(from);
+      d.data["remap"][from] = to;
+    }
+    out.push_back(std::move(d));
+  }
+
+  std::vector<LayerGroup> missing, unexpected, resized, retyped;
+  std::set<std::string> in_checkpoint = module_prefixes(checkpoint_keys), in_model = module_prefixes(model);
   for (const auto& key : load.missing) {
-    out.push_back(finding("CKG501", fmt::format("`{}` is missing from {}", key, checkpoint),
-                          "strict loading raises 'Missing key(s)'; strict=False keeps this tensor's random initialisation",
-                          locate(key, model, fallback), key));
+    if (remapped_to.count(key)) continue;
+    std::string layer = absent_module(key, in_checkpoint);
+    add_to(missing, layer, key, relative(key, layer));
   }
   for (const auto& key : load.unexpected) {
-    out.push_back(finding("CKG502", fmt::format("{} has `{}`, which the model does not take", checkpoint, key),
-                          "strict loading raises 'Unexpected key(s)'; strict=False drops this tensor",
-                          locate(key, model, fallback), key));
+    if (remapped_from.count(key)) continue;
+    std::string layer = absent_module(key, in_model);
+    add_to(unexpected, layer, key, relative(key, layer));
   }
   for (const auto& m : load.shape_mismatch) {
-    out.push_back(finding("CKG503",
-                          fmt::format("`{}` is {} in {} but {} in the model", m.name, shape_text(m.checkpoint), checkpoint,
-                                      shape_text(m.model)),
-                          "load_state_dict raises 'size mismatch' even with strict=False", locate(m.name, model, fallback),
-                          m.name));
+    add_to(resized, owner(m.name), m.name,
+           fmt::format("{} {} vs {}", relative(m.name, owner(m.name)), shape_text(m.checkpoint), shape_text(m.model)));
   }
   for (const auto& m : load.dtype_mismatch) {
-    out.push_back(finding("CKG504",
-                          fmt::format("`{}` is {} in {} but {} in the model", m.name, m.checkpoint, checkpoint, m.model),
-                          "load_state_dict casts silently", locate(m.name, model, fallback), m.name));
+    add_to(retyped, owner(m.name), m.name, fmt::format("{} {} vs {}", relative(m.name, owner(m.name)), m.checkpoint, m.model));
   }
+  auto emit = [&](const std::vector<LayerGroup>& groups, const std::string& code, const char* pattern, const char* help) {
+    for (const auto& g : groups) {
+      Diagnostic d = finding(code, fmt::format(fmt::runtime(pattern), g.layer, details_text(g.details), checkpoint), help,
+                             locate(g.keys.front(), model, fallback));
+      d.data["keys"] = g.keys;
+      out.push_back(std::move(d));
+    }
+  };
+  emit(missing, "CKG501", "`{0}` ({1}) is missing from {2}",
+       "strict loading raises 'Missing key(s)'; strict=False keeps these tensors' random initialisation");
+  emit(unexpected, "CKG502", "`{0}` ({1}) is in {2} but not in the model",
+       "strict loading raises 'Unexpected key(s)'; strict=False drops these tensors");
+  emit(resized, "CKG503", "`{0}` has other shapes in {2} than in the model: {1}",
+       "load_state_dict raises 'size mismatch' even with strict=False");
+  emit(retyped, "CKG504", "`{0}` has other dtypes in {2} than in the model: {1}", "load_state_dict casts silently");
+
   for (const auto& o : optimizers) {
     std::string where = o.path.empty() ? std::string("optimizer state") : fmt::format("{}", fmt::join(o.path, "."));
     for (const auto& problem : o.problems) {
       out.push_back(finding("CKG505", fmt::format("{} in {}: {}", where, checkpoint, problem),
-                            "save model and optimizer state from the same model and configuration", fallback, ""));
+                            "save model and optimizer state from the same model and configuration", fallback));
     }
   }
   return out;

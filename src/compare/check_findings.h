@@ -7,6 +7,7 @@
 
 #include "compare/load_check.h"
 #include "compare/optimizer_check.h"
+#include "compare/suggest.h"
 #include "diagnostics/diagnostic.h"
 #include "manifest/key_manifest.h"
 
@@ -15,11 +16,13 @@ namespace ckg::compare {
 // The rules `check` reports (for `ckptguard rules`, SARIF and the README).
 const std::vector<diag::RuleInfo>& check_rules();
 
-// One diagnostic per problem torch would raise (or cast silently). Findings point at the source
+// One diagnostic per layer torch would object to (or cast silently), and one per suggested remap
+// (wrapper prefix, rename) for the keys it accounts for. Findings point at the source
 // line that creates the model's layer when the prediction knows it; otherwise at `fallback` (the
 // model file, or the other checkpoint). `checkpoint` names the checkpoint in messages.
-std::vector<diag::Diagnostic> check_findings(const std::string& checkpoint, const LoadReport& load,
-                                             const std::vector<OptimizerReport>& optimizers,
-                                             const manifest::KeyManifest& model, const diag::Span& fallback);
+std::vector<diag::Diagnostic> check_findings(const std::string& checkpoint, const manifest::KeyManifest& checkpoint_keys,
+                                             const manifest::KeyManifest& model, const LoadReport& load,
+                                             const Suggestions& suggestions, const std::vector<OptimizerReport>& optimizers,
+                                             const diag::Span& fallback);
 
 }  // namespace ckg::compare

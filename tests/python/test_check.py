@@ -238,8 +238,11 @@ def test_check_sarif_findings_match_torch(tmp_path: Path, sarif_tools, name, tar
     truth = torch_findings(ckpt, model)
     found = {code: set() for code in truth}
     for r in doc["runs"][0]["results"]:
-        found[r["ruleId"]].add(r["message"]["text"].split("`")[1])
+        found[r["ruleId"]] |= set(r["properties"]["keys"])
+        found["CKG501"] |= set(r["properties"].get("remap", {}).values())  # a remap accounts for both sides
     assert found == truth
+    layers = [r["message"]["text"].split("`")[1] for r in doc["runs"][0]["results"] if "remap" not in r["properties"]]
+    assert len(layers) == len(set(layers)), "one finding per layer, not per tensor"
     try:
         model.load_state_dict(ckpt, strict=True)
         raises = False
@@ -256,17 +259,16 @@ def test_check_findings_point_at_the_layer_and_the_class(tmp_path: Path):
     lines = (REPO / "examples/seed_conditional.py").read_text().splitlines()
     linear2 = 1 + next(i for i, s in enumerate(lines) if "self.linear2 = nn.Linear(5, 2)" in s)
     cls = 1 + next(i for i, s in enumerate(lines) if s.startswith("class ConditionalModel"))
-    annotations = result.stdout.splitlines()
-    assert len(annotations) == 4 and all(a.startswith("::error file=") for a in annotations)
-    assert sum(f"line={linear2}," in a and "CKG503" in a for a in annotations) == 2  # linear2.weight, linear2.bias
-    assert sum(f"line={cls}," in a and "CKG502" in a for a in annotations) == 2  # linear3.*: no such layer
+    unexpected, resized = result.stdout.splitlines()  # one finding per layer, by line
+    assert "CKG502" in unexpected and f"line={cls}," in unexpected and "`linear3` (weight, bias)" in unexpected
+    assert "CKG503" in resized and f"line={linear2}," in resized and "weight [3, 5] vs [2, 5], bias [3] vs [2]" in resized
 
 
 def test_check_markdown_and_html(tmp_path: Path):
     path = tmp_path / "extra.pt"
     torch.save(build(COND, {"use_extra_layer": "True"}).state_dict(), path)
     md = run_console("check", str(path), COND, "--format", "markdown").stdout
-    assert md.startswith("## ckptguard check\n") and "`CKG503`" in md and "linear2.weight" in md
+    assert md.startswith("## ckptguard check\n") and "`CKG503`" in md and "`linear2` has other shapes" in md
     page = run_console("check", str(path), COND, "--format", "html").stdout
     assert page.lstrip().startswith("<!DOCTYPE html>") and "CKG502" in page and "<script" not in page
 
@@ -278,3 +280,29 @@ def test_check_reports_optimizer_problems_as_findings(tmp_path: Path):
     assert result.returncode == 1, result.stderr
     [annotation] = result.stdout.splitlines()
     assert "CKG505" in annotation and "checkpoint holds Adam/AdamW state; SGD was given" in annotation
+
+
+def test_check_findings_on_torchvision_resnet(tmp_path: Path):
+    import torchvision
+
+    resnet = Path(torchvision.models.resnet.__file__)
+    small, wrapped = tmp_path / "r18.pt", tmp_path / "r18_dp.pt"
+    torch.save(torchvision.models.resnet18().state_dict(), small)
+    torch.save(torch.nn.DataParallel(torchvision.models.resnet18()).state_dict(), wrapped)
+
+    # A DataParallel checkpoint is one finding whose remap really loads.
+    doc = json.loads(run_console("check", str(wrapped), f"{resnet}::resnet18", "--format", "sarif").stdout)
+    [only] = doc["runs"][0]["results"]
+    assert only["ruleId"] == "CKG502"
+    remap = only["properties"]["remap"]
+    ckpt = torch.load(wrapped)
+    torchvision.models.resnet18().load_state_dict({remap.get(k, k): v for k, v in ckpt.items()}, strict=True)
+
+    # resnet18 weights into resnet34: one finding per missing residual block, covering every missing key.
+    doc = json.loads(run_console("check", str(small), f"{resnet}::resnet34", "--format", "sarif").stdout)
+    missing = set(torchvision.models.resnet34().load_state_dict(torch.load(small), strict=False).missing_keys)
+    blocks = {".".join(k.split(".")[:2]) for k in missing}
+    results = doc["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {"CKG501"}
+    assert sorted(r["message"]["text"].split("`")[1] for r in results) == sorted(blocks)
+    assert set().union(*(r["properties"]["keys"] for r in results)) == missing
