@@ -109,6 +109,10 @@ Pickle& Pickle::ints(std::initializer_list<std::int64_t> values) {
   return op(op::TUPLE);
 }
 
+Pickle& Pickle::storage_ref(std::string_view storage_class, std::string_view key, std::int64_t numel) {
+  return op(op::MARK).str("storage").global("torch", storage_class).str(key).str("cpu").integer(numel).op(op::TUPLE).op(op::BINPERSID);
+}
+
 Pickle& Pickle::tensor_v2(std::string_view storage_class, std::string_view key, std::int64_t numel,
                           std::int64_t offset, std::initializer_list<std::int64_t> size,
                           std::initializer_list<std::int64_t> stride, bool legacy) {

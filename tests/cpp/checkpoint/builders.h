@@ -30,6 +30,8 @@ class Pickle {
   Pickle& put(std::uint32_t index);                          // BINPUT / LONG_BINPUT
   Pickle& get(std::uint32_t index);                          // BINGET / LONG_BINGET
   Pickle& ints(std::initializer_list<std::int64_t> values);  // a tuple of ints
+  // The persistent id of a storage: BINPERSID of ('storage', torch.<cls>, key, 'cpu', numel).
+  Pickle& storage_ref(std::string_view storage_class, std::string_view key, std::int64_t numel);
   // torch._utils._rebuild_tensor_v2(('storage', torch.<cls>, key, 'cpu', numel), offset, size,
   // stride, False, OrderedDict()); the legacy format adds a sixth id field, the view (None).
   Pickle& tensor_v2(std::string_view storage_class, std::string_view key, std::int64_t numel,
