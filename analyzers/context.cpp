@@ -72,14 +72,7 @@ diag::Span Context::span(TSNode from, TSNode to) const {
 }
 
 diag::Diagnostic Context::make(const diag::RuleInfo& info, TSNode node, std::string message, std::string help) const {
-  diag::Diagnostic d;
-  d.code = info.code;
-  d.name = info.name;
-  d.severity = info.severity;
-  d.message = std::move(message);
-  d.span = span(node);
-  d.help = std::move(help);
-  return d;
+  return diag::make_diagnostic(info, std::move(message), span(node), std::move(help));
 }
 
 void Context::collect() {

@@ -171,28 +171,17 @@ std::vector<diag::RuleInfo> rule_infos() {
 }
 
 diag::Diagnostic unreadable_file(const std::string& path, const std::string& reason) {
-  diag::Diagnostic d;
-  d.code = kUnreadableFile.code;
-  d.name = kUnreadableFile.name;
-  d.severity = kUnreadableFile.severity;
-  d.message = "could not be read: " + reason;
-  d.span = diag::Span{path, 1, 1, 1, 1};
-  d.help = "exclude the file from the linted paths, or make it readable Python source";
-  return d;
+  return diag::make_diagnostic(kUnreadableFile, "could not be read: " + reason, diag::Span{path, 1, 1, 1, 1},
+                               "exclude the file from the linted paths, or make it readable Python source");
 }
 
 std::vector<diag::Diagnostic> lint_file(const parse::SourceFile& file, const CodeFilter& enabled) {
   std::vector<diag::Diagnostic> found;
   if (enabled(kSyntaxError.code)) {
     if (auto err = file.first_syntax_error()) {
-      diag::Diagnostic d;
-      d.code = kSyntaxError.code;
-      d.name = kSyntaxError.name;
-      d.severity = kSyntaxError.severity;
-      d.message = err->reason;
-      d.span = diag::Span{file.path(), err->where.line, err->where.column, err->where.line, err->where.column};
-      d.help = "fix the syntax error (if this is valid Python, the parser does not support it); the rest of the file was checked";
-      found.push_back(std::move(d));
+      found.push_back(diag::make_diagnostic(
+          kSyntaxError, err->reason, diag::Span{file.path(), err->where.line, err->where.column, err->where.line, err->where.column},
+          "fix the syntax error (if this is valid Python, the parser does not support it); the rest of the file was checked"));
     }
   }
   Context ctx(file);

@@ -70,15 +70,7 @@ diag::Span locate(const std::string& key, const manifest::KeyManifest& model, co
 }
 
 Diagnostic finding(const std::string& code, std::string message, std::string help, diag::Span span) {
-  const RuleInfo& r = rule(code);
-  Diagnostic d;
-  d.code = r.code;
-  d.name = r.name;
-  d.severity = r.severity;
-  d.message = std::move(message);
-  d.help = std::move(help);
-  d.span = std::move(span);
-  return d;
+  return diag::make_diagnostic(rule(code), std::move(message), std::move(span), std::move(help));
 }
 
 std::string shape_text(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }

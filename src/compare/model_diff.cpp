@@ -62,14 +62,7 @@ const RuleInfo& rule(const std::string& code) {
 Diagnostic finding(const std::string& code, const std::string& target, const std::string& message, const std::string& help,
                    const std::string& file, int line, const std::optional<std::string>& old_value,
                    const std::optional<std::string>& new_value) {
-  const RuleInfo& r = rule(code);
-  Diagnostic d;
-  d.code = r.code;
-  d.name = r.name;
-  d.severity = r.severity;
-  d.message = message;
-  d.help = help;
-  d.span = {file, line, 1, line, 1};
+  Diagnostic d = diag::make_diagnostic(rule(code), message, {file, line, 1, line, 1}, help);
   d.data["target"] = target;
   d.data["old"] = old_value ? nlohmann::ordered_json(*old_value) : nlohmann::ordered_json(nullptr);
   d.data["new"] = new_value ? nlohmann::ordered_json(*new_value) : nlohmann::ordered_json(nullptr);

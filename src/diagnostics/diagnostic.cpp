@@ -12,4 +12,15 @@ const char* to_string(Severity s) {
   return "error";
 }
 
+Diagnostic make_diagnostic(const RuleInfo& rule, std::string message, Span span, std::string help) {
+  Diagnostic d;
+  d.code = rule.code;
+  d.name = rule.name;
+  d.severity = rule.severity;
+  d.message = std::move(message);
+  d.span = std::move(span);
+  d.help = std::move(help);
+  return d;
+}
+
 }  // namespace ckg::diag

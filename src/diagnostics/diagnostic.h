@@ -56,4 +56,7 @@ struct RuleInfo {
   std::string doc;      // what it does / why it matters / example / use instead (Markdown)
 };
 
+// A finding of `rule` at `span`: code, name and severity come from the rule.
+Diagnostic make_diagnostic(const RuleInfo& rule, std::string message, Span span, std::string help);
+
 }  // namespace ckg::diag
