@@ -14,15 +14,17 @@ using parse::Kind;
 
 const diag::RuleInfo kSyntaxError{
     "CKG001", "syntax-error", diag::Severity::error,
-    "the file could not be parsed completely; findings in it may be incomplete",
+    "the file does not compile: CPython would raise SyntaxError, IndentationError or TabError",
     R"(## What it does
-Reports a Python file that tree-sitter could only parse by recovering from an error: a syntax
-error, or (rarely) valid syntax that the tree-sitter-python grammar does not support, such as
-`a, *b = x, *[]`.
+Reports a Python file that CPython would refuse to compile, at the line CPython reports and with
+its exception: syntax errors, an indented block that is missing or not expected, indentation that
+mixes tabs and spaces inconsistently (TabError), bytes that are not UTF-8 without a PEP 263 coding
+declaration, and the compiler's own checks such as `return` outside a function.
 
 ## Why is this bad?
-ckptguard still checks the rest of the file, but code next to the error may be misread, so
-findings there can be missing or wrong. The file will not import either.
+The file will not import. ckptguard still checks the rest of it, but code next to the error may be
+misread, so findings there can be missing or wrong; `ckptguard diff` and the pre-commit hook refuse
+a changed file that does not compile (exit 2).
 
 ## Example
 ```python
@@ -31,8 +33,9 @@ def save(model, path:
 ```
 
 ## Use instead
-Fix the syntax error. For valid code the grammar rejects, silence the finding for that file
-with `per-file-ignores` or `# ckptguard: ignore[CKG001]` on the line.)"};
+Fix the error. The few valid constructs that the tree-sitter grammar misreads (such as
+`a, *b = x, *[]`) are marked `grammar_only` in the finding's data; `ckptguard diff` confirms those
+with CPython before refusing a file. Silence one with `# ckptguard: ignore[CKG001]` on the line.)"};
 
 const diag::RuleInfo kUnreadableFile{
     "CKG002", "unreadable-file", diag::Severity::error,
@@ -179,9 +182,11 @@ std::vector<diag::Diagnostic> lint_file(const parse::SourceFile& file, const Cod
   std::vector<diag::Diagnostic> found;
   if (enabled(kSyntaxError.code)) {
     if (auto err = file.first_syntax_error()) {
-      found.push_back(diag::make_diagnostic(
+      diag::Diagnostic d = diag::make_diagnostic(
           kSyntaxError, err->reason, diag::Span{file.path(), err->where.line, err->where.column, err->where.line, err->where.column},
-          "fix the syntax error (if this is valid Python, the parser does not support it); the rest of the file was checked"));
+          "fix it; the rest of the file was checked");
+      if (file.compile_error()->grammar_only) d.data["grammar_only"] = true;
+      found.push_back(std::move(d));
     }
   }
   Context ctx(file);

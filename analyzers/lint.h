@@ -21,7 +21,7 @@ const Rule* find_rule(std::string_view code);
 std::vector<diag::RuleInfo> rule_infos();
 
 // Codes for problems with the input itself rather than with its content.
-extern const diag::RuleInfo kSyntaxError;    // CKG001: tree-sitter had to recover from a syntax error
+extern const diag::RuleInfo kSyntaxError;    // CKG001: the file does not compile
 extern const diag::RuleInfo kUnreadableFile;  // CKG002: not readable, not text, or too large
 
 // Whether a code is enabled for the file being linted.

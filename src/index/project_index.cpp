@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 using parse::Field;
 using parse::Kind;
 
-ModulePath locate_module(const std::string& file) {
+ModulePath locate_module(const std::string& file, const parse::FileSystem& files) {
   std::error_code ec;
   fs::path path = fs::absolute(fs::path(file), ec).lexically_normal();
   ModulePath out;
@@ -23,7 +23,7 @@ ModulePath locate_module(const std::string& file) {
   } else {
     parts.push_back(path.stem().string());
   }
-  while (fs::exists(dir / "__init__.py", ec)) {
+  while (files.is_file((dir / "__init__.py").string())) {
     parts.push_back(dir.filename().string());
     if (!dir.has_parent_path() || dir.parent_path() == dir) break;
     dir = dir.parent_path();
@@ -35,7 +35,8 @@ ModulePath locate_module(const std::string& file) {
   return out;
 }
 
-ProjectIndex::ProjectIndex(std::vector<std::string> search_roots) : roots_(std::move(search_roots)) {}
+ProjectIndex::ProjectIndex(std::vector<std::string> search_roots, const parse::FileSystem& files)
+    : roots_(std::move(search_roots)), files_(files) {}
 
 void ProjectIndex::add_search_root(const std::string& root) {
   if (std::find(roots_.begin(), roots_.end(), root) == roots_.end()) roots_.push_back(root);
@@ -44,7 +45,7 @@ void ProjectIndex::add_search_root(const std::string& root) {
 parse::LoadResult ProjectIndex::load(const std::string& path) {
   auto it = cache_.find(path);
   if (it != cache_.end()) return it->second;
-  return cache_.emplace(path, parse::load_source(path)).first->second;
+  return cache_.emplace(path, parse::load_source(path, files_)).first->second;
 }
 
 static fs::path dotted_to_path(const std::string& dotted) {
@@ -66,23 +67,21 @@ static bool in_package(const std::string& dotted, const std::string& top) {
 std::optional<std::string> ProjectIndex::find_module(const std::string& dotted_name) const {
   if (!in_package(dotted_name, top_level_)) return std::nullopt;
   fs::path rel = dotted_to_path(dotted_name);
-  std::error_code ec;
   for (const auto& root : roots_) {
     fs::path base = fs::path(root) / rel;
     fs::path as_file = base;
     as_file += ".py";
-    if (fs::is_regular_file(as_file, ec)) return as_file.string();
+    if (files_.is_file(as_file.string())) return as_file.string();
     fs::path as_pkg = base / "__init__.py";
-    if (fs::is_regular_file(as_pkg, ec)) return as_pkg.string();
+    if (files_.is_file(as_pkg.string())) return as_pkg.string();
   }
   return std::nullopt;
 }
 
 bool ProjectIndex::is_package_dir(const std::string& dotted_name) const {
   if (!in_package(dotted_name, top_level_)) return false;
-  std::error_code ec;
   for (const auto& root : roots_) {
-    if (fs::is_directory(fs::path(root) / dotted_to_path(dotted_name), ec)) return true;
+    if (files_.is_directory((fs::path(root) / dotted_to_path(dotted_name)).string())) return true;
   }
   return false;
 }

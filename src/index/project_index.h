@@ -29,12 +29,13 @@ struct Definition {
 };
 
 // Walks up from `file` through directories holding __init__.py to find its package root.
-ModulePath locate_module(const std::string& file);
+ModulePath locate_module(const std::string& file, const parse::FileSystem& files = parse::disk());
 
 class ProjectIndex {
  public:
-  // `search_roots` play the role of sys.path for absolute imports inside the project.
-  explicit ProjectIndex(std::vector<std::string> search_roots);
+  // `search_roots` play the role of sys.path for absolute imports inside the project; every
+  // file is read through `files` (which must outlive the index).
+  explicit ProjectIndex(std::vector<std::string> search_roots, const parse::FileSystem& files = parse::disk());
 
   // Parses `path` once; later calls return the cached tree. Never throws.
   parse::LoadResult load(const std::string& path);
@@ -51,6 +52,7 @@ class ProjectIndex {
   static std::vector<Definition> definitions(const parse::SourceFile& file);
 
   const std::vector<std::string>& search_roots() const { return roots_; }
+  const parse::FileSystem& files() const { return files_; }
   void add_search_root(const std::string& root);
   // Limits absolute imports to one top-level package (the target's), so that siblings in a
   // shared site-packages directory (PIL, numpy, ...) are outside the project.
@@ -58,6 +60,7 @@ class ProjectIndex {
 
  private:
   std::vector<std::string> roots_;
+  const parse::FileSystem& files_;
   std::string top_level_;  // empty: any module under the roots
   std::map<std::string, parse::LoadResult> cache_;
 };

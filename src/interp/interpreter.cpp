@@ -196,7 +196,7 @@ static std::vector<std::string> bound_names(const parse::SourceFile& file, TSNod
 }
 
 ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* error) {
-  index::ModulePath where = index::locate_module(path);
+  index::ModulePath where = index::locate_module(path, index_.files());
   auto it = modules_.find(where.dotted_name);
   if (it != modules_.end()) return static_cast<ModuleNs*>(it->second.get());
   parse::LoadResult loaded = index_.load(path);

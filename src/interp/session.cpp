@@ -32,7 +32,8 @@ static bool is_literal_expression(TSNode n) {
   }
 }
 
-ProjectSession::ProjectSession(const index::ModulePath& where) : index_({where.root}), interp_(index_) {
+ProjectSession::ProjectSession(const index::ModulePath& where, const parse::FileSystem& files)
+    : index_({where.root}, files), interp_(index_) {
   if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
     index_.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
   }

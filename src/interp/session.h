@@ -21,7 +21,7 @@ struct PreparedTarget {
 
 class ProjectSession {
  public:
-  explicit ProjectSession(const index::ModulePath& where);
+  explicit ProjectSession(const index::ModulePath& where, const parse::FileSystem& files = parse::disk());
 
   // Loads the target's file, finds NAME, and evaluates each --config VALUE as a literal.
   std::variant<PreparedTarget, PredictionError> prepare(const Target& target, const std::vector<ConfigItem>& config);

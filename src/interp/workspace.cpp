@@ -8,16 +8,17 @@
 namespace ckg::interp {
 
 struct Workspace::Impl {
+  const parse::FileSystem& files;
   std::map<std::string, std::unique_ptr<ProjectSession>> sessions;  // by root and top-level package
 };
 
-Workspace::Workspace() : impl_(std::make_unique<Impl>()) {}
+Workspace::Workspace(const parse::FileSystem& files) : impl_(std::make_unique<Impl>(Impl{files, {}})) {}
 Workspace::~Workspace() = default;
 
 ProjectSession& Workspace::session_for(const std::string& file) {
-  index::ModulePath where = index::locate_module(file);
+  index::ModulePath where = index::locate_module(file, impl_->files);
   auto& session = impl_->sessions[where.root + "|" + where.dotted_name.substr(0, where.dotted_name.find('.'))];
-  if (!session) session = std::make_unique<ProjectSession>(where);
+  if (!session) session = std::make_unique<ProjectSession>(where, impl_->files);
   return *session;
 }
 
@@ -31,7 +32,7 @@ BranchResult Workspace::branches(const Target& target, const std::vector<ConfigI
 
 std::vector<ModelTarget> Workspace::list_models(const std::string& file, std::optional<PredictionError>* error) {
   std::vector<ModelTarget> out;
-  parse::LoadResult loaded = parse::load_source(file);
+  parse::LoadResult loaded = parse::load_source(file, impl_->files);
   if (!loaded.file || loaded.file->first_syntax_error()) {
     auto problem = loaded.file ? *loaded.file->first_syntax_error() : *loaded.error;
     if (error) *error = PredictionError{file, problem.where.line, problem.reason};

@@ -9,6 +9,7 @@
 
 #include "interp/branches.h"
 #include "interp/predict.h"
+#include "parse/file_system.h"
 
 namespace ckg::interp {
 
@@ -16,7 +17,8 @@ class ProjectSession;
 
 class Workspace {
  public:
-  Workspace();
+  // Every source is read through `files` (the disk by default), which must outlive the workspace.
+  explicit Workspace(const parse::FileSystem& files = parse::disk());
   ~Workspace();
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;

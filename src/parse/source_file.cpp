@@ -3,9 +3,6 @@
 #include "parse/syntax.h"
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <sys/stat.h>
 
 #include <fmt/format.h>
 
@@ -35,29 +32,15 @@ Location SourceFile::location(TSNode node) const {
   return Location{path_, static_cast<int>(p.row) + 1, static_cast<int>(p.column) + 1};
 }
 
+const std::optional<CompileError>& SourceFile::compile_error() const {
+  if (!compile_error_) compile_error_ = parse::compile_error(*this);
+  return *compile_error_;
+}
+
 std::optional<ParseError> SourceFile::first_syntax_error() const {
-  TSNode root = this->root();
-  if (!ts_node_has_error(root)) return std::nullopt;
-  // Walk down towards the first ERROR or MISSING node; iterative to survive deep trees.
-  TSNode node = root;
-  while (true) {
-    if (std::strcmp(ts_node_type(node), "ERROR") == 0 || ts_node_is_missing(node)) break;
-    bool descended = false;
-    uint32_t n = ts_node_child_count(node);
-    for (uint32_t i = 0; i < n; ++i) {
-      TSNode child = ts_node_child(node, i);
-      if (ts_node_has_error(child)) {
-        node = child;
-        descended = true;
-        break;
-      }
-    }
-    if (!descended) break;
-  }
-  std::string reason = ts_node_is_missing(node)
-                           ? fmt::format("syntax error: missing '{}'", ts_node_type(node))
-                           : std::string("syntax error");
-  return ParseError{location(node), reason};
+  const auto& error = compile_error();
+  if (!error) return std::nullopt;
+  return ParseError{Location{path_, error->line, error->column}, fmt::format("{}: {}", error->kind, error->message)};
 }
 
 LoadResult parse_source(std::string path, std::string text) {
@@ -76,18 +59,17 @@ LoadResult parse_source(std::string path, std::string text) {
   return {std::make_shared<const SourceFile>(std::move(path), std::move(text), tree), std::nullopt};
 }
 
-LoadResult load_source(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {nullptr, ParseError{{path, 0, 0}, "no such file"}};
-  if (S_ISDIR(st.st_mode)) return {nullptr, ParseError{{path, 0, 0}, "is a directory, expected a Python file"}};
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxSourceBytes) {
-    return {nullptr, ParseError{{path, 0, 0}, fmt::format("source is larger than {} bytes", kMaxSourceBytes)}};
+LoadResult load_source(const std::string& path, const FileSystem& files) {
+  std::string error;
+  switch (files.type(path)) {
+    case EntryType::missing: return {nullptr, ParseError{{path, 0, 0}, "no such file"}};
+    case EntryType::directory: return {nullptr, ParseError{{path, 0, 0}, "is a directory, expected a Python file"}};
+    case EntryType::other: return {nullptr, ParseError{{path, 0, 0}, "is not a regular file (a FIFO, device or socket)"}};
+    case EntryType::file: break;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {nullptr, ParseError{{path, 0, 0}, "cannot be read"}};
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_source(path, buffer.str());
+  std::optional<std::string> text = files.read(path, kMaxSourceBytes, &error);
+  if (!text) return {nullptr, ParseError{{path, 0, 0}, error}};
+  return parse_source(path, std::move(*text));
 }
 
 }  // namespace ckg::parse

@@ -8,6 +8,9 @@
 
 #include <tree_sitter/api.h>
 
+#include "parse/compile_check.h"
+#include "parse/file_system.h"
+
 namespace ckg::parse {
 
 // 1-based line and column (column counts bytes) of a point in a source file.
@@ -36,13 +39,16 @@ class SourceFile {
 
   std::string_view node_text(TSNode node) const;
   Location location(TSNode node) const;
-  // The first syntax error in the tree, if tree-sitter had to recover from any.
+  // The error CPython would raise compiling this file (see compile_check.h), computed once:
+  // `reason` is "SyntaxError: ...", "IndentationError: ..." or "TabError: ...".
   std::optional<ParseError> first_syntax_error() const;
+  const std::optional<CompileError>& compile_error() const;
 
  private:
   std::string path_;
   std::string text_;
   TSTree* tree_;
+  mutable std::optional<std::optional<CompileError>> compile_error_;
 };
 
 // Limits that keep hostile or generated sources from exhausting the machine.
@@ -56,7 +62,7 @@ struct LoadResult {
 
 // Reads and parses `path`. Fails only when the file cannot be read or parsed at all;
 // syntax errors stay inside the tree (see SourceFile::first_syntax_error).
-LoadResult load_source(const std::string& path);
+LoadResult load_source(const std::string& path, const FileSystem& files = disk());
 // Parses `text` as if it had been read from `path`.
 LoadResult parse_source(std::string path, std::string text);
 

@@ -45,7 +45,7 @@ TEST(Cli, KeysSyntaxError) {
   CliRun r = run({"keys", f + "::Net"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(lines(r.err), 1);
-  EXPECT_NE(r.err.find(f + ":2: syntax error"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(f + ":2: SyntaxError: invalid syntax"), std::string::npos) << r.err;
 }
 
 TEST(Cli, KeysUnknownClass) {

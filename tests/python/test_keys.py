@@ -61,7 +61,7 @@ def test_python_module_entry_point_matches_console():
 
 @pytest.mark.parametrize("case, args, fragment", [
     ("missing file", ["keys", "/nonexistent/model.py::Net"], "/nonexistent/model.py: no such file"),
-    ("syntax error", ["keys", "{broken}::Net"], ":3: syntax error"),
+    ("syntax error", ["keys", "{broken}::Net"], ":3: SyntaxError: invalid syntax"),  # as CPython says
     ("unknown class", ["keys", "{good}::Nope"], "no class or function named 'Nope'"),
     ("malformed config", ["keys", "{good}::Net", "--config", "width"], "expected KEY=VALUE"),
     ("config not a literal", ["keys", "{good}::Net", "--config", "width=__import__('os').system('true')"], "must be a Python literal"),

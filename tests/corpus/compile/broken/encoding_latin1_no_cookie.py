@@ -1,0 +1,2 @@
+# comment
+s = 'café'

@@ -1,0 +1,2 @@
+import torch
+x = 1)

@@ -1,0 +1,2 @@
+import functools
+@functools.lru_cache()

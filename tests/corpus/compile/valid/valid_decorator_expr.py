@@ -1,0 +1,4 @@
+fs = [lambda f: f]
+@fs[0]
+def g():
+    pass

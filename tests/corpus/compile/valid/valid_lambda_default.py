@@ -1,0 +1,1 @@
+fs = [lambda x, i=i: x + i for i in range(3)]

@@ -1,0 +1,1 @@
+import os; x = 1; y = 2

@@ -1,0 +1,5 @@
+a = rb'\d'
+b = Rb'x'
+c = u'x'
+d = F'{a}'
+e = fr'{a}\d'
