@@ -449,6 +449,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
     b.condition = render_condition(g, slots, varying);
     b.manifest = g.prediction.manifest;
     b.unresolved = g.prediction.unresolved;
+    b.executed = g.prediction.executed;
     set.branches.push_back(std::move(b));
   }
   // The default configuration's branch first, the rest in discovery order.

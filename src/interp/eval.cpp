@@ -379,6 +379,7 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       CallArgs args;
       eval_arguments(*this, f, field(node, Field::arguments), args);
       current_node = node;
+      f.call = node;
       return call(callee, std::move(args));
     }
     case Kind::k_binary_operator: {

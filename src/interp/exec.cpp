@@ -525,6 +525,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
   step();
   current_node = stmt;
   f.statement = stmt;
+  if (f.module && f.module->watched && f.file == f.module->file) record_execution(f, stmt);
   switch (parse::kind(stmt)) {
     case Kind::k_expression_statement: {
       for (TSNode e : named_children(stmt)) {

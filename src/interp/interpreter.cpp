@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -72,13 +73,56 @@ parse::Location Interpreter::here() const {
   return {};
 }
 
+static bool is_project_frame(const Frame& f) { return f.file && f.file->path().rfind("<ckptguard>", 0) != 0; }
+
+static manifest::SourceRange range_of(const parse::SourceFile& file, TSNode n) {
+  return {file.path(), static_cast<int>(ts_node_start_point(n).row) + 1, static_cast<int>(ts_node_end_point(n).row) + 1};
+}
+
 parse::Location Interpreter::project_location() const {
   for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
     const Frame& f = **it;
-    if (!f.file || f.file->path().rfind("<ckptguard>", 0) == 0 || ts_node_is_null(f.statement)) continue;
+    if (!is_project_frame(f) || ts_node_is_null(f.statement)) continue;
     return f.file->location(f.statement);
   }
   return {};
+}
+
+manifest::SourceRange Interpreter::project_statement() const {
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    const Frame& f = **it;
+    if (is_project_frame(f) && !ts_node_is_null(f.statement)) return range_of(*f.file, f.statement);
+  }
+  return {};
+}
+
+std::vector<manifest::SourceRange> Interpreter::creation_chain() const {
+  std::vector<manifest::SourceRange> chain;
+  for (const Frame* f : frames) {
+    if (is_project_frame(*f) && !ts_node_is_null(f->call)) chain.push_back(range_of(*f->file, f->call));
+  }
+  return chain;
+}
+
+void Interpreter::watch(const std::string& path) {
+  std::error_code ec;
+  watched_.insert(std::filesystem::absolute(path, ec).lexically_normal().string());
+}
+
+const std::set<manifest::SourceRange>& Interpreter::executed_at_load(const std::string& path) const {
+  static const std::set<manifest::SourceRange> none;
+  auto it = executed_at_load_.find(path);
+  return it == executed_at_load_.end() ? none : it->second;
+}
+
+// A simple statement runs all its lines; a compound one only its header here (its body's
+// statements are recorded as they run): a `def` runs its decorators and signature, not its body.
+void Interpreter::record_execution(const Frame& f, TSNode stmt) {
+  manifest::SourceRange r = range_of(*f.file, stmt);
+  TSNode body = parse::field(stmt, parse::Field::body);
+  if (parse::kind(stmt) == parse::Kind::k_decorated_definition) body = parse::field(parse::field(stmt, parse::Field::definition), parse::Field::body);
+  if (!ts_node_is_null(body)) r.end_line = std::max(r.line, static_cast<int>(ts_node_start_point(body).row));
+  (loading_modules_ > 0 ? executed_at_load_[f.file->path()] : executed_).insert(std::move(r));
 }
 
 void Interpreter::raise(const std::string& type, const std::string& message) {
@@ -210,6 +254,8 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
   ns->file = loaded.file;
   ns->is_package = where.is_package;
   ns->is_project = true;
+  std::error_code ec;
+  ns->watched = !watched_.empty() && watched_.count(std::filesystem::absolute(path, ec).lexically_normal().string()) > 0;
   ns->globals = std::make_shared<Env>();
   ns->globals->module = ns.get();
   ns->globals->vars.set("__name__", Value::string(where.dotted_name));
@@ -345,12 +391,14 @@ std::string Interpreter::layer_cache_key(ClassObj* cls, const CallArgs& args) {
 }
 
 // A cached layer's registrations all happened inside torch.nn; they belong to the statement that
-// builds this copy.
-void Interpreter::relocate_origins(const Value& module, const parse::Location& at) {
+// builds this copy, and it was created by the calls in progress now.
+void Interpreter::relocate_origins(const Value& module, const manifest::SourceRange& at,
+                                   const std::vector<manifest::SourceRange>& chain) {
   auto* m = module.as<InstanceObj>();
   if (!m || !m->module) return;
   for (auto& [name, origin] : m->module->origins) origin = at;
-  for (auto& [name, child] : m->module->modules.items()) relocate_origins(child, at);
+  m->module->created_at = chain;
+  for (auto& [name, child] : m->module->modules.items()) relocate_origins(child, at, chain);
 }
 
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
@@ -369,7 +417,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
     auto hit = layer_cache_.find(cache_key);
     if (hit != layer_cache_.end()) {
       Value copy = deep_copy_value(*this, hit->second);
-      relocate_origins(copy, project_location());
+      relocate_origins(copy, project_statement(), creation_chain());
       return copy;
     }
   }
@@ -378,6 +426,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
   Value self = Value::object(inst);
   if (cls->derives_from_module) {
     inst->module = std::make_unique<ModuleState>();
+    inst->module->created_at = creation_chain();
     inst->attrs.set("training", Value::boolean(true));  // set by Module.__init__ in torch
   }
   if (types.base_exception && cls->is_subclass_of(types.base_exception)) inst->exception_args = args.positional;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <tuple>
 #include <unordered_map>
 #include <memory>
@@ -45,6 +46,7 @@ struct Frame {
   bool is_class_body = false;
   std::vector<std::string> annotated;  // class bodies: annotated names in order (dataclass fields)
   TSNode statement{};                  // the statement being executed, for locations
+  TSNode call{};                       // the call this frame is making, for creation chains
 };
 
 // The source text of a node of the frame's file, as a string (names, operators).
@@ -126,11 +128,24 @@ class Interpreter {
   parse::Location here() const;
   // The statement of project code (not the torch.nn catalogue) the interpreter is inside.
   parse::Location project_location() const;
+  manifest::SourceRange project_statement() const;
+  // The calls of project code in progress, outermost first: how the module being created now
+  // came to be built.
+  std::vector<manifest::SourceRange> creation_chain() const;
+
+  // ---- coverage of watched files -----------------------------------------------------------
+  // Statements executed in `path` (a project file) are recorded from now on: the change
+  // analysis asks which edited lines a model's construction ran.
+  void watch(const std::string& path);
+  // Watched statements run by the current request, and while each watched module loaded.
+  const std::set<manifest::SourceRange>& executed() const { return executed_; }
+  const std::set<manifest::SourceRange>& executed_at_load(const std::string& path) const;
   const std::vector<manifest::Unresolved>& unresolved() const { return unresolved_; }
   // Starts a new prediction in the same project: notes and the step budget start afresh;
   // loaded modules are kept.
   void begin_request() {
     unresolved_.clear();
+    executed_.clear();
     steps_ = 0;
   }
 
@@ -192,7 +207,7 @@ class Interpreter {
   void compute_mro(ClassObj* cls);
   Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
   std::string layer_cache_key(ClassObj* cls, const CallArgs& args);
-  void relocate_origins(const Value& module, const parse::Location& at);
+  void relocate_origins(const Value& module, const manifest::SourceRange& at, const std::vector<manifest::SourceRange>& chain);
 
   index::ProjectIndex& index_;
   Limits limits_;
@@ -208,6 +223,10 @@ class Interpreter {
   ClassObj* tensor_class_ = nullptr;
   ClassObj* parameter_class_ = nullptr;
   std::vector<manifest::Unresolved> unresolved_;
+  std::set<std::string> watched_;  // absolute, normalised paths
+  std::set<manifest::SourceRange> executed_;
+  std::map<std::string, std::set<manifest::SourceRange>> executed_at_load_;
+  void record_execution(const Frame& f, TSNode stmt);
   // torch.nn catalogue layers built from plain arguments, by class and arguments: a layer's
   // constructor is a pure function of them, and real models build the same layer many times.
   std::unordered_map<std::string, Value> layer_cache_;

@@ -47,7 +47,7 @@ void register_parameter(Interpreter& in, InstanceObj& m, const std::string& name
     }
   }
   m.module->parameters.set(name, std::move(param));
-  m.module->origins.emplace(name, in.project_location());
+  m.module->origins.emplace(name, in.project_statement());
 }
 
 void register_buffer(Interpreter& in, InstanceObj& m, const std::string& name, Value tensor, bool persistent) {
@@ -59,7 +59,7 @@ void register_buffer(Interpreter& in, InstanceObj& m, const std::string& name, V
   m.module->buffers.set(name, std::move(tensor));
   erase_name(m.module->non_persistent, name);
   if (!persistent) m.module->non_persistent.push_back(name);
-  m.module->origins.emplace(name, in.project_location());
+  m.module->origins.emplace(name, in.project_statement());
 }
 
 void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value child) {
@@ -72,7 +72,7 @@ void add_module(Interpreter& in, InstanceObj& m, const std::string& name, Value 
   }
   check_name(in, m, name, "module", m.module->modules);
   m.module->modules.set(name, std::move(child));
-  m.module->origins.emplace(name, in.project_location());
+  m.module->origins.emplace(name, in.project_statement());
 }
 
 
@@ -128,7 +128,7 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
   if (is_module(value)) {
     remove_from(true, true, false);
     s.modules.set(name, std::move(value));
-    s.origins.emplace(name, project_location());
+    s.origins.emplace(name, project_statement());
     return;
   }
   if (s.modules.contains(name)) {
@@ -201,7 +201,7 @@ bool Interpreter::module_delattr(InstanceObj& m, const std::string& name) {
   return s.modules.erase(name);
 }
 
-static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, const parse::Location& origin,
+static void collect_state(Interpreter& in, const Value& module, const std::string& prefix, const manifest::SourceRange& origin,
                           manifest::KeyManifest& out, std::unordered_map<const Object*, std::string>& first_key, int depth) {
   auto* m = module.as<InstanceObj>();
   if (!m || !m->module) return;
@@ -211,10 +211,11 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
   }
   const Value* version = m->cls->lookup("_version");
   out.modules.push_back({prefix.empty() ? prefix : prefix.substr(0, prefix.size() - 1), m->cls->name,
-                         version && version->is_int() ? static_cast<int>(version->as_int()) : 1, origin.file, origin.line});
+                         version && version->is_int() ? static_cast<int>(version->as_int()) : 1, origin.file, origin.line,
+                         origin.end_line, m->module->created_at});
   // A name registered by project code points there; one registered inside torch.nn (a layer's
   // own weight) points where the project registered the layer.
-  auto origin_of = [&](const std::string& name) {
+  auto origin_of = [&](const std::string& name) -> const manifest::SourceRange& {
     auto it = m->module->origins.find(name);
     return it != m->module->origins.end() && it->second.line > 0 ? it->second : origin;
   };
@@ -229,9 +230,10 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
       if (known) e.shape = *t->shape;
       e.dtype = t->dtype;
     }
-    parse::Location at = origin_of(name);
+    const manifest::SourceRange& at = origin_of(name);
     e.origin_file = at.file;
     e.origin_line = at.line;
+    e.origin_end_line = at.end_line;
     if (t) {
       auto [it, inserted] = first_key.emplace(v.obj().get(), e.name);
       if (!inserted) e.alias_of = it->second;
@@ -253,7 +255,7 @@ static void collect_state(Interpreter& in, const Value& module, const std::strin
 manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
   manifest::KeyManifest out;
   std::unordered_map<const Object*, std::string> first_key;
-  collect_state(*this, module, "", project_location(), out, first_key, 0);
+  collect_state(*this, module, "", project_statement(), out, first_key, 0);
   return out;
 }
 

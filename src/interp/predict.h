@@ -26,6 +26,8 @@ struct ConfigItem {
 struct Prediction {
   manifest::KeyManifest manifest;
   std::vector<manifest::Unresolved> unresolved;
+  // Statements of watched files (Workspace::watch) that building the model ran.
+  std::vector<manifest::SourceRange> executed;
 };
 
 // Why a prediction could not be made at all (exit code 2 at the CLI).

@@ -115,7 +115,8 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
       }
       return error_at(target.file, 0, fmt::format("'{}' built a {}, not an nn.Module", target.name, type_name(built)));
     }
-    return Prediction{in.state_dict_keys(built), in.unresolved()};
+    const auto& executed = in.executed();
+    return Prediction{in.state_dict_keys(built), in.unresolved(), {executed.begin(), executed.end()}};
   } catch (PyError& e) {
     // A raise after the analyzer lost track of a value is more likely its gap than the model's.
     std::string cause;

@@ -17,6 +17,7 @@
 #include <tree_sitter/api.h>
 
 #include "parse/source_file.h"
+#include "manifest/key_manifest.h"
 
 namespace ckg::interp {
 
@@ -328,7 +329,8 @@ struct ModuleState {
   std::vector<std::string> non_persistent;
   OrderedMap<Value> modules;     // module InstanceObj or None
   // Where in project code each name was registered (first registration), for diagnostics.
-  std::unordered_map<std::string, parse::Location> origins;
+  std::unordered_map<std::string, manifest::SourceRange> origins;
+  std::vector<manifest::SourceRange> created_at;  // see manifest::ModuleEntry
   bool is_persistent(const std::string& buffer) const;
 };
 
@@ -353,6 +355,7 @@ struct ModuleNs : Object {
   bool is_package = false;
   bool is_project = false;  // source lives in the project (not a native model)
   bool opaque = false;      // outside the project and not modelled: every attribute is unknown
+  bool watched = false;     // its executed statements are recorded (Interpreter::watch)
 };
 
 // `from .x import y` is bound lazily: resolved the first time the name is read.

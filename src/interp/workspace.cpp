@@ -2,6 +2,7 @@
 #include "interp/workspace.h"
 
 #include <map>
+#include <set>
 
 #include "interp/session.h"
 
@@ -10,15 +11,33 @@ namespace ckg::interp {
 struct Workspace::Impl {
   const parse::FileSystem& files;
   std::map<std::string, std::unique_ptr<ProjectSession>> sessions;  // by root and top-level package
+  std::vector<std::string> watched;
 };
 
-Workspace::Workspace(const parse::FileSystem& files) : impl_(std::make_unique<Impl>(Impl{files, {}})) {}
+Workspace::Workspace(const parse::FileSystem& files) : impl_(std::make_unique<Impl>(Impl{files, {}, {}})) {}
+
+void Workspace::watch(const std::string& path) {
+  impl_->watched.push_back(path);
+  for (auto& [key, session] : impl_->sessions) session->interpreter().watch(path);
+}
+
+std::vector<manifest::SourceRange> Workspace::executed_at_load(const std::string& path) const {
+  std::set<manifest::SourceRange> out;
+  for (auto& [key, session] : impl_->sessions) {
+    const auto& ran = session->interpreter().executed_at_load(path);
+    out.insert(ran.begin(), ran.end());
+  }
+  return {out.begin(), out.end()};
+}
 Workspace::~Workspace() = default;
 
 ProjectSession& Workspace::session_for(const std::string& file) {
   index::ModulePath where = index::locate_module(file, impl_->files);
   auto& session = impl_->sessions[where.root + "|" + where.dotted_name.substr(0, where.dotted_name.find('.'))];
-  if (!session) session = std::make_unique<ProjectSession>(where, impl_->files);
+  if (!session) {
+    session = std::make_unique<ProjectSession>(where, impl_->files);
+    for (const auto& path : impl_->watched) session->interpreter().watch(path);
+  }
   return *session;
 }
 

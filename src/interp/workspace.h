@@ -24,6 +24,11 @@ class Workspace {
   Workspace& operator=(const Workspace&) = delete;
 
   std::vector<ModelTarget> list_models(const std::string& file, std::optional<PredictionError>* error);
+
+  // Records which statements of `path` predictions run (Prediction::executed, Branch::executed).
+  void watch(const std::string& path);
+  // Statements of a watched file that ran while it was loaded as a module (once per workspace).
+  std::vector<manifest::SourceRange> executed_at_load(const std::string& path) const;
   PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
   BranchResult branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits = {});
 

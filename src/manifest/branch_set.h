@@ -22,6 +22,7 @@ struct Branch {
   std::vector<std::pair<std::string, std::string>> witness;  // parameter -> Python literal
   KeyManifest manifest;
   std::vector<Unresolved> unresolved;
+  std::vector<SourceRange> executed;  // statements of watched files its witness's run executed
 };
 
 struct BranchSet {

@@ -10,6 +10,18 @@ namespace ckg::manifest {
 
 enum class TensorKind { parameter, buffer };
 
+// Lines of a source file, 1-based and inclusive.
+struct SourceRange {
+  std::string file;
+  int line = 0;
+  int end_line = 0;
+
+  bool operator==(const SourceRange& o) const { return file == o.file && line == o.line && end_line == o.end_line; }
+  bool operator<(const SourceRange& o) const {
+    return file != o.file ? file < o.file : line != o.line ? line < o.line : end_line < o.end_line;
+  }
+};
+
 const char* to_string(TensorKind kind);
 
 // One state_dict entry. A missing shape or dtype means the analyzer could not determine it.
@@ -22,6 +34,7 @@ struct KeyEntry {
   // empty when unknown (checkpoints).
   std::string origin_file;
   int origin_line = 0;
+  int origin_end_line = 0;  // the registering statement's last line
   // The earlier key holding the very same tensor (tied weights), else empty. model.parameters()
   // and optimizers see a tied tensor once.
   std::string alias_of;
@@ -44,6 +57,10 @@ struct ModuleEntry {
   int version = 1;   // the class's _version (2 for torch's _NormBase)
   std::string origin_file;  // where project code registered this module (empty when unknown)
   int origin_line = 0;
+  int origin_end_line = 0;
+  // The project calls that were building this module when it was created, outermost first
+  // (`conv_block(3, 8)` in the model, then `nn.BatchNorm2d(cout)` in the helper).
+  std::vector<SourceRange> created_at;
 };
 
 struct KeyManifest {
