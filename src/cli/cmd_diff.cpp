@@ -12,14 +12,21 @@
 namespace ckg::cli {
 
 static const char* const kDiffUsage =
-    "usage: ckptguard diff OLD.py NEW.py [--format text|json] [--ignore CODES] [--no-branches]\n"
-    "       ckptguard diff --base REV [--staged] [PATHS...] [--format text|json] [--ignore CODES] [--no-branches]\n"
-    "  Report model edits that break loading checkpoints saved with the old code, with the key remap\n"
-    "  and migration that fix them. Exit 0 no breaking change, 1 breaking changes, 2 usage or input error.\n";
+    "usage: ckptguard diff [--base REV] [--staged] [PATHS...] [--format text|json] [--ignore CODES] [--no-branches] [--no-cache]\n"
+    "       ckptguard diff OLD NEW [--format text|json] [--ignore CODES] [--no-branches]\n"
+    "  Report edits that break loading checkpoints saved with the old code, in every model the\n"
+    "  change can affect (through imports, base classes, helpers, constants and re-exports), each\n"
+    "  pointed at the edited line, with the key remap and migration that fix it. Without OLD NEW,\n"
+    "  compares the work tree (or with --staged the index) with --base REV (default HEAD); PATHS\n"
+    "  limit the changed files. OLD NEW are two files or two directories.\n"
+    "  --no-branches compares the default configuration only (faster); --no-cache ignores the\n"
+    "  analysis cache (.ckptguard_cache/ at the repository root, or $CKPTGUARD_CACHE_DIR).\n"
+    "  Exit 0 no breaking change, 1 breaking changes, 2 usage or input error (a changed file that\n"
+    "  does not compile, a path that does not exist).\n";
 
 int run_diff(const std::vector<std::string>& argv, Io io) {
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--base", "--format", "--ignore"}, {"--staged", "--no-branches"}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--base", "--format", "--ignore"}, {"--staged", "--no-branches", "--no-cache"}}, &error);
   if (args && args->flags.count("--help")) {
     io.out << kDiffUsage;
     return kExitOk;
@@ -27,8 +34,8 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
   std::optional<std::string> format;
   if (args) format = output_format(*args, {"text", "json"}, &error);
   std::optional<std::string> base = args ? args->last("--base") : std::nullopt;
-  if (error.empty() && !base && args->positional.size() != 2) error = "expected OLD.py NEW.py, or --base REV [PATHS...]";
-  if (error.empty() && !base && args->flags.count("--staged")) error = "--staged needs --base REV";
+  bool two_paths = args && !base && args->positional.size() == 2 && !args->flags.count("--staged");
+  if (error.empty() && !base && !two_paths) base = "HEAD";  // the work tree (or the index) against HEAD
   if (!error.empty()) {
     io.err << "ckptguard diff: " << error << "\n";
     return kExitUsage;
@@ -37,19 +44,32 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
   request.base = base;
   request.staged = args->flags.count("--staged") != 0;
   request.branches = args->flags.count("--no-branches") == 0;
+  request.cache = args->flags.count("--no-cache") == 0;
   if (base) request.paths = args->positional;
-  else request.old_file = args->positional[0], request.new_file = args->positional[1];
+  else request.old_path = args->positional[0], request.new_path = args->positional[1];
   for (const auto& spec : args->options["--ignore"]) {
     std::stringstream s(spec);
     for (std::string code; std::getline(s, code, ',');) request.ignored.insert(code);
   }
   DiffOutcome outcome = run_model_diff(request);
-  if (outcome.error) {
-    io.err << *outcome.error << "\n";
+  if (!outcome.errors.empty()) {
+    for (const auto& e : outcome.errors) io.err << e << "\n";
     return kExitUsage;
   }
-  if (*format == "json") io.out << report::diff_to_json(outcome.report).dump(2) << "\n";
-  else io.out << report::render_diff_text(outcome.report, outcome.source_line);
+  if (*format == "json") {
+    io.out << report::diff_to_json(outcome.report).dump(2) << "\n";
+  } else {
+    auto source_line = [&](const std::string& file, int line) {
+      std::string text = outcome.source_text(file);
+      std::istringstream in(text);
+      std::string l;
+      for (int i = 1; std::getline(in, l); ++i) {
+        if (i == line) return l;
+      }
+      return std::string();
+    };
+    io.out << report::render_diff_text(outcome.report, source_line);
+  }
   const auto& findings = outcome.report.findings;
   bool breaking = std::any_of(findings.begin(), findings.end(), [](auto& d) { return d.severity == diag::Severity::error; });
   return breaking ? kExitFindings : kExitOk;

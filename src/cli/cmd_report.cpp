@@ -55,24 +55,25 @@ int run_report(const std::vector<std::string>& argv, Io io) {
     request.paths = args->positional;
     request.branches = args->flags.count("--no-branches") == 0;
     DiffOutcome diff = run_model_diff(request);
-    if (diff.error) {
-      io.err << *diff.error << "\n";
+    if (!diff.errors.empty()) {
+      for (const auto& e : diff.errors) io.err << e << "\n";
       return kExitUsage;
     }
     diff_findings = diff.report.findings;
     diff_source = diff.source_text;
     if (lint_roots.empty()) {
-      for (const auto& f : diff.changed_files) {
-        if (fs::is_regular_file(f)) lint_roots.push_back(f);
+      for (const auto& f : diff.report.changed_files) {
+        if (fs::is_regular_file(fs::path(diff.root) / f)) lint_roots.push_back((fs::path(diff.root) / f).string());
       }
     }
-    for (const auto& m : diff.models) {
-      report::ModelSection section{m.display, m.new_set, {}, {}};
+    for (const auto& m : diff.report.models) {
+      std::string display = fmt::format("{}::{}", m.file, m.name);
+      report::ModelSection section{display, m.new_set, {}, {}};
       if (!m.old_set.branches.empty()) {
         for (const auto& k : m.old_set.branches.front().manifest.keys) section.old_keys.push_back(k.name);
       }
       for (const auto& f : diff.report.findings) {
-        if (f.data.value("target", "") != m.display || !f.data.contains("remap")) continue;
+        if (!f.data.contains("models") || !f.data["models"].contains(display) || !f.data.contains("remap")) continue;
         for (const auto& [k, v] : f.data["remap"].items()) section.remap[k] = v.get<std::string>();
       }
       review.models.push_back(std::move(section));

@@ -1,19 +1,19 @@
 // The model-edit diff runner (see diff_runner.h).
 #include "cli/diff_runner.h"
 
-#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include <dlfcn.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include "changes/content_id.h"
+#include "cli/git_versions.h"
 #include "cli/process.h"
 #include "config/lint_config.h"
-#include "compare/model_diff.h"
 #include "index/project_index.h"
-#include "interp/workspace.h"
 
 namespace ckg::cli {
 
@@ -21,265 +21,194 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One model in one version: where it is defined and what it builds.
-struct Model {
-  std::string file;     // path on disk (possibly in a temporary tree)
-  std::string display;  // path shown to people
-  interp::ModelTarget target;
-};
-
-struct Versions {
-  std::vector<Model> old_models, new_models;
-  std::map<std::string, std::string> display_to_disk;  // for source lines of findings
-  std::vector<std::string> notes;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string line_of(const std::string& path, int line) {
-  std::istringstream in(read_file(path));
-  std::string text;
-  for (int i = 1; std::getline(in, text); ++i) {
-    if (i == line) return text;
+// The cache is keyed by the build of ckptguard that wrote it: its version and the identity of the
+// binary holding this code (a rebuilt binary never reads an older build's entries).
+std::string tool_build_id() {
+  Dl_info info{};
+  struct stat st {};
+  std::string id = "ckptguard " CKPTGUARD_VERSION;
+  if (dladdr(reinterpret_cast<void*>(&tool_build_id), &info) && info.dli_fname && ::stat(info.dli_fname, &st) == 0) {
+    id += fmt::format(" {} {} {}", info.dli_fname, st.st_size, st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec);
   }
-  return {};
+  return id;
 }
 
-void collect(interp::Workspace& workspace, const std::string& disk, const std::string& display, std::vector<Model>& out,
-             Versions& versions) {
-  std::optional<interp::PredictionError> error;
-  for (auto& t : workspace.list_models(disk, &error)) out.push_back({disk, display, t});
-  if (error) versions.notes.push_back(fmt::format("{}:{}: {}", display, error->line, error->message));
+std::string cache_dir(const std::string& top) {
+  if (const char* env = std::getenv("CKPTGUARD_CACHE_DIR"); env && *env) return env;
+  return (fs::path(top) / ".ckptguard_cache").string();
 }
 
-// The directory a changed file needs around it: its top-level package, or its own directory.
-std::string context_dir(const std::string& top, const std::string& rel) {
-  index::ModulePath where = index::locate_module((fs::path(top) / rel).string());
-  fs::path root = fs::relative(where.root, top);
-  if (where.dotted_name.find('.') != std::string::npos || where.is_package) {
-    return (root / where.dotted_name.substr(0, where.dotted_name.find('.'))).lexically_normal().string();
+// CPython's verdict on a file tree-sitter alone rejected (the grammar has gaps): the file's bytes
+// are compiled, never run, by the `python3` on PATH (or $CKPTGUARD_PYTHON). Without one, ours stands.
+std::optional<parse::CompileError> ask_cpython(const std::string& path, const std::string& bytes, const parse::CompileError& ours) {
+  const char* python = std::getenv("CKPTGUARD_PYTHON");
+  static const char* const kScript =
+      "import sys\n"
+      "try:\n"
+      "    compile(sys.stdin.buffer.read(), sys.argv[1], 'exec')\n"
+      "    print('ok')\n"
+      "except SyntaxError as e:\n"
+      "    print(type(e).__name__, e.lineno or 1, e.offset or 1, e.msg, sep='\\t')\n"
+      "except ValueError as e:\n"
+      "    print('SyntaxError', 1, 1, e, sep='\\t')\n";
+  ProcessResult r = run_process({python && *python ? python : "python3", "-I", "-S", "-c", kScript, path}, std::nullopt, bytes);
+  if (r.exit_code != 0) return ours;
+  std::string line = r.out.substr(0, r.out.find('\n'));
+  if (line == "ok") return std::nullopt;
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (int i = 0; i < 3; ++i) {
+    std::size_t tab = line.find('\t', start);
+    if (tab == std::string::npos) return ours;
+    parts.push_back(line.substr(start, tab - start));
+    start = tab + 1;
   }
-  return fs::path(rel).parent_path().string();
+  return parse::CompileError{parts[0], std::atoi(parts[1].c_str()), std::atoi(parts[2].c_str()), line.substr(start)};
 }
 
-bool extract(const std::string& top, const std::string& tree, const std::string& dir, const std::string& into) {
-  std::string tar = (fs::path(into) / ".ckptguard.tar").string();
-  std::vector<std::string> argv = {"git", "archive", "--format=tar", "-o", tar, tree, "--"};
-  argv.push_back(dir.empty() ? "." : dir);
-  if (run_process(argv, top).exit_code != 0) return false;
-  bool ok = run_process({"tar", "-xf", tar, "-C", into}).exit_code == 0;
-  fs::remove(tar);
-  return ok;
+// `ignore` / `per-file-ignores` of the closest pyproject.toml with a [tool.ckptguard] table, and
+// --ignore; every diff rule is selected otherwise.
+std::function<bool(const std::string&, const std::string&)> selection(const std::string& root, const std::set<std::string>& ignored) {
+  auto selections = std::make_shared<std::map<std::string, std::shared_ptr<config::RuleSelection>>>();
+  return [root, ignored, selections](const std::string& code, const std::string& rel) {
+    if (ignored.count(code)) return false;
+    std::error_code ec;
+    fs::path file = fs::absolute(fs::path(root) / rel, ec).lexically_normal();
+    std::string dir = file.parent_path().string();
+    auto it = selections->find(dir);
+    if (it == selections->end()) {
+      config::ConfigResult found = config::find_config(dir);
+      std::shared_ptr<config::RuleSelection> s;
+      if (found.config) {
+        config::LintConfig c = *found.config;
+        c.select = std::vector<std::string>{"CKG1", "CKG2"};  // every diff rule, less what the file ignores
+        c.extend_select.clear();
+        s = std::make_shared<config::RuleSelection>(c, config::SelectionOverrides{}, std::vector<std::string>{});
+      }
+      it = selections->emplace(dir, s).first;
+    }
+    return !it->second || it->second->enabled(code, file.lexically_relative(it->second->config().root).string());
+  };
+}
+
+// Two files or two directories given on the command line.
+std::variant<std::pair<changes::ProjectVersion, changes::ProjectVersion>, std::string> path_versions(
+    const DiffRequest& request, std::vector<std::string>& changed) {
+  std::error_code ec;
+  for (const auto& p : {request.old_path, request.new_path}) {
+    if (!fs::exists(p, ec)) return fmt::format("{}: no such file or directory", p);
+  }
+  bool dirs = fs::is_directory(request.old_path, ec);
+  if (dirs != fs::is_directory(request.new_path, ec)) return fmt::format("{} and {}: compare two files or two directories", request.old_path, request.new_path);
+  if (dirs) {
+    auto old_v = changes::ProjectVersion::directory(request.old_path, request.old_path);
+    auto new_v = changes::ProjectVersion::directory(request.new_path, request.new_path);
+    std::set<std::string> all;
+    for (const auto& [rel, id] : old_v.python_files()) all.insert(rel);
+    for (const auto& [rel, id] : new_v.python_files()) all.insert(rel);
+    for (const auto& rel : all) {
+      if (old_v.content_id(rel) != new_v.content_id(rel)) changed.push_back(rel);
+    }
+    return std::make_pair(std::move(old_v), std::move(new_v));
+  }
+  // Two files: each is the one file of its version, at its path within its package root.
+  auto version_of = [&](const std::string& file) {
+    index::ModulePath where = index::locate_module(file);
+    std::string rel = fs::absolute(file, ec).lexically_normal().lexically_relative(where.root).string();
+    changed.push_back(rel);
+    return changes::ProjectVersion(file, where.root, parse::disk(), {{rel, ""}});
+  };
+  auto old_v = version_of(request.old_path);
+  auto new_v = version_of(request.new_path);
+  if (changed.size() == 2 && changed[0] == changed[1]) changed.pop_back();
+  return std::make_pair(std::move(old_v), std::move(new_v));
+}
+
+// Paths of the report as people gave them: in two-file or two-directory mode, the new version's
+// files under NEW and the old version's under OLD (git mode keeps them relative to the root).
+void show_paths(changes::ChangeReport& report, const std::function<std::string(const std::string&)>& new_path,
+                const std::function<std::string(const std::string&)>& old_path) {
+  for (auto& d : report.findings) {
+    d.span.file = new_path(d.span.file);
+    if (d.data.contains("edit")) d.data["edit"]["file"] = new_path(d.data["edit"]["file"].get<std::string>());
+    if (d.data.contains("old_edit")) d.data["old_edit"]["file"] = old_path(d.data["old_edit"]["file"].get<std::string>());
+  }
+  for (auto& c : report.changed_files) c = new_path(c);
+  for (auto& m : report.models) m.file = new_path(m.file);
 }
 
 }  // namespace
 
 DiffOutcome run_model_diff(const DiffRequest& request) {
   DiffOutcome outcome;
-  auto trees = std::make_shared<std::pair<TempDir, TempDir>>();
-  outcome.keep_alive = trees;
-  TempDir& old_tree = trees->first;
-  TempDir& new_tree = trees->second;
-  Versions v;
-  interp::Workspace workspace;  // one interpreter per project version, shared by every model
-  std::string top;  // the git work tree, in --base mode
-  if (!request.base) {
-    for (const auto& f : {request.old_file, request.new_file}) {
-      if (!fs::is_regular_file(f)) {
-        outcome.error = fmt::format("{}: no such file", f);
-        return outcome;
-      }
+  struct Held {
+    std::optional<GitChange> git;
+    std::optional<std::pair<changes::ProjectVersion, changes::ProjectVersion>> paths;
+    std::unique_ptr<changes::AnalysisCache> cache;
+  };
+  auto held = std::make_shared<Held>();
+  outcome.keep_alive = held;
+  const changes::ProjectVersion* old_version = nullptr;
+  const changes::ProjectVersion* new_version = nullptr;
+  std::vector<std::string> changed;
+  if (request.base) {
+    auto read = read_git_change({*request.base, request.staged, request.paths});
+    if (auto* error = std::get_if<std::string>(&read)) {
+      outcome.errors.push_back(*error);
+      return outcome;
     }
-    collect(workspace, request.old_file, request.old_file, v.old_models, v);
-    collect(workspace, request.new_file, request.new_file, v.new_models, v);
-    v.display_to_disk[request.new_file] = request.new_file;
-    outcome.changed_files.push_back(request.new_file);
+    held->git = std::move(std::get<GitChange>(read));
+    old_version = held->git->old_version.get();
+    new_version = held->git->new_version.get();
+    changed = held->git->changed;
+    if (request.cache) held->cache = std::make_unique<changes::AnalysisCache>(cache_dir(held->git->top), tool_build_id());
   } else {
-    const std::string& base = *request.base;
-    ProcessResult top_r = run_process({"git", "rev-parse", "--show-toplevel"});
-    if (top_r.exit_code != 0) {
-      outcome.error = "ckptguard diff: not inside a git repository";
+    auto read = path_versions(request, changed);
+    if (auto* error = std::get_if<std::string>(&read)) {
+      outcome.errors.push_back(*error);
       return outcome;
     }
-    top = top_r.out.substr(0, top_r.out.find('\n'));
-    if (run_process({"git", "rev-parse", "--verify", "--quiet", base + "^{commit}"}, top).exit_code != 0) {
-      outcome.error = fmt::format("ckptguard diff: unknown revision '{}'", base);
-      return outcome;
-    }
-    bool staged = request.staged;
-    std::vector<std::string> diff_args = {"git", "diff", "--name-only", "--no-renames"};
-    if (staged) diff_args.push_back("--cached");
-    diff_args.push_back(base);
-    diff_args.push_back("--");
-    for (const auto& p : request.paths) diff_args.push_back(fs::absolute(p).string());
-    ProcessResult changed = run_process(diff_args);
-    if (changed.exit_code != 0) {
-      outcome.error = "ckptguard diff: git diff failed: " + changed.err.substr(0, changed.err.find('\n'));
-      return outcome;
-    }
-    std::vector<std::string> files;
-    std::istringstream lines(changed.out);
-    for (std::string f; std::getline(lines, f);) {
-      if (f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0) files.push_back(f);
-    }
-    std::string new_ref;
-    if (staged) {
-      ProcessResult tree = run_process({"git", "write-tree"}, top);
-      if (tree.exit_code != 0) {
-        outcome.error = "ckptguard diff: cannot read the index (git write-tree failed)";
-        return outcome;
-      }
-      new_ref = tree.out.substr(0, tree.out.find('\n'));
-    }
-    std::set<std::string> dirs;
-    for (const auto& f : files) dirs.insert(context_dir(top, f));
-    for (const auto& d : dirs) {
-      extract(top, base, d, old_tree.path());  // a directory new in this change has no old version
-      if (staged) extract(top, new_ref, d, new_tree.path());
-    }
-    for (const auto& f : files) {
-      std::string old_disk = (fs::path(old_tree.path()) / f).string();
-      std::string new_disk = staged ? (fs::path(new_tree.path()) / f).string() : (fs::path(top) / f).string();
-      if (fs::is_regular_file(old_disk)) collect(workspace, old_disk, f, v.old_models, v);
-      if (fs::is_regular_file(new_disk)) {
-        collect(workspace, new_disk, f, v.new_models, v);
-        v.display_to_disk[f] = new_disk;
-      }
-      outcome.changed_files.push_back(f);
-    }
+    held->paths = std::move(std::get<0>(read));
+    old_version = &held->paths->first;
+    new_version = &held->paths->second;
   }
+  outcome.root = new_version->root();
 
-  // Match models by name across all changed files (a class may move between files); models that
-  // need constructor arguments are listed as skipped.
-  report::DiffReport& report = outcome.report;
-  report.notes = v.notes;
-  bool branches = request.branches;
-  std::vector<std::pair<const Model*, const Model*>> pairs;
-  for (const auto& n : v.new_models) {
-    // The same file first; a model that moved between files is matched by a unique name.
-    auto old = std::find_if(v.old_models.begin(), v.old_models.end(),
-                            [&](auto& o) { return o.display == n.display && o.target.name == n.target.name; });
-    if (old == v.old_models.end()) {
-      auto named = [&](auto& m) { return m.target.name == n.target.name; };
-      bool unique = std::count_if(v.old_models.begin(), v.old_models.end(), named) == 1 &&
-                    std::count_if(v.new_models.begin(), v.new_models.end(), named) == 1;
-      if (unique) old = std::find_if(v.old_models.begin(), v.old_models.end(), named);
-    }
-    if (old == v.old_models.end()) continue;
-    if (!n.target.required.empty()) {
-      report.notes.push_back(fmt::format("{}::{} skipped: needs arguments without defaults ({})", n.display, n.target.name,
-                                         fmt::join(n.target.required, ", ")));
-      continue;
-    }
-    pairs.emplace_back(&*old, &n);
-  }
-  // Each side in one batch: a project's modules load once for all its models.
-  auto describe = [&](bool old_side) {
-    std::vector<std::optional<manifest::BranchSet>> sets;
-    for (auto& [o, n] : pairs) {
-      interp::Target target{(old_side ? o : n)->file, n->target.name};
-      if (branches) {
-        // A commit hook must stay fast: a smaller exploration budget than `branches` uses.
-        interp::BranchLimits limits;
-        limits.max_runs = 128;
-        limits.max_branches = 64;
-        sets.push_back(workspace.branches(target, {}, limits).set);
-        continue;
-      }
-      auto r = workspace.predict(target, {});
-      if (!r.prediction) { sets.emplace_back(); continue; }
-      manifest::BranchSet set;
-      set.branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved});
-      sets.push_back(std::move(set));
-    }
-    return sets;
+  changes::ChangeOptions options;
+  options.branches = request.branches;
+  options.cache = held->cache.get();
+  options.enabled = selection(outcome.root, request.ignored);
+  options.confirm_compile = [new_version](const std::string& path) -> std::optional<parse::CompileError> {
+    std::string error;
+    std::optional<std::string> bytes = new_version->files().read(path, parse::kMaxSourceBytes, &error);
+    parse::LoadResult ours = bytes ? parse::parse_source(path, *bytes) : parse::LoadResult{};
+    if (!bytes || !ours.file || !ours.file->compile_error()) return std::nullopt;
+    return ask_cpython(path, *bytes, *ours.file->compile_error());
   };
-  auto old_sets = describe(true), new_sets = describe(false);
-  // The same edit seen through several models (e.g. every builder of one class) is one finding.
-  std::map<std::string, std::size_t> first_seen;
-  for (std::size_t i = 0; i < pairs.size(); ++i) {
-    const Model& n = *pairs[i].second;
-    if (!old_sets[i] || !new_sets[i]) {
-      report.notes.push_back(fmt::format("{}::{} skipped: it could not be built statically", n.display, n.target.name));
-      continue;
-    }
-    compare::ModelDiff d = compare::diff_branches(fmt::format("{}::{}", n.display, n.target.name), *old_sets[i], *new_sets[i], n.file, n.target.line);
-    outcome.models.push_back({fmt::format("{}::{}", n.display, n.target.name), n.display, n.target.line, *old_sets[i], *new_sets[i]});
-    for (auto& f : d.findings) {
-      if (f.span.file.empty() || f.span.line == 0) f.span = {n.file, n.target.line, 1, n.target.line, 1};
-      if (f.span.file == n.file) f.span.file = n.display;
-      else if (f.span.file.rfind(new_tree.path(), 0) == 0) f.span.file = fs::relative(f.span.file, new_tree.path()).string();
-      else if (!top.empty() && f.span.file.rfind(top + "/", 0) == 0) f.span.file = fs::relative(f.span.file, top).string();
-      std::string key = fmt::format("{}|{}|{}:{}", f.code, f.message, f.span.file, f.span.line);
-      auto seen = first_seen.find(key);
-      if (seen != first_seen.end()) {
-        report.findings[seen->second].data["also"].push_back(f.data["target"]);
-        continue;
-      }
-      first_seen.emplace(key, report.findings.size());
-      report.findings.push_back(std::move(f));
-    }
-    for (auto& [k, val] : d.remap) report.remap.emplace(k, val);
+  outcome.report = changes::analyze_change(*old_version, *new_version, changed, options);
+  for (const auto& b : outcome.report.broken) {
+    outcome.errors.push_back(fmt::format("{}:{}: {}: {} (the file does not compile; fix it before checking checkpoints)",
+                                         b.file, b.error.line, b.error.kind, b.error.message));
   }
-
-  // Suppressions: --ignore CODES, `ignore` / `per-file-ignores` of the closest pyproject.toml
-  // with a [tool.ckptguard] table, and `# ckptguard: ignore[CODE]` on the reported line.
-  std::map<std::string, std::shared_ptr<config::RuleSelection>> selections;
-  auto config_ignores = [&](const diag::Diagnostic& d) {
-    fs::path shown = top.empty() ? fs::path(d.span.file) : fs::path(top) / d.span.file;
+  std::function<std::string(const std::string&)> to_rel = [](const std::string& rel) { return rel; };
+  if (!request.base) {
     std::error_code ec;
-    std::string dir = fs::absolute(shown, ec).parent_path().string();
-    auto it = selections.find(dir);
-    if (it == selections.end()) {
-      config::ConfigResult found = config::find_config(dir);
-      std::shared_ptr<config::RuleSelection> selection;
-      if (found.config) {
-        config::LintConfig c = *found.config;
-        c.select = std::vector<std::string>{"CKG1", "CKG2"};  // every diff rule, less what the file ignores
-        c.extend_select.clear();
-        selection = std::make_shared<config::RuleSelection>(c, config::SelectionOverrides{}, std::vector<std::string>{});
-      }
-      it = selections.emplace(dir, selection).first;
-    }
-    if (!it->second) return false;
-    std::string relative = fs::absolute(shown, ec).lexically_normal().lexically_relative(it->second->config().root).string();
-    return !it->second->enabled(d.code, relative);
-  };
-  auto suppressed = [&](const diag::Diagnostic& d) {
-    if (request.ignored.count(d.code) || config_ignores(d)) return true;
-    auto disk = v.display_to_disk.find(d.span.file);
-    std::string text = line_of(disk != v.display_to_disk.end() ? disk->second : d.span.file, d.span.line);
-    auto pos = text.find("# ckptguard: ignore");
-    if (pos == std::string::npos) return false;
-    auto open = text.find('[', pos);
-    if (open == std::string::npos || open > pos + 20) return true;  // a blanket ignore
-    return text.find(d.code, open) != std::string::npos;
-  };
-  report.findings.erase(std::remove_if(report.findings.begin(), report.findings.end(), suppressed), report.findings.end());
-  // The span covers the statement's text on its line (from its first non-blank character).
-  for (auto& d : report.findings) {
-    auto disk = v.display_to_disk.find(d.span.file);
-    std::string text = line_of(disk != v.display_to_disk.end() ? disk->second : d.span.file, d.span.line);
-    std::size_t first = text.find_first_not_of(" \t");
-    std::size_t last = text.find_last_not_of(" \t\r");
-    if (first == std::string::npos) continue;
-    d.span.column = static_cast<int>(first) + 1;
-    d.span.end_line = d.span.line;
-    d.span.end_column = static_cast<int>(last) + 2;
+    bool dirs = fs::is_directory(request.new_path, ec);
+    auto shown = [dirs](const changes::ProjectVersion* v, const std::string& given) {
+      return [v, given, dirs](const std::string& rel) {
+        if (dirs) return (fs::path(given) / rel).string();
+        return v->has(rel) ? given : rel;  // the one file of the version
+      };
+    };
+    show_paths(outcome.report, shown(new_version, request.new_path), shown(old_version, request.old_path));
+    to_rel = [new_version, given = request.new_path, dirs](const std::string& path) {
+      if (dirs) return fs::path(path).lexically_relative(given).string();
+      return path == given && !new_version->python_files().empty() ? new_version->python_files().begin()->first : path;
+    };
   }
-
-  outcome.source_line = [display_to_disk = v.display_to_disk, trees](const std::string& file, int line) {
-    auto disk = display_to_disk.find(file);
-    return line_of(disk != display_to_disk.end() ? disk->second : file, line);
-  };
-  outcome.source_text = [display_to_disk = v.display_to_disk, trees](const std::string& file) {
-    auto disk = display_to_disk.find(file);
-    return read_file(disk != display_to_disk.end() ? disk->second : file);
+  outcome.source_text = [new_version, held, to_rel](const std::string& path) {
+    std::string error, rel = to_rel(path);
+    return new_version->has(rel) ? new_version->read(rel, &error).value_or("") : std::string();
   };
   return outcome;
 }

@@ -1,6 +1,7 @@
-// Running a model-edit diff: collecting both versions of the changed models (two files, or
-// changed files against a git revision read with `git archive`), describing each model per
-// configuration branch, and classifying the differences. Shared by `diff` and `report`.
+// Running a model-edit diff from the command line: reading the two versions (two files, two
+// directories, or changed files against a git revision), the configuration's selection, CPython's
+// second opinion on files only tree-sitter rejects, and the analysis cache; the analysis itself
+// is the changes stage's. Shared by `diff` and `report`.
 #pragma once
 
 #include <functional>
@@ -10,37 +11,28 @@
 #include <string>
 #include <vector>
 
-#include "manifest/branch_set.h"
-#include "report/diff_report.h"
+#include "changes/change_analysis.h"
 
 namespace ckg::cli {
 
 struct DiffRequest {
-  std::optional<std::string> base;  // git revision; unset: compare `old_file` with `new_file`
+  std::optional<std::string> base;  // git revision; unset: compare `old_path` with `new_path`
   bool staged = false;              // the new version is the index, not the work tree
   std::vector<std::string> paths;   // limit to these paths (git mode)
-  std::string old_file, new_file;   // file mode
+  std::string old_path, new_path;   // two files or two directories
   bool branches = true;             // every configuration branch, not only the default one
+  bool cache = true;                // use the analysis cache (git mode)
   std::set<std::string> ignored;    // codes to drop
 };
 
-// A model present in both versions, as the diff saw it.
-struct ComparedModel {
-  std::string display;  // FILE::NAME as shown
-  std::string file;     // new version's path as shown
-  int line = 0;
-  manifest::BranchSet old_set, new_set;
-};
-
 struct DiffOutcome {
-  std::optional<std::string> error;  // usage or input problem: one line, exit 2
-  report::DiffReport report;
-  std::vector<ComparedModel> models;
-  std::vector<std::string> changed_files;  // as shown
-  // Text of a line of a file as shown in findings (the new version), and the whole file.
-  std::function<std::string(const std::string&, int)> source_line;
+  // A usage or input problem, or the changed files that do not compile: one line each, exit 2.
+  std::vector<std::string> errors;
+  changes::ChangeReport report;  // paths relative to the project root
+  std::string root;              // the project root (the repository's work tree in git mode)
+  // The new version's text of a file (relative path), for snippets.
   std::function<std::string(const std::string&)> source_text;
-  std::shared_ptr<void> keep_alive;  // temporary trees the paths point into
+  std::shared_ptr<void> keep_alive;  // the versions the report's paths point into
 };
 
 DiffOutcome run_model_diff(const DiffRequest& request);

@@ -12,11 +12,12 @@
 
 namespace ckg::cli {
 
-ProcessResult run_process(const std::vector<std::string>& argv, const std::optional<std::string>& cwd) {
+ProcessResult run_process(const std::vector<std::string>& argv, const std::optional<std::string>& cwd,
+                          const std::optional<std::string>& input) {
   ProcessResult result;
-  int out_pipe[2], err_pipe[2];
+  int out_pipe[2], err_pipe[2], in_pipe[2] = {-1, -1};
   if (pipe(out_pipe) != 0) return result;
-  if (pipe(err_pipe) != 0) {
+  if (pipe(err_pipe) != 0 || (input && pipe(in_pipe) != 0)) {
     close(out_pipe[0]);
     close(out_pipe[1]);
     return result;
@@ -27,8 +28,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::optio
     dup2(err_pipe[1], 2);
     close(out_pipe[0]);
     close(err_pipe[0]);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
+    if (input) {
+      dup2(in_pipe[0], 0);
+      close(in_pipe[1]);
+    } else if (int devnull = open("/dev/null", O_RDONLY); devnull >= 0) {
+      dup2(devnull, 0);
+    }
     if (cwd && chdir(cwd->c_str()) != 0) _exit(127);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -38,6 +43,17 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::optio
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
+  if (input) {
+    // The helpers given input read all of it before they write much (a source to compile).
+    close(in_pipe[0]);
+    std::size_t done = 0;
+    while (pid > 0 && done < input->size()) {
+      ssize_t n = write(in_pipe[1], input->data() + done, input->size() - done);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    close(in_pipe[1]);
+  }
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   int open_fds = 2;
   char buffer[65536];
@@ -58,6 +74,88 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::optio
   int status = 0;
   if (pid > 0 && waitpid(pid, &status, 0) > 0 && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   return result;
+}
+
+Coprocess::Coprocess(const std::vector<std::string>& argv, const std::optional<std::string>& cwd) {
+  int to_child[2], from_child[2];
+  if (pipe(to_child) != 0) return;
+  if (pipe(from_child) != 0) {
+    close(to_child[0]);
+    close(to_child[1]);
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(to_child[0], 0);
+    dup2(from_child[1], 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, 2);
+    close(to_child[1]);
+    close(from_child[0]);
+    if (cwd && chdir(cwd->c_str()) != 0) _exit(127);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(to_child[0]);
+  close(from_child[1]);
+  if (pid < 0) {
+    close(to_child[1]);
+    close(from_child[0]);
+    return;
+  }
+  pid_ = pid, in_ = to_child[1], out_ = from_child[0];
+}
+
+Coprocess::~Coprocess() {
+  if (pid_ <= 0) return;
+  close(in_);  // end of input: the helper exits
+  close(out_);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+}
+
+bool Coprocess::write(const std::string& data) {
+  std::size_t done = 0;
+  while (pid_ > 0 && done < data.size()) {
+    ssize_t n = ::write(in_, data.data() + done, data.size() - done);
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return pid_ > 0;
+}
+
+bool Coprocess::fill() {
+  char chunk[65536];
+  ssize_t n = ::read(out_, chunk, sizeof(chunk));
+  if (n <= 0) return false;
+  buffer_.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
+std::optional<std::string> Coprocess::read_line() {
+  while (pid_ > 0) {
+    std::size_t nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    if (!fill()) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Coprocess::read_exact(std::size_t n) {
+  while (pid_ > 0 && buffer_.size() < n) {
+    if (!fill()) return std::nullopt;
+  }
+  if (pid_ <= 0) return std::nullopt;
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, n);
+  return out;
 }
 
 TempDir::TempDir() {

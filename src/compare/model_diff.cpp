@@ -44,6 +44,15 @@ std::string leaf(const std::string& key) {
   return dot == std::string::npos ? key : key.substr(dot + 1);
 }
 
+// The keys of `layer` (a module path, or a key of the root), in state_dict order.
+std::vector<std::string> keys_of_layer(const manifest::KeyManifest& m, const std::string& layer) {
+  std::vector<std::string> out;
+  for (const auto& k : m.keys) {
+    if (k.name == layer || k.name.rfind(layer + ".", 0) == 0) out.push_back(k.name);
+  }
+  return out;
+}
+
 bool same_tensor(const manifest::KeyEntry& a, const manifest::KeyEntry& b) {
   return leaf(a.name) == leaf(b.name) && a.kind == b.kind && a.shape == b.shape && a.dtype == b.dtype;
 }
@@ -184,11 +193,13 @@ ModelDiff diff_manifests(const std::string& target, const manifest::KeyManifest&
     out.findings.push_back(finding("CKG201", target, fmt::format("`{}` changed shape: {}", layer, fmt::join(changes, ", ")),
                                    "old checkpoints fail with 'size mismatch'; no key remap can fix a shape change",
                                    n->origin_file, n->origin_line, layer, layer));
+    out.findings.back().data["keys"] = keys_of_layer(new_keys, layer);
   }
   for (auto& [layer, changes] : retyped) {
     const auto* n = first_of[layer];
     out.findings.push_back(finding("CKG202", target, fmt::format("`{}` changed dtype: {}", layer, fmt::join(changes, ", ")),
                                    "load_state_dict casts old values to the new dtype silently", n->origin_file, n->origin_line, layer, layer));
+    out.findings.back().data["keys"] = keys_of_layer(new_keys, layer);
   }
 
   // Pair removed and added keys that hold the same tensor, in order: renames, moves, reorders.
@@ -228,7 +239,11 @@ ModelDiff diff_manifests(const std::string& target, const manifest::KeyManifest&
                                  pairs.size(), pairs.size() == 1 ? "" : "s", fmt::join(leaves, ", ")),
                      "old checkpoints load after remapping their keys (see the emitted remap and migration)",
                      origin_file, origin_line, key.first, key.second);
-    for (auto& [r, a] : pairs) d.data["remap"][r->name] = a->name;
+    for (auto& [r, a] : pairs) {
+      d.data["remap"][r->name] = a->name;
+      d.data["old_keys"].push_back(r->name);
+      d.data["new_keys"].push_back(a->name);
+    }
     out.findings.push_back(std::move(d));
   }
 
@@ -251,6 +266,8 @@ ModelDiff diff_manifests(const std::string& target, const manifest::KeyManifest&
       out.findings.push_back(finding("CKG106", target, fmt::format("buffer `{}` is no longer saved (persistent=False)", r->name),
                                      "old checkpoints fail with 'Unexpected key(s)': drop the key when loading them",
                                      where->origin_file, where->origin_line, r->name, std::nullopt));
+      out.findings.back().data["old_keys"].push_back(r->name);
+      out.findings.back().data["non_persistent"].push_back(r->name);
     } else {
       still_removed.push_back(r);
     }
@@ -267,6 +284,7 @@ ModelDiff diff_manifests(const std::string& target, const manifest::KeyManifest&
     auto d = finding("CKG104", target, fmt::format("{} removed: {}", mod.empty() ? "keys" : "`" + mod + "`", fmt::join(names, ", ")),
                      "old checkpoints fail with 'Unexpected key(s)'", where->origin_file, where->origin_line,
                      mod.empty() ? names.front() : mod, std::nullopt);
+    d.data["old_keys"] = names;
     out.findings.push_back(std::move(d));
   }
   for (auto& [mod, keys] : group(still_added)) {
@@ -275,6 +293,7 @@ ModelDiff diff_manifests(const std::string& target, const manifest::KeyManifest&
     out.findings.push_back(finding("CKG105", target, fmt::format("{} added: {}", mod.empty() ? "keys" : "`" + mod + "`", fmt::join(names, ", ")),
                                    "old checkpoints fail with 'Missing key(s)'; with strict=False these stay randomly initialised",
                                    keys.front()->origin_file, keys.front()->origin_line, std::nullopt, mod.empty() ? names.front() : mod));
+    out.findings.back().data["new_keys"] = names;
   }
   return out;
 }
@@ -289,12 +308,19 @@ ModelDiff diff_branches(const std::string& target, const manifest::BranchSet& ol
                         const std::string& new_file, int new_line) {
   ModelDiff out;
   if (old_set.branches.empty() || new_set.branches.empty()) return out;
+  auto add = [&](ModelDiff&& d, const std::string& branch) {
+    for (auto& f : d.findings) {
+      f.data["branch"] = branch;
+      out.findings.push_back(std::move(f));
+    }
+    for (auto& [k, v] : d.remap) out.remap.emplace(k, v);
+  };
   const manifest::Branch& old_default = old_set.branches.front();
   const manifest::Branch& new_default = new_set.branches.front();
   std::string old_key = manifest_key(old_default.manifest), new_key = manifest_key(new_default.manifest);
 
-  // A default flip: the new default build equals an old non-default branch, or the old default
-  // build is still reachable through a non-default branch of the new code.
+  // A default flip: the new default build differs, a parameter's default changed, and the old
+  // default build is still reachable through a non-default branch of the new code.
   const manifest::Branch* reachable = nullptr;
   for (auto& b : new_set.branches) {
     if (&b != &new_default && manifest_key(b.manifest) == old_key) reachable = &b;
@@ -308,21 +334,16 @@ ModelDiff diff_branches(const std::string& target, const manifest::BranchSet& ol
     }
   }
   if (old_key != new_key && reachable && !changed_defaults.empty()) {
-    auto d = finding("CKG107", target,
-                     fmt::format("default configuration changed keys: {}", fmt::join(changed_defaults, ", ")),
-                     fmt::format("old default checkpoints load into the new code built with {}", reachable->id), new_file, new_line,
-                     old_default.id, reachable->id);
-    out.findings.push_back(std::move(d));
+    ModelDiff flip;
+    flip.findings.push_back(finding("CKG107", target, fmt::format("default configuration changed keys: {}", fmt::join(changed_defaults, ", ")),
+                                    fmt::format("old default checkpoints load into the new code built with {}", reachable->id),
+                                    new_file, new_line, old_default.id, reachable->id));
+    add(std::move(flip), old_default.id);
   } else if (old_key != new_key) {
-    ModelDiff keys = diff_manifests(target, old_default.manifest, new_default.manifest);
-    out.findings = std::move(keys.findings);
-    out.remap = std::move(keys.remap);
+    add(diff_manifests(target, old_default.manifest, new_default.manifest), old_default.id);
   }
 
-  // Every other configuration, matched by its witness: the same edit shows in many branches and
-  // is reported once; configurations that vanished or appeared are reported on their own.
-  std::set<std::string> seen;
-  for (auto& f : out.findings) seen.insert(f.code + f.message);
+  // Every other configuration, matched by its witness; configurations that vanished or appeared.
   std::set<std::string> new_keys, old_keys;
   for (auto& b : new_set.branches) new_keys.insert(manifest_key(b.manifest));
   for (auto& b : old_set.branches) old_keys.insert(manifest_key(b.manifest));
@@ -330,24 +351,24 @@ ModelDiff diff_branches(const std::string& target, const manifest::BranchSet& ol
     if (&b == &old_default) continue;
     auto match = std::find_if(new_set.branches.begin(), new_set.branches.end(), [&](auto& n) { return n.id == b.id; });
     if (match != new_set.branches.end()) {
-      ModelDiff branch = diff_manifests(fmt::format("{}[{}]", target, b.id), b.manifest, match->manifest);
-      for (auto& f : branch.findings) {
-        if (seen.insert(f.code + f.message).second) out.findings.push_back(std::move(f));
-      }
-      for (auto& [k, v] : branch.remap) out.remap.emplace(k, v);
+      add(diff_manifests(fmt::format("{}[{}]", target, b.id), b.manifest, match->manifest), b.id);
       continue;
     }
     // A truncated exploration may simply not have reached the branch in the other version.
     if (new_keys.count(manifest_key(b.manifest)) || new_set.truncated || old_set.truncated) continue;
-    out.findings.push_back(finding("CKG108", target, fmt::format("configuration `{}` ({}) no longer exists", b.id, b.condition),
-                                   "checkpoints saved in that configuration no longer load into any configuration",
-                                   new_file, new_line, b.id, std::nullopt));
+    ModelDiff gone;
+    gone.findings.push_back(finding("CKG108", target, fmt::format("configuration `{}` ({}) no longer exists", b.id, b.condition),
+                                    "checkpoints saved in that configuration no longer load into any configuration",
+                                    new_file, new_line, b.id, std::nullopt));
+    add(std::move(gone), b.id);
   }
   for (auto& b : new_set.branches) {
     if (&b == &new_default || old_keys.count(manifest_key(b.manifest)) || new_set.truncated || old_set.truncated) continue;
     if (std::any_of(old_set.branches.begin(), old_set.branches.end(), [&](auto& o) { return o.id == b.id; })) continue;
-    out.findings.push_back(finding("CKG109", target, fmt::format("new configuration `{}` ({})", b.id, b.condition),
-                                   "no action needed for old checkpoints", new_file, new_line, std::nullopt, b.id));
+    ModelDiff appeared;
+    appeared.findings.push_back(finding("CKG109", target, fmt::format("new configuration `{}` ({})", b.id, b.condition),
+                                        "no action needed for old checkpoints", new_file, new_line, std::nullopt, b.id));
+    add(std::move(appeared), b.id);
   }
   return out;
 }

@@ -185,9 +185,9 @@ def run_console_in(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["diff"], "expected OLD.py NEW.py"),
+    (["diff"], "not inside a git repository"),  # the work tree against HEAD
     (["diff", "/nonexistent/a.py", "/nonexistent/b.py"], "/nonexistent/a.py: no such file"),
-    (["diff", "a.py", "b.py", "--staged"], "--staged needs --base"),
+    (["diff", "a.py", "b.py", "--staged"], "not inside a git repository"),  # staged PATHS against HEAD
     (["diff", "--base", "no-such-rev"], ""),
 ])
 def test_diff_bad_input_exit_2(tmp_path: Path, args, fragment):

@@ -1,0 +1,138 @@
+// AnalysisCache: one file per entry, named by the hash of its key and the tool's build id.
+#include "changes/analysis_cache.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "changes/content_id.h"
+
+namespace ckg::changes {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kLayout = "v1";
+
+std::string read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+AnalysisCache::AnalysisCache(std::string dir, std::string tool_id) : dir_(std::move(dir)), tool_id_(std::move(tool_id)) {}
+
+AnalysisCache::~AnalysisCache() {
+  if (!imports_grew_ || !enabled()) return;
+  // Only the files this run saw: ids of contents no version has any more drop out.
+  std::string text;
+  for (const auto& [id, specs] : imports_) {
+    if (!used_.count(id)) continue;
+    text += id;
+    for (const auto& s : specs) {
+      text += fmt::format("\t{}|{}|{}|", s.level, s.line, s.module);
+      for (std::size_t i = 0; i < s.names.size(); ++i) text += (i ? "," : "") + s.names[i];
+    }
+    text += "\n";
+  }
+  write_atomically(entry_path("imports", "index"), text);
+}
+
+std::string AnalysisCache::entry_path(const std::string& kind, const std::string& key) const {
+  std::string name = sha1_hex(tool_id_ + '\0' + kind + '\0' + key);
+  return (fs::path(dir_) / kLayout / kind / name.substr(0, 2) / name.substr(2)).string();
+}
+
+void AnalysisCache::write_atomically(const std::string& path, const std::string& value) const {
+  std::error_code ec;
+  fs::path top(dir_);
+  if (!fs::exists(top / "CACHEDIR.TAG", ec)) {
+    fs::create_directories(top, ec);
+    std::ofstream(top / ".gitignore") << "# Created by ckptguard: this cache is never committed.\n*\n";
+    std::ofstream(top / "CACHEDIR.TAG") << "Signature: 8a477f597d28d172789f06886806bc55\n"
+                                           "# This file is a cache directory tag created by ckptguard.\n";
+  }
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  static std::mt19937_64 random{std::random_device{}()};
+  std::string tmp = fmt::format("{}.{}.{:x}.tmp", path, ::getpid(), random());
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << value;
+    if (!out) {
+      fs::remove(tmp, ec);
+      return;  // a cache that cannot be written is a cache that misses
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+std::optional<std::string> AnalysisCache::get(const std::string& kind, const std::string& key) const {
+  if (!enabled()) return std::nullopt;
+  std::error_code ec;
+  std::string path = entry_path(kind, key);
+  if (!fs::is_regular_file(path, ec)) {
+    ++misses_;
+    return std::nullopt;
+  }
+  ++hits_;
+  return read_whole(path);
+}
+
+void AnalysisCache::put(const std::string& kind, const std::string& key, const std::string& value) {
+  if (enabled()) write_atomically(entry_path(kind, key), value);
+}
+
+void AnalysisCache::load_imports() {
+  imports_loaded_ = true;
+  if (!enabled()) return;
+  std::istringstream in(read_whole(entry_path("imports", "index")));
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string id, spec;
+    std::getline(fields, id, '\t');
+    std::vector<ImportSpec> specs;
+    while (std::getline(fields, spec, '\t')) {
+      std::istringstream parts(spec);
+      std::string level, at, module, names;
+      std::getline(parts, level, '|');
+      std::getline(parts, at, '|');
+      std::getline(parts, module, '|');
+      std::getline(parts, names);
+      ImportSpec s;
+      s.level = std::atoi(level.c_str());
+      s.line = std::atoi(at.c_str());
+      s.module = module;
+      std::istringstream list(names);
+      for (std::string n; std::getline(list, n, ',');) s.names.push_back(n);
+      specs.push_back(std::move(s));
+    }
+    imports_.emplace(id, std::move(specs));
+  }
+}
+
+const std::vector<ImportSpec>* AnalysisCache::imports(const std::string& content_id) {
+  if (!imports_loaded_) load_imports();
+  auto it = imports_.find(content_id);
+  if (it == imports_.end()) return nullptr;
+  used_.insert(content_id);
+  return &it->second;
+}
+
+void AnalysisCache::remember_imports(const std::string& content_id, std::vector<ImportSpec> specs) {
+  if (!imports_loaded_) load_imports();
+  imports_[content_id] = std::move(specs);
+  used_.insert(content_id);
+  imports_grew_ = true;
+}
+
+}  // namespace ckg::changes

@@ -1,0 +1,352 @@
+// analyze_change(): the steps of the change analysis, each a function below.
+#include "changes/change_analysis.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "changes/description_json.h"
+#include "changes/edit_attribution.h"
+#include "changes/import_graph.h"
+#include "changes/remap_rules.h"
+#include "compare/model_diff.h"
+#include "diagnostics/suppression.h"
+#include "interp/workspace.h"
+#include "parse/source_file.h"
+
+namespace ckg::changes {
+
+namespace {
+
+// ---- broken input ---------------------------------------------------------------------------
+
+// Changed files of the new version that CPython would not compile (or that cannot be read).
+std::vector<BrokenFile> broken_files(const ProjectVersion& version, const std::vector<std::string>& changed,
+                                     const ChangeOptions& options, std::vector<std::string>& notes) {
+  std::vector<BrokenFile> out;
+  for (const auto& rel : changed) {
+    if (!version.has(rel)) continue;  // deleted
+    parse::LoadResult loaded = parse::load_source(version.path_of(rel), version.files());
+    if (!loaded.file) {
+      out.push_back({rel, parse::CompileError{"SyntaxError", 1, 1, loaded.error->reason}});
+      continue;
+    }
+    const auto& error = loaded.file->compile_error();
+    if (!error) continue;
+    if (error->grammar_only && options.confirm_compile) {
+      std::optional<parse::CompileError> cpython = options.confirm_compile(version.path_of(rel));
+      if (!cpython) {
+        notes.push_back(fmt::format("{}:{}: CPython compiles what tree-sitter cannot parse here; models next to it may be "
+                                    "analysed incompletely", rel, error->line));
+        continue;
+      }
+      out.push_back({rel, *cpython});
+      continue;
+    }
+    out.push_back({rel, *error});
+  }
+  return out;
+}
+
+// ---- models -----------------------------------------------------------------------------------
+
+// Everything a description of `rel`'s models depends on: the content of every file its
+// construction can run, the watched (changed) ones among them, and the options.
+std::string description_key(const ProjectVersion& version, const ImportGraph& graph, const std::string& rel,
+                            const std::set<std::string>& changed, const std::string& extra) {
+  std::string key = rel + "\n" + extra + "\n";
+  for (const auto& f : graph.closure(rel)) {
+    key += fmt::format("{} {}{}\n", f, version.content_id(f).value_or("?"), changed.count(f) ? " watched" : "");
+  }
+  return key;
+}
+
+// Paths inside the version's root, relative to it; others (the embedded catalogue) as they are.
+struct Relativize {
+  std::string prefix;  // "root/"
+  void operator()(std::string& path) const {
+    if (path.rfind(prefix, 0) == 0) path = path.substr(prefix.size());
+  }
+  void operator()(manifest::BranchSet& set) const {
+    for (auto& b : set.branches) {
+      for (auto* keys : {&b.manifest.keys, &b.manifest.non_persistent}) {
+        for (auto& k : *keys) (*this)(k.origin_file);
+      }
+      for (auto& m : b.manifest.modules) {
+        (*this)(m.origin_file);
+        for (auto& r : m.created_at) (*this)(r.file);
+      }
+      for (auto& u : b.unresolved) (*this)(u.file);
+      for (auto& r : b.executed) (*this)(r.file);
+    }
+  }
+};
+
+// One version's models of the affected files, described per configuration branch.
+class VersionModels {
+ public:
+  VersionModels(const ProjectVersion& version, const ImportGraph& graph, const std::set<std::string>& changed,
+                const ChangeOptions& options)
+      : version_(version), graph_(graph), changed_(changed), options_(options), workspace_(version.files()),
+        relativize_{version.root() + "/"} {
+    for (const auto& rel : changed) {
+      if (version.has(rel)) workspace_.watch(version.path_of(rel));
+    }
+  }
+
+  std::vector<interp::ModelTarget> list(const std::string& rel, std::string* error) {
+    if (!version_.has(rel)) return {};
+    std::string key = description_key(version_, graph_, rel, changed_, "models");
+    if (options_.cache) {
+      if (auto hit = options_.cache->get("models", key)) {
+        if (auto parsed = models_from_json(*hit)) {
+          *error = parsed->second;
+          return parsed->first;
+        }
+      }
+    }
+    std::optional<interp::PredictionError> problem;
+    auto models = workspace_.list_models(version_.path_of(rel), &problem);
+    if (problem) {
+      relativize_(problem->file);
+      *error = fmt::format("{}:{}: {}", problem->file, problem->line, problem->message);
+    }
+    if (options_.cache) options_.cache->put("models", key, models_to_json(models, *error));
+    return models;
+  }
+
+  std::optional<manifest::BranchSet> describe(const std::string& rel, const std::string& name, std::string* error) {
+    std::string options = fmt::format("{} {} {} {}", name, options_.branches, options_.limits.max_runs, options_.limits.max_branches);
+    std::string key = description_key(version_, graph_, rel, changed_, options);
+    if (options_.cache) {
+      if (auto hit = options_.cache->get("branches", key)) {
+        if (auto set = branch_set_from_json(*hit)) return set;
+      }
+    }
+    interp::Target target{version_.path_of(rel), name};
+    std::optional<manifest::BranchSet> set;
+    if (options_.branches) {
+      interp::BranchResult r = workspace_.branches(target, {}, options_.limits);
+      if (r.error) relativize_(r.error->file), *error = fmt::format("{}:{}: {}", r.error->file, r.error->line, r.error->message);
+      set = std::move(r.set);
+    } else {
+      interp::PredictionResult r = workspace_.predict(target, {});
+      if (r.error) relativize_(r.error->file), *error = fmt::format("{}:{}: {}", r.error->file, r.error->line, r.error->message);
+      if (r.prediction) {
+        set.emplace();
+        set->branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved, r.prediction->executed});
+      }
+    }
+    if (!set) return std::nullopt;
+    // What the watched modules ran when they were loaded (once per workspace) counts for every
+    // model that imports them.
+    for (const auto& f : graph_.closure(rel)) {
+      if (!changed_.count(f)) continue;
+      for (const auto& r : workspace_.executed_at_load(version_.path_of(f))) {
+        for (auto& b : set->branches) b.executed.push_back(r);
+      }
+    }
+    relativize_(*set);
+    if (options_.cache) options_.cache->put("branches", key, branch_set_to_json(*set));
+    return set;
+  }
+
+ private:
+  const ProjectVersion& version_;
+  const ImportGraph& graph_;
+  const std::set<std::string>& changed_;
+  const ChangeOptions& options_;
+  interp::Workspace workspace_;
+  Relativize relativize_;
+};
+
+struct Listed {
+  std::string file;
+  interp::ModelTarget model;
+};
+
+// Models present in both versions: the same file and name first; a model that moved between
+// files is matched by a name unique on both sides.
+std::vector<std::pair<Listed, Listed>> match_models(const std::vector<Listed>& old_models, const std::vector<Listed>& new_models) {
+  std::vector<std::pair<Listed, Listed>> pairs;
+  for (const auto& n : new_models) {
+    auto same = std::find_if(old_models.begin(), old_models.end(),
+                             [&](const Listed& o) { return o.file == n.file && o.model.name == n.model.name; });
+    if (same == old_models.end()) {
+      auto named = [&](const Listed& m) { return m.model.name == n.model.name; };
+      if (std::count_if(old_models.begin(), old_models.end(), named) == 1 &&
+          std::count_if(new_models.begin(), new_models.end(), named) == 1) {
+        same = std::find_if(old_models.begin(), old_models.end(), named);
+      }
+    }
+    if (same != old_models.end()) pairs.emplace_back(*same, n);
+  }
+  return pairs;
+}
+
+// ---- findings -----------------------------------------------------------------------------------
+
+// One finding per edit: the same code caused by the same edited line, whatever models and
+// branches show it, is one finding listing them.
+std::vector<diag::Diagnostic> group_by_edit(std::vector<diag::Diagnostic> findings) {
+  std::vector<diag::Diagnostic> out;
+  std::map<std::string, std::size_t> index;
+  for (auto& f : findings) {
+    std::string edit = f.data.contains("edit") ? f.data["edit"].dump() : f.data.value("old_edit", nlohmann::ordered_json()).dump();
+    std::string key = fmt::format("{}|{}|{}:{}", f.code, edit, f.span.file, f.span.line);
+    std::string target = f.data.value("target", "");
+    std::string branch = f.data.value("branch", "default");
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index.emplace(key, out.size());
+      f.data["models"] = nlohmann::ordered_json::object();
+      f.data["models"][target] = nlohmann::ordered_json::array({branch});
+      out.push_back(std::move(f));
+      continue;
+    }
+    diag::Diagnostic& first = out[it->second];
+    auto& branches = first.data["models"][target];
+    if (std::find(branches.begin(), branches.end(), branch) == branches.end()) branches.push_back(branch);
+    if (f.data.contains("remap")) {
+      for (auto& [k, v] : f.data["remap"].items()) first.data["remap"][k] = v;
+    }
+  }
+  // The models and branches in the message: which checkpoints break.
+  for (auto& f : out) {
+    std::vector<std::string> shown;
+    for (auto& [model, branches] : f.data["models"].items()) {
+      std::vector<std::string> ids;
+      for (auto& b : branches) ids.push_back(b.get<std::string>());
+      bool only_default = ids.size() == 1 && ids[0] == "default";
+      shown.push_back(only_default ? model : fmt::format("{} [{}]", model, fmt::join(ids, ", ")));
+    }
+    std::size_t listed = std::min<std::size_t>(shown.size(), 3);
+    std::string who = fmt::format("{}", fmt::join(shown.begin(), shown.begin() + static_cast<std::ptrdiff_t>(listed), "; "));
+    if (shown.size() > listed) who += fmt::format(" and {} more", shown.size() - listed);
+    f.data["breaks"] = who;
+    f.data["target"] = f.data["models"].begin().key();
+  }
+  return out;
+}
+
+// The finding's span covers its line's statement text (from the first non-blank character).
+void widen_span(diag::Diagnostic& d, const std::string& line_text) {
+  std::size_t first = line_text.find_first_not_of(" \t");
+  std::size_t last = line_text.find_last_not_of(" \t\r");
+  if (first == std::string::npos) return;
+  d.span.column = static_cast<int>(first) + 1;
+  d.span.end_line = d.span.line;
+  d.span.end_column = static_cast<int>(last) + 2;
+}
+
+std::string line_of(const std::string& text, int line) {
+  std::size_t start = 0;
+  for (int i = 1; i < line && start != std::string::npos; ++i) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos || start > text.size()) return {};
+  std::size_t end = text.find('\n', start);
+  return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVersion& new_version,
+                            const std::vector<std::string>& changed, const ChangeOptions& options) {
+  ChangeReport report;
+  report.changed_files = changed;
+  report.broken = broken_files(new_version, changed, options, report.notes);
+  if (!report.broken.empty()) return report;
+
+  AnalysisCache no_cache;
+  AnalysisCache& cache = options.cache ? *options.cache : no_cache;
+  ImportGraph old_graph(old_version, cache), new_graph(new_version, cache);
+  std::set<std::string> changed_set(changed.begin(), changed.end());
+  std::set<std::string> in_old, in_new;
+  for (const auto& f : changed) {
+    if (old_version.has(f)) in_old.insert(f);
+    if (new_version.has(f)) in_new.insert(f);
+  }
+  std::set<std::string> affected = old_graph.importers(in_old);
+  for (const auto& f : new_graph.importers(in_new)) affected.insert(f);
+  report.affected_files = static_cast<int>(affected.size());
+
+  VersionModels old_models(old_version, old_graph, changed_set, options);
+  VersionModels new_models(new_version, new_graph, changed_set, options);
+  std::vector<Listed> old_list, new_list;
+  for (const auto& rel : affected) {
+    std::string old_error, new_error;
+    for (auto& m : old_models.list(rel, &old_error)) old_list.push_back({rel, std::move(m)});
+    for (auto& m : new_models.list(rel, &new_error)) new_list.push_back({rel, std::move(m)});
+    if (!new_error.empty()) report.notes.push_back(new_error);
+  }
+
+  FileEdits edits(old_version, new_version, changed);
+  std::vector<diag::Diagnostic> findings;
+  for (auto& [o, n] : match_models(old_list, new_list)) {
+    std::string display = fmt::format("{}::{}", n.file, n.model.name);
+    if (!n.model.required.empty()) {
+      report.notes.push_back(fmt::format("{} skipped: needs arguments without defaults ({})", display, fmt::join(n.model.required, ", ")));
+      continue;
+    }
+    std::string old_error, new_error;
+    auto old_set = old_models.describe(o.file, o.model.name, &old_error);
+    auto new_set = new_models.describe(n.file, n.model.name, &new_error);
+    if (!old_set || !new_set) {
+      const std::string& why = !new_set ? new_error : old_error;
+      report.notes.push_back(fmt::format("{} skipped: it could not be built statically ({} version: {})", display,
+                                         !new_set ? "new" : "old", why));
+      continue;
+    }
+    compare::ModelDiff diff = compare::diff_branches(display, *old_set, *new_set, n.file, n.model.line);
+    std::set<std::string> through;
+    for (const auto& f : new_graph.closure(n.file)) {
+      if (changed_set.count(f)) through.insert(f);
+    }
+    for (auto& f : diff.findings) {
+      attribute_edit(f, *old_set, *new_set, edits, through, n.file, n.model.line);
+      findings.push_back(std::move(f));
+    }
+    report.models.push_back({n.file, n.model.name, n.model.line, std::move(*old_set), std::move(*new_set),
+                             {through.begin(), through.end()}});
+  }
+
+  // Suppressed findings drop out before remaps are collected: a silenced edit gets no migration.
+  std::map<std::string, std::unique_ptr<diag::Suppressions>> suppressions;
+  std::map<std::string, std::shared_ptr<const parse::SourceFile>> sources;
+  auto source = [&](const std::string& rel) -> const parse::SourceFile* {
+    auto it = sources.find(rel);
+    if (it == sources.end()) {
+      parse::LoadResult loaded = new_version.has(rel) ? parse::load_source(new_version.path_of(rel), new_version.files())
+                                                      : parse::LoadResult{};
+      it = sources.emplace(rel, loaded.file).first;
+    }
+    return it->second.get();
+  };
+  auto silenced = [&](const diag::Diagnostic& d) {
+    if (options.enabled && !options.enabled(d.code, d.span.file)) return true;
+    const parse::SourceFile* file = source(d.span.file);
+    if (!file) return false;
+    auto& s = suppressions[d.span.file];
+    if (!s) s = std::make_unique<diag::Suppressions>(*file);
+    return s->silences(d);
+  };
+  findings.erase(std::remove_if(findings.begin(), findings.end(), silenced), findings.end());
+  report.findings = group_by_edit(std::move(findings));
+  for (auto& d : report.findings) {
+    if (const parse::SourceFile* file = source(d.span.file)) widen_span(d, line_of(file->text(), d.span.line));
+    if (d.data.contains("remap")) {
+      for (auto& [k, v] : d.data["remap"].items()) report.remap.emplace(k, v.get<std::string>());
+    }
+  }
+  report.remap_rules = compact_rules(report.remap);
+  std::stable_sort(report.findings.begin(), report.findings.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.span.file, a.span.line, a.code) < std::tie(b.span.file, b.span.line, b.code);
+  });
+  return report;
+}
+
+}  // namespace ckg::changes
