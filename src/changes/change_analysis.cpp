@@ -193,38 +193,65 @@ std::vector<std::pair<Listed, Listed>> match_models(const std::vector<Listed>& o
 std::vector<diag::Diagnostic> group_by_edit(std::vector<diag::Diagnostic> findings) {
   std::vector<diag::Diagnostic> out;
   std::map<std::string, std::size_t> index;
+  std::vector<std::vector<std::string>> more_layers;  // per grouped finding: other layers it covers
   for (auto& f : findings) {
     std::string edit = f.data.contains("edit") ? f.data["edit"].dump() : f.data.value("old_edit", nlohmann::ordered_json()).dump();
     std::string key = fmt::format("{}|{}|{}:{}", f.code, edit, f.span.file, f.span.line);
     std::string target = f.data.value("target", "");
     std::string branch = f.data.value("branch", "default");
+    std::string layer = f.data.value("new", nlohmann::ordered_json()).is_string() ? f.data["new"].get<std::string>()
+                        : f.data.value("old", nlohmann::ordered_json()).is_string() ? f.data["old"].get<std::string>() : "";
     auto it = index.find(key);
     if (it == index.end()) {
       index.emplace(key, out.size());
       f.data["models"] = nlohmann::ordered_json::object();
       f.data["models"][target] = nlohmann::ordered_json::array({branch});
+      f.data["layers"] = nlohmann::ordered_json::array({layer});
       out.push_back(std::move(f));
+      more_layers.emplace_back();
       continue;
     }
     diag::Diagnostic& first = out[it->second];
     auto& branches = first.data["models"][target];
     if (std::find(branches.begin(), branches.end(), branch) == branches.end()) branches.push_back(branch);
-    if (f.data.contains("remap")) {
-      for (auto& [k, v] : f.data["remap"].items()) first.data["remap"][k] = v;
+    auto& layers = first.data["layers"];
+    if (!layer.empty() && std::find(layers.begin(), layers.end(), layer) == layers.end()) {
+      layers.push_back(layer);
+      more_layers[it->second].push_back(layer);
+    }
+    for (const char* field : {"remap", "old_keys", "new_keys", "keys"}) {
+      if (!f.data.contains(field)) continue;
+      if (f.data[field].is_object()) {
+        for (auto& [k, v] : f.data[field].items()) first.data[field][k] = v;
+      } else {
+        for (auto& k : f.data[field]) {
+          if (std::find(first.data[field].begin(), first.data[field].end(), k) == first.data[field].end()) first.data[field].push_back(k);
+        }
+      }
     }
   }
-  // The models and branches in the message: which checkpoints break.
-  for (auto& f : out) {
-    std::vector<std::string> shown;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    diag::Diagnostic& f = out[i];
+    // One edit that changes several layers: the message names them.
+    const auto& more = more_layers[i];
+    if (!more.empty()) {
+      std::size_t shown = std::min<std::size_t>(more.size(), 4);
+      std::vector<std::string> names;
+      for (std::size_t k = 0; k < shown; ++k) names.push_back("`" + more[k] + "`");
+      f.message += fmt::format("; the same edit also changes {}{}", fmt::join(names, ", "),
+                               more.size() > shown ? fmt::format(" and {} more layer{}", more.size() - shown, more.size() - shown == 1 ? "" : "s") : std::string());
+    }
+    // Which checkpoints break: the models, with their branches when not only the default one.
+    std::vector<std::string> shown_models;
     for (auto& [model, branches] : f.data["models"].items()) {
       std::vector<std::string> ids;
       for (auto& b : branches) ids.push_back(b.get<std::string>());
       bool only_default = ids.size() == 1 && ids[0] == "default";
-      shown.push_back(only_default ? model : fmt::format("{} [{}]", model, fmt::join(ids, ", ")));
+      shown_models.push_back(only_default ? model : fmt::format("{} [{}]", model, fmt::join(ids, ", ")));
     }
-    std::size_t listed = std::min<std::size_t>(shown.size(), 3);
-    std::string who = fmt::format("{}", fmt::join(shown.begin(), shown.begin() + static_cast<std::ptrdiff_t>(listed), "; "));
-    if (shown.size() > listed) who += fmt::format(" and {} more", shown.size() - listed);
+    std::size_t listed = std::min<std::size_t>(shown_models.size(), 3);
+    std::string who = fmt::format("{}", fmt::join(shown_models.begin(), shown_models.begin() + static_cast<std::ptrdiff_t>(listed), "; "));
+    if (shown_models.size() > listed) who += fmt::format(" and {} more", shown_models.size() - listed);
     f.data["breaks"] = who;
     f.data["target"] = f.data["models"].begin().key();
   }

@@ -123,7 +123,7 @@ std::vector<ImportSpec> scan_imports(std::string_view source) {
       if (is_from) {
         std::size_t k = from;
         while (k < i && t[k].kind == Token::dot) ++spec.level, ++k;
-        spec.module = dotted(t, k);
+        if (k < i) spec.module = dotted(t, k);
         if (j < t.size() && t[j].kind == Token::open) ++j;
         while (j < t.size() && t[j].kind != Token::end_of_statement && t[j].kind != Token::close) {
           if (t[j].kind == Token::star) spec.names.push_back("*");

@@ -252,24 +252,15 @@ class Tokenizer {
       if (end == std::string_view::npos) break;
       at = end + 1;
     }
-    if (encoding != "utf-8") return std::nullopt;  // every byte decodes in a single-byte codec
-    int line = 1;
-    for (std::size_t k = 0; k < s_.size();) {
-      if (s_[k] == '\n') ++line;
-      if (static_cast<unsigned char>(s_[k]) < 0x80) { ++k; continue; }
-      std::size_t length = 0;
-      decode_utf8(s_, k, &length);
-      if (length == 0) {
-        auto b = static_cast<unsigned char>(s_[k]);
-        bool start = (b >> 6) != 0x2 && b < 0xF5 && b != 0xC0 && b != 0xC1;
-        return CompileError{"SyntaxError", line, 1,
-                            fmt::format("(unicode error) 'utf-8' codec can't decode byte 0x{:02x}: {} (save the file "
-                                        "as UTF-8 or declare its encoding, PEP 263)",
-                                        b, start ? "invalid continuation byte or unexpected end of data" : "invalid start byte")};
-      }
-      k += length;
-    }
+    // Bytes that are not UTF-8 are an error where the tokenizer decodes them: in strings and
+    // names, not in comments (which compile() never decodes).
+    utf8_ = encoding == "utf-8";
     return std::nullopt;
+  }
+
+  std::optional<CompileError> decode_error(unsigned char byte, const char* why) const {
+    return error("SyntaxError", fmt::format("(unicode error) 'utf-8' codec can't decode byte 0x{:02x}: {} (save the file as "
+                                            "UTF-8 or declare its encoding, PEP 263)", byte, why));
   }
 
   // The start of a logical line outside brackets: CPython's indentation stack, with columns
@@ -336,9 +327,16 @@ class Tokenizer {
       return CompileError{"SyntaxError", start_line, start_column,
                           fmt::format("unterminated {}string literal (detected at line {})", triple ? "triple-quoted " : "", detected)};
     };
+    std::optional<unsigned char> undecodable;  // reported where the string ends, as CPython does
     while (true) {
       if (i_ >= s_.size()) return unterminated(triple ? last_line() : line_);
       char c = s_[i_];
+      if (utf8_ && static_cast<unsigned char>(c) >= 0x80 && !undecodable) {
+        std::size_t length = 0;
+        decode_utf8(s_, i_, &length);
+        if (length == 0) undecodable = static_cast<unsigned char>(c);
+        else i_ += length - 1;
+      }
       if (c == '\\' && i_ + 1 < s_.size()) {
         ++i_;
         if (s_[i_] == '\n' || s_[i_] == '\r') newline();
@@ -348,6 +346,7 @@ class Tokenizer {
         newline();
       } else if (c == quote && (!triple || (i_ + 2 < s_.size() && s_[i_ + 1] == quote && s_[i_ + 2] == quote))) {
         i_ += triple ? 3 : 1;
+        if (undecodable) return decode_error(*undecodable, "invalid continuation byte or unexpected end of data");
         return std::nullopt;
       } else {
         ++i_;
@@ -362,7 +361,11 @@ class Tokenizer {
       if (c < 0x80) { ++i_; continue; }
       std::size_t length = 0;
       std::uint32_t cp = decode_utf8(s_, i_, &length);
-      if (length == 0) { ++i_; continue; }  // reported by check_encoding for UTF-8 sources
+      if (length == 0) {
+        if (utf8_) return decode_error(c, "invalid start or continuation byte");
+        ++i_;
+        continue;
+      }
       if (is_non_identifier(cp)) {
         if (!is_printable(cp)) return error("SyntaxError", fmt::format("invalid non-printable character U+{:04X}", cp));
         return error("SyntaxError", fmt::format("invalid character '{}' (U+{:04X})", std::string(s_.substr(i_, length)), cp));
@@ -487,6 +490,7 @@ class Tokenizer {
   std::string header_;  // set while a block must follow: "'if' statement", "function definition", ...
   int header_line_ = 0;
   bool at_eof_ = false;
+  bool utf8_ = true;  // the source's encoding is UTF-8 (the default, or declared)
   std::size_t statement_offset_ = 0;  // where the statement holding the outermost open bracket starts
   std::size_t statement_start_ = 0;
   std::optional<CompileError> parser_error_;

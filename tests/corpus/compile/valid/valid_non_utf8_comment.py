@@ -1,0 +1,3 @@
+x = 1
+# café in a comment is fine for compile()
+y = 2
