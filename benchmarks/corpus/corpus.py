@@ -453,7 +453,8 @@ def table(rows: list[tuple], has_complete: bool) -> None:
 def cmd_eval(args) -> int:
     root = corpus_root(args.root)
     exe = str(Path(args.ckptguard).resolve()) if os.sep in args.ckptguard else args.ckptguard
-    helptext = subprocess.run([exe, "--help"], capture_output=True, text=True).stdout
+    helptext = "".join(subprocess.run([exe, *a, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+                       for a in ([], ["keys"]))  # the option may be listed at top level or under `keys`
     repos = select(load_manifest(), args.split, args.repo)
     results = []  # (repo, result) in manifest order
     for repo in repos:
@@ -544,7 +545,8 @@ def cmd_pick(args) -> int:
                     got += 1
             if got >= args.per_file:
                 break
-        print(f"{rel}: {got} picked of {len(names)} registered", file=sys.stderr)
+        if names:
+            print(f"{rel}: {got} picked of {len(names)} registered", file=sys.stderr)
     print(json.dumps({"targets": picked, "passed_over": passed_over}, indent=1))
     return 0
 
