@@ -424,6 +424,10 @@ def run_ckptguard(exe: str, cwd: Path, target: dict, extra: list[str], truth: li
         rec["stderr"] = f"timeout after {TARGET_TIMEOUT} s"
     except (json.JSONDecodeError, OSError) as e:
         rec["stderr"] = f"{type(e).__name__}: {e}"[:300]
+    # paths relative to the checkout, so that results compare across machines
+    for k in ("stderr", "unresolved"):
+        if k in rec:
+            rec[k] = json.loads(json.dumps(rec[k]).replace(str(cwd.parent) + "/", ""))
     rec["seconds"] = round(time.perf_counter() - start, 2)
     if truth is not None:
         rec["n_truth"] = len(truth)
@@ -482,22 +486,28 @@ def cmd_eval(args) -> int:
         table([(n, [r for r in part if r["repo"] == n]) for n in names] + [(f"TOTAL {split}", part)], has_complete)
     print("\noverall")
     table([(s, [r for r in results if r["split"] == s]) for s in ("dev", "holdout")] + [("TOTAL", results)], has_complete)
-    failing = [r for r in results if r["status"] != "exact"]
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text("{" + f'"ckptguard": {json.dumps(exe)}, "label": {json.dumps(args.label)}, '
+                                   f'"split": {json.dumps(args.split)}, "results": [\n'
+                                   + ",\n".join(json.dumps(r) for r in results) + "\n]}\n")
+    # failures round-robin over repositories, so that N of them show more than the first repo
+    per_repo = {}
+    for r in results:
+        if r["status"] != "exact":
+            per_repo.setdefault(r["repo"], []).append(r)
+    failing = [r for rank in range(max(map(len, per_repo.values()), default=0))
+               for rs in per_repo.values() if rank < len(rs) for r in [rs[rank]]]
     if args.failures and failing:
         print(f"\nfailures (first {min(args.failures, len(failing))} of {len(failing)})")
         for r in failing[:args.failures]:
             print(f"- [{r['split']}] {r['repo']}: {r['target']}  ({r['status']}, exit {r.get('exit')})")
             if r["status"] == "error":
                 print(f"    {r.get('stderr')}")
-            for d in r.get("diffs", [])[:3]:
-                print(f"    {d}" + (f"  (+{r['n_diffs'] - 3} more)" if d is r["diffs"][2] and r["n_diffs"] > 3 else ""))
+            for i, d in enumerate(r.get("diffs", [])[:3]):
+                print(f"    {d}" + (f"  (+{r['n_diffs'] - 3} more)" if i == 2 and r["n_diffs"] > 3 else ""))
             for u in r.get("unresolved", [])[:3]:
                 print(f"    unresolved: {u}")
-    if args.json:
-        out = {"ckptguard": exe, "split": args.split, "results": results}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text("{" + f'"ckptguard": {json.dumps(exe)}, "split": {json.dumps(args.split)}, "results": [\n'
-                                   + ",\n".join(json.dumps(r) for r in results) + "\n]}\n")
     return 0
 
 
@@ -571,6 +581,7 @@ def main() -> int:
     p.add_argument("--failures", type=int, default=0)
     p.add_argument("--json")
     p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--label", default="", help="free text stored in the --json file (e.g. the ckptguard commit)")
     p = sub.add_parser("pick", help="list registered builders that instantiate within limits (writes JSON to stdout)")
     p.add_argument("--root", help="checkout root (default $CKPTGUARD_CORPUS or ~/.cache/ckptguard/corpus)")
     p.add_argument("repo")
