@@ -210,10 +210,11 @@ def parse_entry(s: str) -> tuple[str, str, list[int], str]:
 
 def worker() -> None:
     """Subprocess body: instantiate each target of one repository with real torch, one JSON line each.
-    Reads {"dir", "roots", "targets"} on stdin. Runs in the repo's checkout with its roots first on sys.path."""
+    Reads {"dir", "roots", "path", "targets", "timeout"} on stdin; runs in the repo's checkout with
+    `path` (its roots, then its libraries' roots) first on sys.path. Constructors run under
+    torch.no_grad() to save time: that changes no state_dict key, kind, shape or dtype."""
     import importlib
     import signal
-
     import socket
 
     def no_network(*args, **kwargs):
