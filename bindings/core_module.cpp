@@ -1,5 +1,6 @@
 // ckptguard._core: the static-analysis engine for Python. Never links or loads libtorch.
 #include <sstream>
+#include <variant>
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -123,6 +124,32 @@ std::string check_manifests_json(const std::string& checkpoint_json, const std::
   return check_report_json("<manifest>", manifest_from_json(checkpoint_json), manifest_from_json(model_json), label, std::nullopt);
 }
 
+// A checkpoint known by its keys (JSON as for check_manifests_json) loaded into FILE::NAME built
+// with `config`, the model's own load hooks and overrides interpreted.
+std::string simulate_load_json(const std::string& target_spec, const std::vector<std::pair<std::string, std::string>>& config,
+                               const std::string& checkpoint_json) {
+  auto target = ckg::interp::parse_target(target_spec);
+  if (!target) throw py::value_error("'" + target_spec + "' is not FILE::NAME");
+  std::vector<ckg::interp::ConfigItem> items;
+  for (const auto& [k, v] : config) items.push_back({k, v});
+  ckg::manifest::KeyManifest checkpoint = manifest_from_json(checkpoint_json);
+  std::variant<ckg::interp::LoadSimulation, ckg::interp::PredictionError> result;
+  ckg::interp::PredictionResult predicted;
+  {
+    py::gil_scoped_release release;
+    predicted = ckg::interp::predict_keys(*target, items);
+    if (predicted.prediction) result = ckg::interp::simulate_load(*target, items, checkpoint);
+  }
+  if (predicted.error) throw py::value_error(predicted.error->file + ": " + predicted.error->message);
+  if (auto* e = std::get_if<ckg::interp::PredictionError>(&result)) throw py::value_error(e->file + ": " + e->message);
+  const auto& sim = std::get<ckg::interp::LoadSimulation>(result);
+  nlohmann::json out{{"compatible", sim.compatible()}, {"missing", sim.missing}, {"unexpected", sim.unexpected},
+                     {"pytorch_error", sim.pytorch_error ? nlohmann::json(*sim.pytorch_error) : nlohmann::json()}};
+  out["load_customizations"] = nlohmann::json::array();
+  for (const auto& c : predicted.prediction->load_customizations) out["load_customizations"].push_back(c.file + ":" + std::to_string(c.line));
+  return out.dump();
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -131,6 +158,8 @@ PYBIND11_MODULE(_core, m) {
         "Run the ckptguard command line in-process. Returns (exit_code, stdout, stderr).");
   m.def("predict_keys_json", &predict_keys_json, py::arg("target"), py::arg("config"),
         "Predict state_dict keys of FILE::NAME built with config [(key, python_literal)], as the JSON of `keys`.");
+  m.def("simulate_load_json", &simulate_load_json, py::arg("target"), py::arg("config"), py::arg("checkpoint"),
+        "load_state_dict(strict=True) of a checkpoint known by its keys into FILE::NAME, the model's load hooks interpreted.");
   m.def("check_manifests_json", &check_manifests_json, py::arg("checkpoint"), py::arg("model"), py::arg("label"),
         "What load_state_dict(strict=True) does with a state_dict described by its keys (JSON manifests); the `check` JSON.");
   m.def("check_against_manifest_json", &check_against_manifest_json, py::arg("checkpoint"), py::arg("manifest"), py::arg("label"),

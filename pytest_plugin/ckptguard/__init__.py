@@ -11,7 +11,8 @@ import json
 from typing import Any, Mapping
 
 __version__ = "0.1.0"
-__all__ = ["branches", "check", "check_keys", "check_model", "inspect", "predict_keys", "predict_keys_many", "run_cli", "__version__"]
+__all__ = ["branches", "check", "check_keys", "check_model", "inspect", "predict_keys", "predict_keys_many", "run_cli",
+           "simulate_load", "__version__"]
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -84,6 +85,19 @@ def check_model(path: str, model: Any) -> dict[str, Any]:
     from ckptguard import _core
 
     return json.loads(_core.check_against_manifest_json(str(path), _manifest_json(model), type(model).__name__))
+
+
+def simulate_load(keys: list[tuple[str, str, list[int] | None, str | None]], target: str,
+                  config: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``load_state_dict(strict=True)`` of a state_dict known by its keys ``(name, kind, shape,
+    dtype)`` into ``FILE::NAME`` built with ``config``, statically: the model's own load hooks and
+    ``_load_from_state_dict`` overrides (key migrations, ``_version`` upgrades) are interpreted over
+    the keys. Returns ``compatible``, ``missing``, ``unexpected``, ``pytorch_error`` and
+    ``load_customizations`` (where the model changes how checkpoints load)."""
+    from ckptguard import _core
+
+    checkpoint = json.dumps({"keys": [{"name": n, "kind": k, "shape": s, "dtype": d} for n, k, s, d in keys]})
+    return json.loads(_core.simulate_load_json(target, list((config or {}).items()), checkpoint))
 
 
 def check_keys(keys: list[tuple[str, str, list[int] | None, str | None]], model: Any) -> dict[str, Any]:

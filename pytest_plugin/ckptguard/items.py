@@ -353,7 +353,25 @@ class GoldenItem(CkptguardItem):
             raise CheckFailure(shown, f"unreadable golden manifest: {e}") from None
         if {b: v["keys"] for b, v in old.items()} == {b: v["keys"] for b, v in current.items()}:
             return  # witnesses are informational: the analyzer may pick another value for a branch
+        if set(old) == set(current) and all(old[b]["keys"] == current[b]["keys"] or self._migrated(old[b]["keys"], current[b])
+                                            for b in current):
+            # The model's own migration (a load hook, a _load_from_state_dict override) makes
+            # checkpoints with the golden keys load: the change is compatible.
+            self.user_properties.append(("ckptguard_golden", "migrated"))
+            return
         self.fail_with_diff(old, current, shown)
+
+    def _migrated(self, old_keys: list, branch: dict) -> bool:
+        """Whether checkpoints with `old_keys` load into the branch, the model's load hooks and
+        overrides interpreted by ckptguard (only a model with such code can migrate keys)."""
+        import ckptguard
+
+        config = {**self.cls_plan.config, **branch["witness"]}
+        try:
+            result = ckptguard.simulate_load([tuple(k) for k in old_keys], self.cls_plan.target, config)
+        except ValueError:
+            return False
+        return result["compatible"] and bool(result["load_customizations"])
 
     def fail_with_diff(self, old: golden.Branches, current: golden.Branches, shown: str) -> None:
         details: list[str] = []

@@ -331,7 +331,6 @@ class _NormBase(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-
 class _BatchNorm(_NormBase):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None):
@@ -1666,3 +1665,4 @@ class DataParallel(Module):
         else:
             self.device_ids = device_ids
         self.output_device = output_device
+

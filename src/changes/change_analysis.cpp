@@ -11,6 +11,7 @@
 #include "changes/edit_attribution.h"
 #include "changes/import_graph.h"
 #include "changes/remap_rules.h"
+#include "compare/load_check.h"
 #include "compare/model_diff.h"
 #include "diagnostics/suppression.h"
 #include "interp/workspace.h"
@@ -80,6 +81,7 @@ struct Relativize {
       }
       for (auto& u : b.unresolved) (*this)(u.file);
       for (auto& r : b.executed) (*this)(r.file);
+      for (auto& r : b.load_customizations) (*this)(r.file);
     }
   }
 };
@@ -117,6 +119,21 @@ class VersionModels {
     return models;
   }
 
+  // load_state_dict(strict=True) of an old checkpoint into the model built as `branch`, with the
+  // model's load hooks and overrides interpreted.
+  std::optional<interp::LoadSimulation> load(const std::string& rel, const std::string& name, const manifest::Branch& branch,
+                                             const manifest::KeyManifest& checkpoint) {
+    std::vector<interp::ConfigItem> config;
+    for (const auto& [key, value] : branch.witness) {
+      if (key.find('.') != std::string::npos) return std::nullopt;  // a config object's field
+      config.push_back({key, value});
+    }
+    auto r = workspace_.simulate_load({version_.path_of(rel), name}, config, checkpoint);
+    if (auto* sim = std::get_if<interp::LoadSimulation>(&r)) return std::move(*sim);
+    return std::nullopt;
+  }
+
+  // nullopt with an empty `error`: `name` is a function that does not build a model.
   std::optional<manifest::BranchSet> describe(const std::string& rel, const std::string& name, std::string* error) {
     std::string options = fmt::format("{} {} {} {}", name, options_.branches, options_.limits.max_runs, options_.limits.max_branches);
     std::string key = description_key(version_, graph_, rel, changed_, options);
@@ -129,14 +146,15 @@ class VersionModels {
     std::optional<manifest::BranchSet> set;
     if (options_.branches) {
       interp::BranchResult r = workspace_.branches(target, {}, options_.limits);
-      if (r.error) relativize_(r.error->file), *error = fmt::format("{}:{}: {}", r.error->file, r.error->line, r.error->message);
+      if (r.error) *error = explain(*r.error);
       set = std::move(r.set);
     } else {
       interp::PredictionResult r = workspace_.predict(target, {});
-      if (r.error) relativize_(r.error->file), *error = fmt::format("{}:{}: {}", r.error->file, r.error->line, r.error->message);
+      if (r.error) *error = explain(*r.error);
       if (r.prediction) {
         set.emplace();
-        set->branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved, r.prediction->executed});
+        set->branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved, r.prediction->executed,
+                                 r.prediction->load_customizations});
       }
     }
     if (!set) return std::nullopt;
@@ -154,6 +172,12 @@ class VersionModels {
   }
 
  private:
+  std::string explain(interp::PredictionError e) const {
+    if (e.not_a_model) return {};
+    relativize_(e.file);
+    return e.line > 0 ? fmt::format("{}:{}: {}", e.file, e.line, e.message) : fmt::format("{}: {}", e.file, e.message);
+  }
+
   const ProjectVersion& version_;
   const ImportGraph& graph_;
   const std::set<std::string>& changed_;
@@ -187,6 +211,82 @@ std::vector<std::pair<Listed, Listed>> match_models(const std::vector<Listed>& o
 }
 
 // ---- findings -----------------------------------------------------------------------------------
+
+const manifest::Branch* branch_named(const manifest::BranchSet& set, const std::string& id) {
+  for (const auto& b : set.branches) {
+    if (b.id == id) return &b;
+  }
+  return nullptr;
+}
+
+// A checkpoint of the old version with the remap applied (module paths too, for _metadata).
+manifest::KeyManifest renamed(const manifest::KeyManifest& old, const std::vector<RemapRule>& rules) {
+  manifest::KeyManifest out = old;
+  for (auto& k : out.keys) k.name = apply_rules(rules, k.name);
+  for (auto& m : out.modules) {
+    std::string path = apply_rules(rules, m.path + ".");
+    m.path = path.empty() ? path : path.substr(0, path.size() - 1);
+  }
+  return out;
+}
+
+// A remap is offered as the fix only where it makes the old checkpoint load; elsewhere the
+// finding says what still fails after it.
+void check_remaps(std::vector<diag::Diagnostic>& findings, const manifest::BranchSet& old_set, const manifest::BranchSet& new_set) {
+  std::map<std::string, std::map<std::string, std::string>> by_branch;
+  for (const auto& f : findings) {
+    if (!f.data.contains("remap")) continue;
+    for (auto& [k, v] : f.data["remap"].items()) by_branch[f.data.value("branch", "default")][k] = v.get<std::string>();
+  }
+  for (auto& [branch, remap] : by_branch) {
+    const manifest::Branch* old_b = branch_named(old_set, branch);
+    const manifest::Branch* new_b = branch_named(new_set, branch);
+    if (!old_b || !new_b) continue;
+    compare::LoadReport after = compare::simulate_load(renamed(old_b->manifest, compact_rules(remap)), new_b->manifest);
+    for (auto& f : findings) {
+      if (!f.data.contains("remap") || f.data.value("branch", "default") != branch) continue;
+      f.data["remap_loads"] = after.compatible();
+      if (!after.compatible()) {
+        std::string rest = after.pytorch_error->substr(after.pytorch_error->find("\n\t") + 2);
+        f.help = "remapping the moved keys is not enough: " + rest.substr(0, rest.find('\n'));
+      }
+    }
+  }
+}
+
+// Findings that the new code's own migration answers: a load_state_dict hook or a
+// _load_from_state_dict override, interpreted over the old checkpoint's keys, makes it load.
+void apply_migrations(std::vector<diag::Diagnostic>& findings, const manifest::BranchSet& old_set, const manifest::BranchSet& new_set,
+                      const std::string& display,
+                      const std::function<std::optional<interp::LoadSimulation>(const manifest::Branch&, const manifest::KeyManifest&)>& load,
+                      std::vector<std::string>& notes) {
+  std::set<std::string> branches;
+  for (const auto& f : findings) {
+    if (f.severity == diag::Severity::error) branches.insert(f.data.value("branch", "default"));
+  }
+  for (const auto& branch : branches) {
+    const manifest::Branch* old_b = branch_named(old_set, branch);
+    const manifest::Branch* new_b = branch_named(new_set, branch);
+    if (!old_b || !new_b || new_b->load_customizations.empty()) continue;
+    std::optional<interp::LoadSimulation> sim = load(*new_b, old_b->manifest);
+    if (!sim) continue;
+    const manifest::SourceRange& where = new_b->load_customizations.front();
+    if (sim->compatible()) {
+      findings.erase(std::remove_if(findings.begin(), findings.end(),
+                                    [&](const diag::Diagnostic& f) { return f.data.value("branch", "default") == branch; }),
+                     findings.end());
+      notes.push_back(fmt::format("{}{}: checkpoints saved before this change load through the migration at {}:{}", display,
+                                  branch == "default" ? "" : " [" + branch + "]", where.file, where.line));
+      continue;
+    }
+    for (auto& f : findings) {
+      if (f.data.value("branch", "default") != branch) continue;
+      f.data["after_migration"] = *sim->pytorch_error;
+      f.help = fmt::format("the migration at {}:{} does not make old checkpoints load: {}", where.file, where.line,
+                           sim->messages.empty() ? *sim->pytorch_error : sim->messages.front());
+    }
+  }
+}
 
 // One finding per edit: the same code caused by the same edited line, whatever models and
 // branches show it, is one finding listing them.
@@ -313,10 +413,11 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
 
   FileEdits edits(old_version, new_version, changed);
   std::vector<diag::Diagnostic> findings;
+  std::vector<std::string> need_arguments;
   for (auto& [o, n] : match_models(old_list, new_list)) {
     std::string display = fmt::format("{}::{}", n.file, n.model.name);
     if (!n.model.required.empty()) {
-      report.notes.push_back(fmt::format("{} skipped: needs arguments without defaults ({})", display, fmt::join(n.model.required, ", ")));
+      need_arguments.push_back(fmt::format("{} ({})", display, fmt::join(n.model.required, ", ")));
       continue;
     }
     std::string old_error, new_error;
@@ -324,11 +425,16 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
     auto new_set = new_models.describe(n.file, n.model.name, &new_error);
     if (!old_set || !new_set) {
       const std::string& why = !new_set ? new_error : old_error;
+      if (why.empty()) continue;  // a function that is not a model builder
       report.notes.push_back(fmt::format("{} skipped: it could not be built statically ({} version: {})", display,
                                          !new_set ? "new" : "old", why));
       continue;
     }
     compare::ModelDiff diff = compare::diff_branches(display, *old_set, *new_set, n.file, n.model.line);
+    check_remaps(diff.findings, *old_set, *new_set);
+    apply_migrations(diff.findings, *old_set, *new_set, display, [&](const manifest::Branch& b, const manifest::KeyManifest& ckpt) {
+      return new_models.load(n.file, n.model.name, b, ckpt);
+    }, report.notes);
     std::set<std::string> through;
     for (const auto& f : new_graph.closure(n.file)) {
       if (changed_set.count(f)) through.insert(f);
@@ -339,6 +445,14 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
     }
     report.models.push_back({n.file, n.model.name, n.model.line, std::move(*old_set), std::move(*new_set),
                              {through.begin(), through.end()}});
+  }
+
+  if (!need_arguments.empty()) {
+    std::size_t shown = std::min<std::size_t>(need_arguments.size(), 5);
+    report.notes.push_back(fmt::format(
+        "{} model{} the change can reach need constructor arguments and were not compared: {}{}", need_arguments.size(),
+        need_arguments.size() == 1 ? "" : "s", fmt::join(need_arguments.begin(), need_arguments.begin() + static_cast<std::ptrdiff_t>(shown), "; "),
+        need_arguments.size() > shown ? fmt::format(" and {} more", need_arguments.size() - shown) : std::string()));
   }
 
   // Suppressed findings drop out before remaps are collected: a silenced edit gets no migration.

@@ -74,7 +74,8 @@ std::string branch_set_to_json(const manifest::BranchSet& set) {
     for (const auto& u : b.unresolved) unresolved.push_back({u.file, u.line, u.reason});
     j["branches"].push_back({{"id", b.id}, {"condition", b.condition}, {"witness", b.witness}, {"keys", keys(b.manifest.keys)},
                              {"non_persistent", keys(b.manifest.non_persistent)}, {"modules", modules},
-                             {"unresolved", unresolved}, {"executed", ranges(b.executed)}});
+                             {"unresolved", unresolved}, {"executed", ranges(b.executed)},
+                             {"load", ranges(b.load_customizations)}});
   }
   return j.dump();
 }
@@ -103,6 +104,7 @@ std::optional<manifest::BranchSet> branch_set_from_json(std::string_view text) {
       }
       for (const auto& u : b.at("unresolved")) branch.unresolved.push_back({u.at(0).get<std::string>(), u.at(1).get<int>(), u.at(2).get<std::string>()});
       branch.executed = ranges(b.at("executed"));
+      branch.load_customizations = ranges(b.at("load"));
       set.branches.push_back(std::move(branch));
     }
     return set;

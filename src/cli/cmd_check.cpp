@@ -106,6 +106,18 @@ int run_check(const std::vector<std::string>& argv, Io io) {
   report.model = request.spec;
   report.state_dict_path = info->state_dict_path;
   manifest::KeyManifest model;
+  std::optional<compare::LoadReport> interpreted;  // the model's own load hooks ran on the checkpoint
+  // load_state_dict with the model's hooks and overrides, when it has any, else from the manifests.
+  auto load_into = [&](const std::vector<interp::ConfigItem>& config, const manifest::KeyManifest& keys,
+                       const std::vector<manifest::SourceRange>& customizations) -> compare::LoadReport {
+    if (!customizations.empty()) {
+      auto sim = interp::simulate_load(request.target, config, ckpt);
+      if (auto* s = std::get_if<interp::LoadSimulation>(&sim)) {
+        return compare::interpreted_load(s->missing, s->unexpected, s->messages, s->pytorch_error, ckpt, keys);
+      }
+    }
+    return compare::simulate_load(ckpt, keys);
+  };
   if (request.is_path) {
     auto other = checkpoint::read_checkpoint(request.spec);
     if (!other) {
@@ -120,8 +132,13 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     for (const auto& u : predicted.prediction->unresolved) {
       report.notes.push_back(fmt::format("prediction incomplete at {}:{}: {}", u.file, u.line, u.reason));
     }
+    const auto& customizations = predicted.prediction->load_customizations;
+    interpreted = load_into(request.config, model, customizations);
+    for (const auto& c : customizations) {
+      report.notes.push_back(fmt::format("the model's own load code ran on the checkpoint's keys: {}:{}", c.file, c.line));
+    }
   }
-  report.load = compare::simulate_load(ckpt, model);
+  report.load = interpreted ? *interpreted : compare::simulate_load(ckpt, model);
   report.optimizers = compare::check_optimizers(*info, model, optimizer);
   if (!report.load.compatible()) {
     report.suggestions = compare::suggest_fixes(ckpt, model);
@@ -130,7 +147,9 @@ int run_check(const std::vector<std::string>& argv, Io io) {
       interp::BranchResult branches = interp::enumerate_branches(request.target, request.config);
       if (branches.set) {
         for (const auto& b : branches.set->branches) {
-          if (!compare::simulate_load(ckpt, b.manifest).compatible()) continue;
+          std::vector<interp::ConfigItem> witness;
+          for (const auto& [k, v] : b.witness) witness.push_back({k, v});
+          if (!load_into(witness, b.manifest, b.load_customizations).compatible()) continue;
           std::vector<std::string> args;
           for (const auto& [k, v] : b.witness) args.push_back(fmt::format("--config {}={}", k, v));
           report.matching_configs.push_back(fmt::format("{}", fmt::join(args, " ")));

@@ -106,4 +106,40 @@ LoadReport simulate_load(const manifest::KeyManifest& checkpoint, const manifest
   return report;
 }
 
+LoadReport interpreted_load(std::vector<std::string> missing, std::vector<std::string> unexpected,
+                            const std::vector<std::string>& messages, std::optional<std::string> pytorch_error,
+                            const manifest::KeyManifest& checkpoint, const manifest::KeyManifest& model) {
+  LoadReport report;
+  report.missing = std::move(missing);
+  report.unexpected = std::move(unexpected);
+  report.pytorch_error = std::move(pytorch_error);
+  // "size mismatch for K: copying a param with shape torch.Size([..]) from checkpoint, the shape
+  // in current model is torch.Size([..])." (torch's words, as the interpreted loader writes them)
+  auto shape_at = [](const std::string& m, std::size_t from) {
+    std::vector<std::int64_t> dims;
+    std::size_t open = m.find("torch.Size([", from), close = m.find("])", open);
+    if (open == std::string::npos || close == std::string::npos) return std::make_pair(dims, std::string::npos);
+    std::string inside = m.substr(open + 12, close - open - 12);
+    for (std::size_t p = 0; p < inside.size();) {
+      std::size_t comma = inside.find(',', p);
+      dims.push_back(std::stoll(inside.substr(p, comma == std::string::npos ? std::string::npos : comma - p)));
+      if (comma == std::string::npos) break;
+      p = comma + 1;
+    }
+    return std::make_pair(dims, close);
+  };
+  for (const auto& m : messages) {
+    if (m.rfind("size mismatch for ", 0) != 0) continue;
+    std::string key = m.substr(18, m.find(':') - 18);
+    auto [from_checkpoint, end] = shape_at(m, 0);
+    auto [in_model, unused] = shape_at(m, end);
+    report.shape_mismatch.push_back({key, from_checkpoint, in_model});
+  }
+  for (const auto& k : model.keys) {
+    const manifest::KeyEntry* c = checkpoint.find(k.name);
+    if (c && k.dtype && c->dtype && *k.dtype != *c->dtype) report.dtype_mismatch.push_back({k.name, *c->dtype, *k.dtype});
+  }
+  return report;
+}
+
 }  // namespace ckg::compare

@@ -38,4 +38,10 @@ struct LoadReport {
 // with older) metadata, the 0-d/1-d shape allowance, and the message order.
 LoadReport simulate_load(const manifest::KeyManifest& checkpoint, const manifest::KeyManifest& model);
 
+// The same report for a load the interpreter ran with the model's own load hooks (their lists
+// and messages as torch fills them); dtypes are compared from the manifests.
+LoadReport interpreted_load(std::vector<std::string> missing, std::vector<std::string> unexpected,
+                            const std::vector<std::string>& messages, std::optional<std::string> pytorch_error,
+                            const manifest::KeyManifest& checkpoint, const manifest::KeyManifest& model);
+
 }  // namespace ckg::compare

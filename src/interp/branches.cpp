@@ -450,6 +450,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
     b.manifest = g.prediction.manifest;
     b.unresolved = g.prediction.unresolved;
     b.executed = g.prediction.executed;
+    b.load_customizations = g.prediction.load_customizations;
     set.branches.push_back(std::move(b));
   }
   // The default configuration's branch first, the rest in discovery order.

@@ -173,6 +173,14 @@ class Interpreter {
   std::optional<Value> module_getattr(const Value& self, InstanceObj& m, const std::string& name);
   bool module_delattr(InstanceObj& m, const std::string& name);
   manifest::KeyManifest state_dict_keys(const Value& module);
+  // Project code that changes how checkpoints load into `module` (hooks, overrides).
+  std::vector<manifest::SourceRange> load_customizations(const Value& module);
+  // load_state_dict(strict=True) of an abstract checkpoint (raises what a hook raises).
+  struct LoadOutcome {
+    std::vector<std::string> missing, unexpected, messages;
+    std::optional<std::string> pytorch_error;
+  };
+  LoadOutcome simulate_load(const Value& module, const manifest::KeyManifest& checkpoint);
 
   // ---- registration helpers for native models ---------------------------------------------
   ClassObj* new_native_class(const std::string& qualname, std::vector<ClassObj*> bases);

@@ -188,6 +188,11 @@ std::optional<Value> Interpreter::module_getattr(const Value& self, InstanceObj&
       return Value::object(view);
     }
   }
+  if (name == "_non_persistent_buffers_set") {
+    auto names = std::make_shared<SetObj>();
+    for (const auto& n : m.module->non_persistent) names->add(Value::string(n));
+    return Value::object(names);
+  }
   if (const Value* v = m.module->parameters.find(name)) return *v;
   if (const Value* v = m.module->buffers.find(name)) return *v;
   if (const Value* v = m.module->modules.find(name)) return *v;
@@ -256,6 +261,90 @@ manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
   manifest::KeyManifest out;
   std::unordered_map<const Object*, std::string> first_key;
   collect_state(*this, module, "", project_statement(), out, first_key, 0);
+  return out;
+}
+
+static void walk_modules(Interpreter& in, const Value& v, const std::string& prefix, std::vector<std::pair<std::string, Value>>& out,
+                         std::vector<const Object*>& seen);
+
+namespace {
+
+bool is_project_function(const Value& v) {
+  const FunctionObj* fn = v.as<FunctionObj>();
+  if (auto* bound = v.as<BoundMethodObj>()) fn = bound->func.as<FunctionObj>();
+  return fn && fn->file && fn->file->path().rfind("<ckptguard>", 0) != 0;
+}
+
+manifest::SourceRange definition_of(const Value& v) {
+  const FunctionObj* fn = v.as<FunctionObj>();
+  if (auto* bound = v.as<BoundMethodObj>()) fn = bound->func.as<FunctionObj>();
+  if (!fn || !fn->file || ts_node_is_null(fn->node)) return {};
+  return {fn->file->path(), static_cast<int>(ts_node_start_point(fn->node).row) + 1, static_cast<int>(ts_node_end_point(fn->node).row) + 1};
+}
+
+}  // namespace
+
+std::vector<manifest::SourceRange> Interpreter::load_customizations(const Value& module) {
+  std::vector<manifest::SourceRange> out;
+  std::vector<std::pair<std::string, Value>> all;
+  std::vector<const Object*> seen;
+  walk_modules(*this, module, "", all, seen);
+  auto add = [&](const Value& fn) {
+    manifest::SourceRange r = definition_of(fn);
+    if (r.line > 0 && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  };
+  for (auto& [path, m] : all) {
+    auto* inst = m.as<InstanceObj>();
+    if (!inst) continue;
+    for (ClassObj* c : inst->cls->mro) {
+      for (const char* name : {"_load_from_state_dict", "load_state_dict"}) {
+        if (const Value* fn = c->attrs.find(name); fn && is_project_function(*fn)) add(*fn);
+      }
+    }
+    for (const char* hooks : {"_ckptguard_load_pre_hooks", "_ckptguard_load_post_hooks"}) {
+      const Value* list = inst->attrs.find(hooks);
+      auto* items = list ? list->as<ListObj>() : nullptr;
+      if (!items) continue;
+      for (const auto& entry : items->items) {
+        auto* pair = entry.as<TupleObj>();
+        const Value& fn = pair && !pair->items.empty() ? pair->items[0] : entry;
+        if (is_project_function(fn)) add(fn);
+      }
+    }
+  }
+  return out;
+}
+
+Interpreter::LoadOutcome Interpreter::simulate_load(const Value& module, const manifest::KeyManifest& checkpoint) {
+  auto state = std::make_shared<DictObj>();
+  for (const auto& k : checkpoint.keys) {
+    state->set(Value::string(k.name), new_tensor(k.shape, k.dtype.value_or("float32")));
+  }
+  Value metadata = Value::none();
+  if (!checkpoint.modules.empty()) {
+    auto by_path = std::make_shared<DictObj>();
+    for (const auto& m : checkpoint.modules) {
+      auto entry = std::make_shared<DictObj>();
+      entry->set(Value::string("version"), Value::integer(m.version));
+      by_path->set(Value::string(m.path), Value::object(entry));
+    }
+    metadata = Value::object(by_path);
+  }
+  Value nn = import_module("torch.nn", {});
+  Value fn = get_attr(nn, "_ckptguard_load_state_dict");
+  Value result = call(fn, CallArgs{{module, Value::object(state), metadata}, {}});
+  LoadOutcome out;
+  auto* parts = result.as<TupleObj>();
+  if (!parts || parts->items.size() != 4) return out;
+  auto strings = [&](const Value& v) {
+    std::vector<std::string> s;
+    for (const auto& item : iterate(v)) s.push_back(str(item));
+    return s;
+  };
+  out.missing = strings(parts->items[0]);
+  out.unexpected = strings(parts->items[1]);
+  out.messages = strings(parts->items[2]);
+  if (parts->items[3].is_str()) out.pytorch_error = parts->items[3].as_str();
   return out;
 }
 
@@ -400,8 +489,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   });
   for (const char* name : {"apply", "requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
                            "register_forward_pre_hook", "register_full_backward_hook", "register_backward_hook",
-                           "_register_load_state_dict_pre_hook", "_register_state_dict_hook", "register_load_state_dict_post_hook",
-                           "load_state_dict", "to_empty"}) {
+                           "_register_state_dict_hook", "load_state_dict", "to_empty"}) {
     in.add_method(module, name, [](Interpreter&, CallArgs& a) { return a.positional.at(0); });
   }
   auto dtype_fn = [](const char* dtype) {

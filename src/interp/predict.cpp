@@ -45,6 +45,11 @@ PredictionResult predict_keys(const Target& target, const std::vector<ConfigItem
   return ProjectSession(index::locate_module(target.file)).predict(target, config);
 }
 
+std::variant<LoadSimulation, PredictionError> simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                            const manifest::KeyManifest& checkpoint) {
+  return ProjectSession(index::locate_module(target.file)).simulate_load(target, config, checkpoint);
+}
+
 std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests) {
   Workspace workspace;
   std::vector<PredictionResult> out;

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "index/project_index.h"
@@ -28,6 +29,19 @@ struct Prediction {
   std::vector<manifest::Unresolved> unresolved;
   // Statements of watched files (Workspace::watch) that building the model ran.
   std::vector<manifest::SourceRange> executed;
+  // Where project code changes how checkpoints load: load_state_dict pre- and post-hooks, and
+  // _load_from_state_dict / load_state_dict overrides (key migrations, _version upgrades).
+  std::vector<manifest::SourceRange> load_customizations;
+};
+
+// What `model.load_state_dict(checkpoint, strict=True)` does to a checkpoint known by its keys,
+// with the model's own load hooks and _load_from_state_dict overrides run on the way (torch
+// 1.13's algorithm, interpreted).
+struct LoadSimulation {
+  std::vector<std::string> missing, unexpected;  // in torch's order
+  std::vector<std::string> messages;             // torch's error_msgs (size mismatches, ...)
+  std::optional<std::string> pytorch_error;      // str() of the RuntimeError torch raises
+  bool compatible() const { return !pytorch_error; }
 };
 
 // Why a prediction could not be made at all (exit code 2 at the CLI).
@@ -35,6 +49,7 @@ struct PredictionError {
   std::string file;
   int line = 0;
   std::string message;
+  bool not_a_model = false;  // the function ran and returned something other than an nn.Module
 };
 
 struct PredictionResult {
@@ -55,6 +70,11 @@ struct PredictionRequest {
   Target target;
   std::vector<ConfigItem> config;
 };
+
+// Builds the target, then loads a checkpoint known by its keys into it (load_state_dict,
+// strict=True) with the model's own load hooks and _load_from_state_dict overrides interpreted.
+std::variant<LoadSimulation, PredictionError> simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                            const manifest::KeyManifest& checkpoint);
 
 // A model a file defines: an nn.Module class, or a module-level function callable without
 // arguments (a builder). `required` lists constructor arguments that have no default.

@@ -99,7 +99,8 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
 }
 
 std::variant<Prediction, PredictionError> ProjectSession::build(const Target& target, const PreparedTarget& prepared,
-                                                                CallArgs args) {
+                                                                CallArgs args, const manifest::KeyManifest* load_into) {
+  loaded_.reset();
   Interpreter& in = interp_;
   in.begin_request();
   Frame frame;
@@ -113,10 +114,17 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
       if (auto* u = built.as<UnknownObj>()) {
         return error_at(u->where.file, u->where.line, fmt::format("could not determine what '{}' returns: {}", target.name, u->reason));
       }
-      return error_at(target.file, 0, fmt::format("'{}' built a {}, not an nn.Module", target.name, type_name(built)));
+      PredictionError e = error_at(target.file, 0, fmt::format("'{}' built a {}, not an nn.Module", target.name, type_name(built)));
+      e.not_a_model = true;
+      return e;
     }
     const auto& executed = in.executed();
-    return Prediction{in.state_dict_keys(built), in.unresolved(), {executed.begin(), executed.end()}};
+    Prediction p{in.state_dict_keys(built), in.unresolved(), {executed.begin(), executed.end()}, in.load_customizations(built)};
+    if (load_into) {
+      Interpreter::LoadOutcome r = in.simulate_load(built, *load_into);
+      loaded_ = LoadSimulation{std::move(r.missing), std::move(r.unexpected), std::move(r.messages), std::move(r.pytorch_error)};
+    }
+    return p;
   } catch (PyError& e) {
     // A raise after the analyzer lost track of a value is more likely its gap than the model's.
     std::string cause;
@@ -139,6 +147,18 @@ PredictionResult ProjectSession::predict(const Target& target, const std::vector
   auto built = build(target, p, std::move(args));
   if (auto* err = std::get_if<PredictionError>(&built)) return PredictionResult{std::nullopt, *err};
   return PredictionResult{std::get<Prediction>(std::move(built)), std::nullopt};
+}
+
+std::variant<LoadSimulation, PredictionError> ProjectSession::simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                                            const manifest::KeyManifest& checkpoint) {
+  auto prepared = prepare(target, config);
+  if (auto* err = std::get_if<PredictionError>(&prepared)) return *err;
+  auto& p = std::get<PreparedTarget>(prepared);
+  CallArgs args;
+  for (auto& kv : p.config) args.keywords.push_back(kv);
+  auto built = build(target, p, std::move(args), &checkpoint);
+  if (auto* err = std::get_if<PredictionError>(&built)) return *err;
+  return std::move(*loaded_);
 }
 
 }  // namespace ckg::interp

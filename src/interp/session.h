@@ -25,16 +25,23 @@ class ProjectSession {
 
   // Loads the target's file, finds NAME, and evaluates each --config VALUE as a literal.
   std::variant<PreparedTarget, PredictionError> prepare(const Target& target, const std::vector<ConfigItem>& config);
-  // Builds the prepared target with `args` and reads off its keys; a raise is an error.
-  std::variant<Prediction, PredictionError> build(const Target& target, const PreparedTarget& prepared, CallArgs args);
+  // Builds the prepared target with `args` and reads off its keys; a raise is an error. With
+  // `load_into`, that checkpoint is then loaded into the built model (see simulate_load).
+  std::variant<Prediction, PredictionError> build(const Target& target, const PreparedTarget& prepared, CallArgs args,
+                                                  const manifest::KeyManifest* load_into = nullptr);
   // prepare + build with the --config values as keyword arguments.
   PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
+  // prepare + build, then load_state_dict(strict=True) of `checkpoint` into the model, with the
+  // model's load hooks and overrides interpreted.
+  std::variant<LoadSimulation, PredictionError> simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                              const manifest::KeyManifest& checkpoint);
 
   Interpreter& interpreter() { return interp_; }
 
  private:
   index::ProjectIndex index_;
   Interpreter interp_;
+  std::optional<LoadSimulation> loaded_;  // what the last build with `load_into` gave
 };
 
 struct BranchLimits;

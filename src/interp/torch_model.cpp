@@ -11,6 +11,7 @@
 
 namespace ckg::embedded {
 extern const std::string_view torch_nn_catalogue;
+extern const std::string_view torch_nn_load_catalogue;
 }
 
 namespace ckg::interp {
@@ -903,12 +904,11 @@ void install_torch_model(Interpreter& in) {
   in.set_tensor_classes(tensor_cls, param_cls);
 
   // ---- the catalogue ----------------------------------------------------------------------
-  // The catalogue is parsed once per process and every interpreter executes the same tree. It is
-  // never freed: it lives as long as the process, and the node cache it feeds is thread-local.
-  static const parse::LoadResult& catalogue =
-      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue)));
-  nn->file = catalogue.file;
-  if (catalogue.file) {
+  // The layers (torch_nn.py), then load_state_dict's semantics (torch_nn_load.py), executed in
+  // torch.nn's namespace. Each is parsed once per process and every interpreter executes the same
+  // tree; never freed (it lives as long as the process, and the node cache it feeds is thread-local).
+  auto run_catalogue = [&](const parse::LoadResult& catalogue) {
+    if (!catalogue.file) return;
     Frame frame;
     frame.file = catalogue.file;
     frame.env = nn->globals;
@@ -921,7 +921,14 @@ void install_torch_model(Interpreter& in) {
         in.note_unresolved(catalogue.file->location(stmt), "catalogue statement raised " + e.type + ": " + e.message);
       }
     }
-  }
+  };
+  static const parse::LoadResult& layers =
+      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue)));
+  static const parse::LoadResult& loading =
+      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn_load.py", std::string(embedded::torch_nn_load_catalogue)));
+  nn->file = layers.file;
+  run_catalogue(layers);
+  run_catalogue(loading);
   for (const char* sub : {"functional", "utils", "common_types", "quantized", "intrinsic", "qat"}) {
     in.set_global(nn, sub, in.import_module(std::string("torch.nn.") + sub, {}));
   }

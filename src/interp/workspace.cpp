@@ -45,6 +45,11 @@ PredictionResult Workspace::predict(const Target& target, const std::vector<Conf
   return session_for(target.file).predict(target, config);
 }
 
+std::variant<LoadSimulation, PredictionError> Workspace::simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                                      const manifest::KeyManifest& checkpoint) {
+  return session_for(target.file).simulate_load(target, config, checkpoint);
+}
+
 BranchResult Workspace::branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits) {
   return enumerate_branches_in(session_for(target.file), target, config, limits);
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "interp/branches.h"
@@ -31,6 +32,8 @@ class Workspace {
   std::vector<manifest::SourceRange> executed_at_load(const std::string& path) const;
   PredictionResult predict(const Target& target, const std::vector<ConfigItem>& config);
   BranchResult branches(const Target& target, const std::vector<ConfigItem>& config, BranchLimits limits = {});
+  std::variant<LoadSimulation, PredictionError> simulate_load(const Target& target, const std::vector<ConfigItem>& config,
+                                                              const manifest::KeyManifest& checkpoint);
 
  private:
   ProjectSession& session_for(const std::string& file);

@@ -23,6 +23,7 @@ struct Branch {
   KeyManifest manifest;
   std::vector<Unresolved> unresolved;
   std::vector<SourceRange> executed;  // statements of watched files its witness's run executed
+  std::vector<SourceRange> load_customizations;  // see interp::Prediction
 };
 
 struct BranchSet {
