@@ -390,19 +390,13 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
 
   AnalysisCache no_cache;
   AnalysisCache& cache = options.cache ? *options.cache : no_cache;
-  ImportGraph old_graph(old_version, cache), new_graph(new_version, cache);
+  ImportGraph graph(old_version, new_version, cache);
   std::set<std::string> changed_set(changed.begin(), changed.end());
-  std::set<std::string> in_old, in_new;
-  for (const auto& f : changed) {
-    if (old_version.has(f)) in_old.insert(f);
-    if (new_version.has(f)) in_new.insert(f);
-  }
-  std::set<std::string> affected = old_graph.importers(in_old);
-  for (const auto& f : new_graph.importers(in_new)) affected.insert(f);
+  std::set<std::string> affected = graph.importers(changed_set);
   report.affected_files = static_cast<int>(affected.size());
 
-  VersionModels old_models(old_version, old_graph, changed_set, options);
-  VersionModels new_models(new_version, new_graph, changed_set, options);
+  VersionModels old_models(old_version, graph, changed_set, options);
+  VersionModels new_models(new_version, graph, changed_set, options);
   std::vector<Listed> old_list, new_list;
   for (const auto& rel : affected) {
     std::string old_error, new_error;
@@ -436,7 +430,7 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
       return new_models.load(n.file, n.model.name, b, ckpt);
     }, report.notes);
     std::set<std::string> through;
-    for (const auto& f : new_graph.closure(n.file)) {
+    for (const auto& f : graph.closure(n.file)) {
       if (changed_set.count(f)) through.insert(f);
     }
     for (auto& f : diff.findings) {

@@ -1,74 +1,93 @@
-// ImportGraph: import statements resolved to files of the version.
+// ImportGraph: import statements resolved to files.
 #include "changes/import_graph.h"
 
 #include <algorithm>
-#include <filesystem>
 
 namespace ckg::changes {
-
-namespace fs = std::filesystem;
 
 namespace {
 
 std::string parent_dir(const std::string& rel) {
-  std::string p = fs::path(rel).parent_path().string();
-  return p == "." ? std::string() : p;
+  std::size_t slash = rel.rfind('/');
+  return slash == std::string::npos ? std::string() : rel.substr(0, slash);
 }
 
 std::string join(const std::string& dir, const std::string& name) { return dir.empty() ? name : dir + "/" + name; }
 
+bool is_init(const std::string& rel) {
+  return rel == "__init__.py" || (rel.size() > 12 && rel.compare(rel.size() - 12, 12, "/__init__.py") == 0);
+}
+
 }  // namespace
 
-ImportGraph::ImportGraph(const ProjectVersion& version, AnalysisCache& cache) : version_(version) {
-  // sys.path candidates: the root, src/, and the directory above every top-level package.
-  roots_.insert("");
-  for (const auto& [rel, id] : version.python_files()) {
-    std::string dir = parent_dir(rel);
-    if (fs::path(rel).filename() != "__init__.py") continue;
-    std::string up = parent_dir(dir);
-    while (version.has(join(up, "__init__.py"))) up = parent_dir(up);
-    roots_.insert(up);
-  }
-  if (version.python_files().lower_bound("src/") != version.python_files().end() &&
-      version.python_files().lower_bound("src/")->first.rfind("src/", 0) == 0) {
-    roots_.insert("src");
-  }
-  for (const auto& [rel, known] : version.python_files()) {
-    std::optional<std::string> id = version.content_id(rel);
-    if (!id) continue;
-    const std::vector<ImportSpec>* specs = cache.imports(*id);
-    if (!specs) {
-      std::string error;
-      std::optional<std::string> text = version.read(rel, &error);
-      cache.remember_imports(*id, text ? scan_imports(*text) : std::vector<ImportSpec>{});
-      specs = cache.imports(*id);
+ImportGraph::ImportGraph(const ProjectVersion& old_version, const ProjectVersion& new_version, AnalysisCache& cache) {
+  for (const auto* v : {&old_version, &new_version}) {
+    for (const auto& [rel, id] : v->python_files()) {
+      if (index_.emplace(rel, static_cast<int>(files_.size())).second) files_.push_back(rel);
     }
-    add_edges(rel, *specs);
+  }
+  edges_.resize(files_.size());
+  reverse_.resize(files_.size());
+  // sys.path candidates: the root, src/, and the directory above every top-level package.
+  std::set<std::string> roots{""};
+  for (const auto& rel : files_) {
+    if (!is_init(rel)) continue;
+    std::string up = parent_dir(parent_dir(rel));
+    while (index_.count(join(up, "__init__.py"))) up = parent_dir(up);
+    roots.insert(up);
+    if (rel.rfind("src/", 0) == 0) roots.insert("src");
+  }
+  roots_.assign(roots.begin(), roots.end());
+  std::set<std::string> seen_ids;
+  for (const auto* v : {&old_version, &new_version}) {
+    for (const auto& [rel, known] : v->python_files()) {
+      std::optional<std::string> id = v->content_id(rel);
+      if (!id || !seen_ids.insert(rel + "\n" + *id).second) continue;  // each content of a file once
+      const std::vector<ImportSpec>* specs = cache.imports(*id);
+      if (!specs) {
+        std::string error;
+        std::optional<std::string> text = v->read(rel, &error);
+        cache.remember_imports(*id, text ? scan_imports(*text) : std::vector<ImportSpec>{});
+        specs = cache.imports(*id);
+      }
+      add_edges(index_.at(rel), *specs);
+    }
+  }
+  for (std::size_t from = 0; from < edges_.size(); ++from) {
+    auto& out = edges_[from];
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    out.erase(std::remove(out.begin(), out.end(), static_cast<int>(from)), out.end());
+    for (int to : out) reverse_[static_cast<std::size_t>(to)].push_back(static_cast<int>(from));
   }
 }
 
-void ImportGraph::resolve(const std::string& base, const std::string& dotted, std::set<std::string>& out) const {
+int ImportGraph::id_of(const std::string& rel) const {
+  auto it = index_.find(rel);
+  return it == index_.end() ? -1 : it->second;
+}
+
+void ImportGraph::resolve(const std::string& base, const std::string& dotted, std::vector<int>& out) const {
   std::string dir = base;
   std::size_t start = 0;
   while (true) {
     std::size_t dot = dotted.find('.', start);
     std::string part = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (part.empty()) return;
-    std::string as_package = join(join(dir, part), "__init__.py");
-    std::string as_module = join(dir, part + ".py");
+    int package = id_of(join(join(dir, part), "__init__.py"));
+    if (package >= 0) out.push_back(package);  // importing a.b runs a/__init__.py
     if (dot == std::string::npos) {
-      if (version_.has(as_package)) out.insert(as_package);
-      if (version_.has(as_module)) out.insert(as_module);
+      if (int module = id_of(join(dir, part + ".py")); module >= 0) out.push_back(module);
       return;
     }
-    if (version_.has(as_package)) out.insert(as_package);  // importing a.b runs a/__init__.py
     dir = join(dir, part);
     start = dot + 1;
   }
 }
 
-void ImportGraph::add_edges(const std::string& rel, const std::vector<ImportSpec>& specs) {
-  std::set<std::string>& out = edges_[rel];
+void ImportGraph::add_edges(int from, const std::vector<ImportSpec>& specs) {
+  std::vector<int>& out = edges_[static_cast<std::size_t>(from)];
+  const std::string& rel = files_[static_cast<std::size_t>(from)];
   for (const auto& s : specs) {
     std::vector<std::string> bases;
     if (s.level > 0) {
@@ -77,60 +96,62 @@ void ImportGraph::add_edges(const std::string& rel, const std::vector<ImportSpec
       for (int i = 1; i < s.level; ++i) dir = parent_dir(dir);
       bases.push_back(dir);
     } else {
-      bases.assign(roots_.begin(), roots_.end());
+      bases = roots_;
     }
+    std::string path = s.module;
+    std::replace(path.begin(), path.end(), '.', '/');
     for (const auto& base : bases) {
-      std::string module_dir = base;
-      if (!s.module.empty()) {
-        resolve(base, s.module, out);
-        std::string path = s.module;
-        std::replace(path.begin(), path.end(), '.', '/');
-        module_dir = join(base, path);
-      } else if (version_.has(join(base, "__init__.py"))) {
-        out.insert(join(base, "__init__.py"));
-      }
+      if (!s.module.empty()) resolve(base, s.module, out);
+      else if (int init = id_of(join(base, "__init__.py")); init >= 0) out.push_back(init);
       // `from pkg import name`: name may be a submodule.
+      std::string module_dir = s.module.empty() ? base : join(base, path);
       for (const auto& name : s.names) {
         if (name != "*") resolve(module_dir, name, out);
       }
     }
   }
-  out.erase(rel);
-  for (const auto& target : out) reverse_[target].insert(rel);
-}
-
-const std::set<std::string>& ImportGraph::imports_of(const std::string& rel) const {
-  static const std::set<std::string> none;
-  auto it = edges_.find(rel);
-  return it == edges_.end() ? none : it->second;
 }
 
 std::set<std::string> ImportGraph::closure(const std::string& rel) const {
-  std::set<std::string> seen{rel};
-  std::vector<std::string> todo{rel};
+  std::set<std::string> out{rel};
+  int start = id_of(rel);
+  if (start < 0) return out;
+  std::vector<char> seen(files_.size(), 0);
+  std::vector<int> todo{start};
+  seen[static_cast<std::size_t>(start)] = 1;
   while (!todo.empty()) {
-    std::string f = todo.back();
+    int f = todo.back();
     todo.pop_back();
-    for (const auto& next : imports_of(f)) {
-      if (seen.insert(next).second) todo.push_back(next);
+    for (int next : edges_[static_cast<std::size_t>(f)]) {
+      if (!seen[static_cast<std::size_t>(next)]) {
+        seen[static_cast<std::size_t>(next)] = 1;
+        todo.push_back(next);
+        out.insert(files_[static_cast<std::size_t>(next)]);
+      }
     }
   }
-  return seen;
+  return out;
 }
 
 std::set<std::string> ImportGraph::importers(const std::set<std::string>& files) const {
-  std::set<std::string> seen(files);
-  std::vector<std::string> todo(files.begin(), files.end());
+  std::set<std::string> out(files);
+  std::vector<char> seen(files_.size(), 0);
+  std::vector<int> todo;
+  for (const auto& f : files) {
+    if (int i = id_of(f); i >= 0) seen[static_cast<std::size_t>(i)] = 1, todo.push_back(i);
+  }
   while (!todo.empty()) {
-    std::string f = todo.back();
+    int f = todo.back();
     todo.pop_back();
-    auto it = reverse_.find(f);
-    if (it == reverse_.end()) continue;
-    for (const auto& importer : it->second) {
-      if (seen.insert(importer).second) todo.push_back(importer);
+    for (int importer : reverse_[static_cast<std::size_t>(f)]) {
+      if (!seen[static_cast<std::size_t>(importer)]) {
+        seen[static_cast<std::size_t>(importer)] = 1;
+        todo.push_back(importer);
+        out.insert(files_[static_cast<std::size_t>(importer)]);
+      }
     }
   }
-  return seen;
+  return out;
 }
 
 }  // namespace ckg::changes

@@ -1,12 +1,13 @@
-// Which project files each file of a version may import, found from its import statements
-// resolved the way Python would from any plausible sys.path entry of the project (its root, a
-// src/ layout, every package root). Over-approximating is safe: an edge too many only makes a
-// model "affected" that then compares equal.
+// Which project files each file may import, found from its import statements resolved the way
+// Python would from any plausible sys.path entry of the project (its root, a src/ layout, every
+// package root). One graph serves both versions of a change: files of either version, with the
+// imports of either content. Over-approximating is safe: an edge too many only makes a model
+// "affected" that then compares equal.
 #pragma once
 
-#include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "changes/analysis_cache.h"
@@ -16,24 +17,24 @@ namespace ckg::changes {
 
 class ImportGraph {
  public:
-  ImportGraph(const ProjectVersion& version, AnalysisCache& cache);
+  ImportGraph(const ProjectVersion& old_version, const ProjectVersion& new_version, AnalysisCache& cache);
 
-  // Files that may be imported by `rel` (directly).
-  const std::set<std::string>& imports_of(const std::string& rel) const;
   // `rel` and everything it may import, transitively: what building its models can run.
   std::set<std::string> closure(const std::string& rel) const;
   // The files that may import any of `files`, transitively, and `files` themselves.
   std::set<std::string> importers(const std::set<std::string>& files) const;
 
  private:
-  void add_edges(const std::string& rel, const std::vector<ImportSpec>& specs);
-  // The file of module `dotted` under directory `base` ("" is the version's root), if any,
-  // with the __init__.py of every package on the way.
-  void resolve(const std::string& base, const std::string& dotted, std::set<std::string>& out) const;
+  int id_of(const std::string& rel) const;
+  void add_edges(int from, const std::vector<ImportSpec>& specs);
+  // The files of module `dotted` under directory `base` ("" is the root): its own file and the
+  // __init__.py of every package on the way.
+  void resolve(const std::string& base, const std::string& dotted, std::vector<int>& out) const;
 
-  const ProjectVersion& version_;
-  std::set<std::string> roots_;  // directories (relative, "" for the root) that act as sys.path
-  std::map<std::string, std::set<std::string>> edges_, reverse_;
+  std::vector<std::string> files_;  // both versions' .py files, relative
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> roots_;  // directories (relative, "" for the root) that act as sys.path
+  std::vector<std::vector<int>> edges_, reverse_;
 };
 
 }  // namespace ckg::changes

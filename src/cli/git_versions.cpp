@@ -127,24 +127,24 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
     return fmt::format("ckptguard diff: unknown revision '{}'", request.base);
   }
   std::string error;
-  // Every file of the base revision and of the index, with blob ids.
+  // Every file of the base revision (and, for --staged, of the index), with blob ids.
   std::map<std::string, std::string> base_blobs, index_blobs;
   auto tree = git_out({"git", "ls-tree", "-r", "-z", "--full-tree", request.base}, top, &error);
-  auto index = git_out({"git", "ls-files", "-s", "-z"}, top, &error);
-  auto dirty = git_out({"git", "diff", "--name-only", "-z", "--no-renames"}, top, &error);  // index vs work tree
-  if (!tree || !index || !dirty) return fmt::format("ckptguard diff: git failed: {}", error);
+  if (!tree) return fmt::format("ckptguard diff: git failed: {}", error);
   for (const auto& entry : split_nul(*tree)) {  // "<mode> blob <oid>\t<path>"
     std::size_t tab = entry.find('\t');
     if (tab == std::string::npos || entry.find(" blob ") == std::string::npos) continue;
     base_blobs.emplace(entry.substr(tab + 1), entry.substr(tab - 40, 40));
   }
-  for (const auto& entry : split_nul(*index)) {  // "<mode> <oid> <stage>\t<path>"
-    std::size_t tab = entry.find('\t');
-    if (tab == std::string::npos || tab < 43) continue;
-    index_blobs.emplace(entry.substr(tab + 1), entry.substr(tab - 42, 40));
+  if (request.staged) {
+    auto index = git_out({"git", "ls-files", "-s", "-z"}, top, &error);
+    if (!index) return fmt::format("ckptguard diff: git failed: {}", error);
+    for (const auto& entry : split_nul(*index)) {  // "<mode> <oid> <stage>\t<path>"
+      std::size_t tab = entry.find('\t');
+      if (tab == std::string::npos || tab < 43) continue;
+      index_blobs.emplace(entry.substr(tab + 1), entry.substr(tab - 42, 40));
+    }
   }
-  std::set<std::string> modified_in_work_tree;
-  for (auto& f : split_nul(*dirty)) modified_in_work_tree.insert(f);
 
   // Paths given on the command line must name something, in either version.
   std::vector<std::string> pathspec;
@@ -157,26 +157,25 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
     if (!known) return fmt::format("{}: no such file or directory", p);
     pathspec.push_back(rel);
   }
+  // What differs between the base and the new version (every file, for the work tree's ids).
   std::vector<std::string> diff_args = {"git", "diff", "--name-only", "-z", "--no-renames"};
   if (request.staged) diff_args.push_back("--cached");
   diff_args.push_back(request.base);
-  diff_args.push_back("--");
-  for (const auto& p : pathspec) diff_args.push_back(p);
-  auto changed = git_out(diff_args, top, &error);
-  if (!changed) return fmt::format("ckptguard diff: git diff failed: {}", error);
-  for (auto& f : split_nul(*changed)) {
-    if (is_python(f)) change.changed.push_back(f);
+  auto differing = git_out(diff_args, top, &error);
+  if (!differing) return fmt::format("ckptguard diff: git diff failed: {}", error);
+  std::set<std::string> changed_any;
+  for (auto& f : split_nul(*differing)) changed_any.insert(f);
+  auto within_paths = [&](const std::string& rel) {
+    if (pathspec.empty()) return true;
+    for (const auto& p : pathspec) {
+      if (p == "." || rel == p || rel.rfind(p + "/", 0) == 0) return true;
+    }
+    return false;
+  };
+  for (const auto& f : changed_any) {
+    if (is_python(f) && within_paths(f)) change.changed.push_back(f);
   }
 
-  // A blob is read from the disk when the work tree holds the same content.
-  auto same_on_disk = [&](const std::map<std::string, std::string>& blobs) {
-    std::set<std::string> same;
-    for (const auto& [rel, oid] : blobs) {
-      auto in_index = index_blobs.find(rel);
-      if (in_index != index_blobs.end() && in_index->second == oid && !modified_in_work_tree.count(rel)) same.insert(rel);
-    }
-    return same;
-  };
   auto python_ids = [&](const std::map<std::string, std::string>& blobs) {
     std::map<std::string, std::string> ids;
     for (const auto& [rel, oid] : blobs) {
@@ -185,22 +184,31 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
     return ids;
   };
   auto store = std::make_shared<BlobStore>(top);
-  auto old_files = std::make_shared<GitTreeFiles>(top, base_blobs, same_on_disk(base_blobs), store);
+  // A base blob is read from the disk when the work tree holds the same content: the file is
+  // not among those that differ (only known in work-tree mode; --staged reads git's objects).
+  std::set<std::string> base_on_disk;
+  if (!request.staged) {
+    for (const auto& [rel, oid] : base_blobs) {
+      if (!changed_any.count(rel)) base_on_disk.insert(rel);
+    }
+  }
+  auto old_files = std::make_shared<GitTreeFiles>(top, base_blobs, std::move(base_on_disk), store);
   change.keep_alive.push_back(old_files);
   change.old_version = std::make_unique<changes::ProjectVersion>(request.base, top, *old_files, python_ids(base_blobs));
   if (request.staged) {
-    auto new_files = std::make_shared<GitTreeFiles>(top, index_blobs, same_on_disk(index_blobs), store);
+    auto new_files = std::make_shared<GitTreeFiles>(top, index_blobs, std::set<std::string>{}, store);
     change.keep_alive.push_back(new_files);
     change.new_version = std::make_unique<changes::ProjectVersion>("the index", top, *new_files, python_ids(index_blobs));
   } else {
-    // The work tree: tracked files as they are on the disk (ids known where the index has them).
-    std::map<std::string, std::string> ids = python_ids(index_blobs);
-    for (auto& [rel, oid] : ids) {
+    // The work tree: files as they are on the disk. Those that do not differ from the base have
+    // its ids; the others are read and hashed when needed (or are gone).
+    std::map<std::string, std::string> ids = python_ids(base_blobs);
+    for (const auto& f : changed_any) {
       std::error_code ec;
-      if (modified_in_work_tree.count(rel)) oid.clear();  // read and hashed when needed
-      if (!fs::exists(fs::path(top) / rel, ec)) oid = "-";
+      if (!is_python(f)) continue;
+      if (fs::is_regular_file(fs::path(top) / f, ec)) ids[f] = "";
+      else ids.erase(f);
     }
-    for (auto it = ids.begin(); it != ids.end();) it = it->second == "-" ? ids.erase(it) : std::next(it);
     change.new_version = std::make_unique<changes::ProjectVersion>("the work tree", top, parse::disk(), std::move(ids));
   }
   return change;
