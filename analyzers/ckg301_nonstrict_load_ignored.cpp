@@ -1,6 +1,7 @@
 // CKG301 nonstrict-load-ignored: `load_state_dict(..., strict=False)` whose result is dropped.
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 
 namespace ckg::lint {
@@ -10,10 +11,7 @@ using parse::Field;
 using parse::Kind;
 using parse::field;
 
-const diag::RuleInfo kInfo{
-    "CKG301", "nonstrict-load-ignored", diag::Severity::warning,
-    "`load_state_dict(..., strict=False)` whose missing and unexpected keys are never looked at",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG301", R"(## What it does
 Flags `model.load_state_dict(state, strict=False)` when the value it returns — the
 `missing_keys` and `unexpected_keys` it skipped — is discarded: the call is a statement of its
 own, or its result is assigned to names that are never read.
@@ -36,7 +34,7 @@ result = model.load_state_dict(state, strict=False)
 assert not result.unexpected_keys, result.unexpected_keys
 assert set(result.missing_keys) <= {"head.weight", "head.bias"}, result.missing_keys
 ```
-Assigning the result to `_` marks the drop as deliberate and is not reported.)"};
+Assigning the result to `_` marks the drop as deliberate and is not reported.)");
 
 // The names an assignment target binds, when it is made only of plain names.
 bool plain_names(const Context& ctx, TSNode target, std::vector<std::string>& out) {

@@ -1,16 +1,14 @@
 // CKG302 wrapper-state-dict-saved: saving the state_dict of DataParallel / DDP / torch.compile.
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 #include "analyzers/torch_patterns.h"
 
 namespace ckg::lint {
 namespace {
 
-const diag::RuleInfo kInfo{
-    "CKG302", "wrapper-state-dict-saved", diag::Severity::error,
-    "a checkpoint saves the state_dict of a `DataParallel`, `DistributedDataParallel` or `torch.compile` wrapper",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG302", R"(## What it does
 Flags `torch.save` (and safetensors' `save_file`) of `m.state_dict()` — directly or inside a
 checkpoint dict — where `m` is a `nn.DataParallel`, `nn.parallel.DistributedDataParallel` or
 `torch.compile` wrapper in the same function (or the same class, for `self.m`).
@@ -37,7 +35,7 @@ torch.save({"model": model.state_dict(), "epoch": epoch}, path)
 torch.save({"model": model.module.state_dict(), "epoch": epoch}, path)  # or net.state_dict()
 ```
 For `torch.compile`, save the original module (`compiled._orig_mod.state_dict()` or the
-model you compiled).)"};
+model you compiled).)");
 
 void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
   for (TSNode call : ctx.calls()) {

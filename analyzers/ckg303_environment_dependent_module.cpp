@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 
 namespace ckg::lint {
@@ -17,10 +18,7 @@ using parse::field;
 using parse::kind;
 using parse::named_children;
 
-const diag::RuleInfo kInfo{
-    "CKG303", "environment-dependent-module", diag::Severity::warning,
-    "a module's parameters, buffers or submodules depend on the runtime environment, not on configuration",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG303", R"(## What it does
 Flags an `if` (or conditional expression) inside the methods of a class with a base class
 (an `nn.Module`, directly or not) whose condition reads the
 runtime environment — `torch.cuda.is_available()`, `torch.cuda.device_count()`,
@@ -58,7 +56,7 @@ class Net(nn.Module):
 ```
 Pick the device with `.to(device)` after construction; keep device checks out of
 `__init__`'s choice of layers. Branches that build modules with identical state_dicts
-(`BatchNorm2d` vs `SyncBatchNorm`) are not reported.)"};
+(`BatchNorm2d` vs `SyncBatchNorm`) are not reported.)");
 
 bool is_env_call(std::string_view q) {
   static const char* const names[] = {

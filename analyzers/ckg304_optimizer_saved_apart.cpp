@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 #include "analyzers/torch_patterns.h"
 
@@ -15,10 +16,7 @@ using parse::Field;
 using parse::Kind;
 using parse::field;
 
-const diag::RuleInfo kInfo{
-    "CKG304", "optimizer-saved-apart", diag::Severity::warning,
-    "optimizer state and model state are not saved in the same checkpoint",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG304", R"(## What it does
 Flags a `torch.save` whose payload holds an optimizer's `state_dict()` but no model
 `state_dict()` (including a separate `torch.save(optimizer.state_dict(), ...)` next to the
 model's), and a training checkpoint dict that records progress (`epoch`, `step`,
@@ -45,7 +43,7 @@ torch.save(optimizer.state_dict(), f"{out}/optim.pt")
 ```python
 torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch},
            f"{out}/checkpoint.pt")
-```)"};
+```)");
 
 bool is_progress_key(const std::string& k) {
   return k == "epoch" || k == "step" || k == "global_step" || k == "iteration" || k == "iter" || k == "epochs" ||

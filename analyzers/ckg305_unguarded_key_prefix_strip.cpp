@@ -1,6 +1,7 @@
 // CKG305 unguarded-key-prefix-strip: `k[7:]` / `k.replace("module.", "")` on state_dict keys.
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 
 namespace ckg::lint {
@@ -12,10 +13,7 @@ using parse::field;
 using parse::kind;
 using parse::named_children;
 
-const diag::RuleInfo kInfo{
-    "CKG305", "unguarded-key-prefix-strip", diag::Severity::warning,
-    "a wrapper prefix is stripped from state_dict keys without checking that the key starts with it",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG305", R"(## What it does
 Flags the two common hand-written ways of removing a `DataParallel` (`module.`) or
 `torch.compile` (`_orig_mod.`) prefix from state_dict keys when nothing checks that the key
 actually starts with it:
@@ -41,7 +39,7 @@ state = {k.replace("module.", ""): v for k, v in state.items()}
 state = {k.removeprefix("module."): v for k, v in state.items()}
 # or, in place:
 torch.nn.modules.utils.consume_prefix_in_state_dict_if_present(state, "module.")
-```)"};
+```)");
 
 std::string compact(std::string_view s) {
   std::string out;

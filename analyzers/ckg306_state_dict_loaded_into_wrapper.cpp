@@ -1,16 +1,14 @@
 // CKG306 state-dict-loaded-into-wrapper: `load_state_dict` called on DataParallel / DDP / compile.
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 #include "analyzers/torch_patterns.h"
 
 namespace ckg::lint {
 namespace {
 
-const diag::RuleInfo kInfo{
-    "CKG306", "state-dict-loaded-into-wrapper", diag::Severity::error,
-    "`load_state_dict` on a `DataParallel`, `DistributedDataParallel` or `torch.compile` wrapper",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG306", R"(## What it does
 Flags `m.load_state_dict(...)` where `m` is a `nn.DataParallel`,
 `nn.parallel.DistributedDataParallel` or `torch.compile` wrapper in the same function (or
 class, for `self.m`).
@@ -31,7 +29,7 @@ model.load_state_dict(torch.load(path, weights_only=True))
 ```python
 model.module.load_state_dict(torch.load(path, weights_only=True))
 ```
-or load into the plain model before wrapping it.)"};
+or load into the plain model before wrapping it.)");
 
 using parse::Field;
 using parse::Kind;

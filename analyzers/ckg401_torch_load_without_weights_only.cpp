@@ -1,4 +1,5 @@
 // CKG401 torch-load-without-weights-only: `torch.load` that may unpickle arbitrary objects.
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 
 namespace ckg::lint {
@@ -7,10 +8,7 @@ namespace {
 using parse::Field;
 using parse::field;
 
-const diag::RuleInfo kInfo{
-    "CKG401", "torch-load-without-weights-only", diag::Severity::warning,
-    "`torch.load` without `weights_only=True` can run code stored in the checkpoint",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG401", R"(## What it does
 Flags calls to `torch.load` (however imported: `torch.load`, `import torch as t; t.load`,
 `from torch import load`) that do not pass `weights_only=True`, including an explicit
 `weights_only=False`.
@@ -34,7 +32,7 @@ state = torch.load("model.pt", map_location="cpu", weights_only=True)
 model.load_state_dict(state)
 ```
 Checkpoints that pickle whole objects (see CKG402) will not load this way: re-save them as
-state_dicts once, in a trusted environment.)"};
+state_dicts once, in a trusted environment.)");
 
 void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
   for (TSNode call : ctx.calls()) {

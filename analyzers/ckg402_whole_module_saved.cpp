@@ -1,6 +1,7 @@
 // CKG402 whole-module-saved: `torch.save(model, ...)` pickles the module object itself.
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "analyzers/rule.h"
 #include "analyzers/torch_patterns.h"
 
@@ -9,10 +10,7 @@ namespace {
 
 using parse::Kind;
 
-const diag::RuleInfo kInfo{
-    "CKG402", "whole-module-saved", diag::Severity::warning,
-    "`torch.save` pickles a whole `nn.Module` instead of its state_dict",
-    R"(## What it does
+const diag::RuleInfo kInfo = diag::rule("CKG402", R"(## What it does
 Flags `torch.save(obj, f)` where `obj` — or a value in the checkpoint dict — is an `nn.Module`
 rather than its `state_dict()`: a torch.nn layer or a class of this file deriving from
 `nn.Module`, a wrapper, `self` inside a module's method, or a variable or parameter named
@@ -39,7 +37,7 @@ torch.save({"model": model, "epoch": epoch}, "ckpt.pt")
 torch.save(model.state_dict(), "model.pt")
 torch.save({"model": model.state_dict(), "epoch": epoch}, "ckpt.pt")
 ```
-and rebuild the model from code and configuration before `load_state_dict`.)"};
+and rebuild the model from code and configuration before `load_state_dict`.)");
 
 void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
   for (TSNode call : ctx.calls()) {

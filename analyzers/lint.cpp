@@ -1,4 +1,5 @@
 // Running the rules over one file, and inline suppression comments.
+#include "diagnostics/codes.h"
 #include "analyzers/lint.h"
 
 #include <algorithm>
@@ -13,10 +14,7 @@ namespace ckg::lint {
 
 using parse::Kind;
 
-const diag::RuleInfo kSyntaxError{
-    "CKG001", "syntax-error", diag::Severity::error,
-    "the file does not compile: CPython would raise SyntaxError, IndentationError or TabError",
-    R"(## What it does
+const diag::RuleInfo kSyntaxError = diag::rule("CKG001", R"(## What it does
 Reports a Python file that CPython would refuse to compile, at the line CPython reports and with
 its exception: syntax errors, an indented block that is missing or not expected, indentation that
 mixes tabs and spaces inconsistently (TabError), bytes that are not UTF-8 without a PEP 263 coding
@@ -36,12 +34,9 @@ def save(model, path:
 ## Use instead
 Fix the error. The few valid constructs that the tree-sitter grammar misreads (such as
 `a, *b = x, *[]`) are marked `grammar_only` in the finding's data; `ckptguard diff` confirms those
-with CPython before refusing a file. Silence one with `# ckptguard: ignore[CKG001]` on the line.)"};
+with CPython before refusing a file. Silence one with `# ckptguard: ignore[CKG001]` on the line.)");
 
-const diag::RuleInfo kUnreadableFile{
-    "CKG002", "unreadable-file", diag::Severity::error,
-    "a file could not be read as Python source",
-    R"(## What it does
+const diag::RuleInfo kUnreadableFile = diag::rule("CKG002", R"(## What it does
 Reports a file that was given or found as Python source but could not be read: it does not exist,
 is not readable, contains NUL bytes, or is larger than ckptguard's 10 MiB limit for one source.
 
@@ -52,7 +47,7 @@ Nothing in the file was checked.
 A `.py` file that is really a binary, or a generated module of several hundred megabytes.
 
 ## Use instead
-Exclude the file from the paths you lint, or fix its permissions.)"};
+Exclude the file from the paths you lint, or fix its permissions.)");
 
 const Rule* find_rule(std::string_view code) {
   for (const Rule& r : rules()) {

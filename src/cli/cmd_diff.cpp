@@ -7,6 +7,7 @@
 #include "cli/arguments.h"
 #include "cli/commands.h"
 #include "cli/diff_runner.h"
+#include "diagnostics/codes.h"
 #include "report/diff_report.h"
 
 namespace ckg::cli {
@@ -49,7 +50,13 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
   else request.old_path = args->positional[0], request.new_path = args->positional[1];
   for (const auto& spec : args->options["--ignore"]) {
     std::stringstream s(spec);
-    for (std::string code; std::getline(s, code, ',');) request.ignored.insert(code);
+    for (std::string code; std::getline(s, code, ',');) {
+      if (auto unknown = diag::unknown_code(code)) {
+        io.err << "ckptguard diff: --ignore: " << *unknown << "\n";
+        return kExitUsage;
+      }
+      request.ignored.insert(std::string(diag::find_code(code)->code));
+    }
   }
   DiffOutcome outcome = run_model_diff(request);
   if (!outcome.errors.empty()) {

@@ -13,6 +13,7 @@
 #include "cli/git_versions.h"
 #include "cli/process.h"
 #include "config/lint_config.h"
+#include "diagnostics/codes.h"
 #include "index/project_index.h"
 
 namespace ckg::cli {
@@ -81,7 +82,9 @@ std::function<bool(const std::string&, const std::string&)> selection(const std:
       std::shared_ptr<config::RuleSelection> s;
       if (found.config) {
         config::LintConfig c = *found.config;
-        c.select = std::vector<std::string>{"CKG1", "CKG2"};  // every diff rule, less what the file ignores
+        // Every rule of the diff's families, less what the file ignores.
+        c.select = std::vector<std::string>{std::string(diag::family_prefix(diag::Family::state_dict_keys)),
+                                            std::string(diag::family_prefix(diag::Family::shapes_and_dtypes))};
         c.extend_select.clear();
         s = std::make_shared<config::RuleSelection>(c, config::SelectionOverrides{}, std::vector<std::string>{});
       }

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
+
 namespace ckg::compare {
 
 using diag::Diagnostic;
@@ -13,40 +15,35 @@ using diag::Severity;
 
 const std::vector<RuleInfo>& check_rules() {
   static const std::vector<RuleInfo> rules = {
-      {"CKG501", "checkpoint-missing-keys", Severity::error, "the model has keys the checkpoint lacks",
+      diag::rule("CKG501",
        "**What**: `ckptguard check` found model keys that the checkpoint does not contain.\n\n**Why**: "
        "`load_state_dict(strict=True)` raises \"Missing key(s)\"; with strict=False those layers silently keep their "
        "random initialisation.\n\n**Use instead**: load into the configuration the checkpoint was saved with (check "
-       "prints it), or migrate the checkpoint with the printed remap."},
-      {"CKG502", "checkpoint-unexpected-keys", Severity::error, "the checkpoint has keys the model lacks",
+       "prints it), or migrate the checkpoint with the printed remap."),
+      diag::rule("CKG502",
        "**What**: the checkpoint contains keys no tensor of the model takes.\n\n**Why**: "
        "`load_state_dict(strict=True)` raises \"Unexpected key(s)\"; with strict=False the weights are dropped."
        "\n\n**Use instead**: strip a wrapper prefix such as `module.`, remap renamed keys, or build the configuration "
-       "that has those layers."},
-      {"CKG503", "checkpoint-size-mismatch", Severity::error, "a checkpoint tensor has another shape than the model's",
+       "that has those layers."),
+      diag::rule("CKG503",
        "**What**: the same key has another shape in the checkpoint.\n\n**Why**: `load_state_dict` raises "
        "\"size mismatch\", even with strict=False.\n\n**Use instead**: build the model with the width the "
-       "checkpoint was saved with."},
-      {"CKG504", "checkpoint-dtype-mismatch", Severity::warning, "a checkpoint tensor has another dtype than the model's",
+       "checkpoint was saved with."),
+      diag::rule("CKG504",
        "**What**: the same key has another dtype in the checkpoint.\n\n**Why**: `load_state_dict` copies with a "
-       "silent cast; precision can be lost or integer buffers corrupted."},
-      {"CKG505", "optimizer-state-mismatch", Severity::error, "the checkpoint's optimizer state does not fit the model",
+       "silent cast; precision can be lost or integer buffers corrupted."),
+      diag::rule("CKG505",
        "**What**: the optimizer state's param groups, state keys or state shapes do not match the model's "
        "parameters or the optimizer class.\n\n**Why**: `optimizer.load_state_dict` raises, or (same counts, other "
        "order) silently gives each parameter another parameter's moments.\n\n**Use instead**: save model and "
-       "optimizer state from the same model, in the same configuration."},
+       "optimizer state from the same model, in the same configuration."),
   };
   return rules;
 }
 
 namespace {
 
-const RuleInfo& rule(const std::string& code) {
-  for (const auto& r : check_rules()) {
-    if (r.code == code) return r;
-  }
-  return check_rules().front();
-}
+const RuleInfo& rule(const std::string& code) { return diag::rule_in(check_rules(), code); }
 
 // Number of leading dotted components `a` and `b` share: 1 for `fc.weight` and `fc.bias`.
 std::size_t shared_components(const std::string& a, const std::string& b) {

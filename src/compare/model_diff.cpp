@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
+
 namespace ckg::compare {
 
 namespace {
@@ -61,12 +63,7 @@ std::string shape_text(const std::optional<std::vector<std::int64_t>>& s) {
   return s ? fmt::format("[{}]", fmt::join(*s, ", ")) : std::string("?");
 }
 
-const RuleInfo& rule(const std::string& code) {
-  for (const auto& r : diff_rules()) {
-    if (r.code == code) return r;
-  }
-  return diff_rules().front();
-}
+const RuleInfo& rule(const std::string& code) { return diag::rule_in(diff_rules(), code); }
 
 Diagnostic finding(const std::string& code, const std::string& target, const std::string& message, const std::string& help,
                    const std::string& file, int line, const std::optional<std::string>& old_value,
@@ -112,47 +109,47 @@ Move classify_move(const std::string& old_owner, const std::string& new_owner) {
 
 const std::vector<RuleInfo>& diff_rules() {
   static const std::vector<RuleInfo> rules = {
-      {"CKG101", "key-renamed", Severity::error, "a layer's attribute name changed: its keys are renamed",
+      diag::rule("CKG101",
        "**What**: the same layer (same tensor names, shapes and dtypes, same position) is registered under a new "
        "attribute name, e.g. `self.linear2` became `self.fc2`.\n\n**Why**: every checkpoint saved with the old code has "
        "`linear2.*` keys; `load_state_dict(strict=True)` raises on them, and `strict=False` silently leaves `fc2` "
        "randomly initialised.\n\n**Use instead**: keep the name, or migrate old checkpoints with the emitted remap "
-       "(a load_state_dict pre-hook or a one-off conversion script)."},
-      {"CKG102", "key-moved", Severity::error, "a layer moved under another parent: its key prefix changed",
+       "(a load_state_dict pre-hook or a one-off conversion script)."),
+      diag::rule("CKG102",
        "**What**: a layer now lives under another module, e.g. `conv1` moved into `stem.0`.\n\n**Why**: old checkpoints "
        "have the old prefix; loading fails or, with strict=False, skips the layer.\n\n**Use instead**: migrate with the "
-       "emitted remap."},
-      {"CKG103", "sequential-reorder", Severity::error, "nn.Sequential/ModuleList indices shifted",
+       "emitted remap."),
+      diag::rule("CKG103",
        "**What**: numbered children changed index, e.g. a layer inserted at the front of an `nn.Sequential` shifts "
        "`features.0` to `features.1` (the seed example).\n\n**Why**: numbered keys no longer line up; with strict=False "
        "weights land in the wrong layers or are dropped.\n\n**Use instead**: append instead of insert, name the "
-       "children with an OrderedDict, or migrate with the emitted remap."},
-      {"CKG104", "key-removed", Severity::error, "keys present in old checkpoints no longer exist",
+       "children with an OrderedDict, or migrate with the emitted remap."),
+      diag::rule("CKG104",
        "**What**: a parameter or buffer was removed.\n\n**Why**: loading an old checkpoint raises \"Unexpected key(s)\"."
-       "\n\n**Use instead**: if intended, drop the keys when loading (and say so with `# ckptguard: ignore[CKG104]`)."},
-      {"CKG105", "key-added", Severity::error, "new keys that old checkpoints do not have",
+       "\n\n**Use instead**: if intended, drop the keys when loading (and say so with `# ckptguard: ignore[CKG104]`)."),
+      diag::rule("CKG105",
        "**What**: a parameter or buffer was added.\n\n**Why**: loading an old checkpoint raises \"Missing key(s)\"; with "
        "strict=False the new layer silently keeps its random initialisation.\n\n**Use instead**: provide a migration "
-       "that initialises the new keys, or make the layer conditional on a flag whose default keeps old checkpoints loading."},
-      {"CKG106", "buffer-made-non-persistent", Severity::error, "a buffer was registered with persistent=False",
+       "that initialises the new keys, or make the layer conditional on a flag whose default keeps old checkpoints loading."),
+      diag::rule("CKG106",
        "**What**: a buffer that old checkpoints contain is now non-persistent.\n\n**Why**: `load_state_dict(strict=True)` "
-       "raises \"Unexpected key(s)\" for it.\n\n**Use instead**: drop the key when loading old checkpoints."},
-      {"CKG107", "branch-default-flipped", Severity::error, "a parameter's default now selects another configuration branch",
+       "raises \"Unexpected key(s)\" for it.\n\n**Use instead**: drop the key when loading old checkpoints."),
+      diag::rule("CKG107",
        "**What**: a constructor default changed (e.g. `use_extra_layer=False` became `True`), so a default build has "
        "other keys.\n\n**Why**: checkpoints saved with the default configuration no longer load into a default build."
-       "\n\n**Use instead**: keep the default and opt in explicitly, or pin the old value where old checkpoints are loaded."},
-      {"CKG108", "branch-removed", Severity::error, "a configuration branch no longer exists",
+       "\n\n**Use instead**: keep the default and opt in explicitly, or pin the old value where old checkpoints are loaded."),
+      diag::rule("CKG108",
        "**What**: a set of keys one configuration produced can no longer be produced.\n\n**Why**: checkpoints saved in "
-       "that configuration cannot be loaded by any configuration of the new code."},
-      {"CKG109", "branch-added", Severity::note, "a new configuration branch",
+       "that configuration cannot be loaded by any configuration of the new code."),
+      diag::rule("CKG109",
        "**What**: the model gained a configuration with keys no old configuration had. Old checkpoints still load into "
-       "their own configurations; this is reported for review."},
-      {"CKG201", "shape-changed", Severity::error, "a tensor's shape changed",
+       "their own configurations; this is reported for review."),
+      diag::rule("CKG201",
        "**What**: the same key has another shape, e.g. a width change.\n\n**Why**: loading raises \"size mismatch\", even "
-       "with strict=False."},
-      {"CKG202", "dtype-changed", Severity::warning, "a tensor's dtype changed",
+       "with strict=False."),
+      diag::rule("CKG202",
        "**What**: the same key has another dtype.\n\n**Why**: load_state_dict casts silently; precision can be lost or "
-       "integer buffers corrupted."},
+       "integer buffers corrupted."),
   };
   return rules;
 }

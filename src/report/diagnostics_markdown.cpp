@@ -69,6 +69,7 @@ std::string markdown_findings_section(const DiagnosticsReport& report) {
     std::string_view text = report.source ? report.source(d.span.file) : std::string_view{};
     int col = text.empty() ? d.span.column : code_point_column(source_line(text, d.span.line), d.span.column);
     std::string finding = cell(d.message);
+    if (d.data.contains("breaks")) finding += "<br>" + cell("breaks: " + d.data["breaks"].get<std::string>());
     if (!d.help.empty()) finding += "<br>" + cell("help: " + d.help);
     out += fmt::format("| {} | `{}:{}:{}` | `{}` | {} |\n", badge(d.severity), cell(d.span.file), d.span.line, col,
                        d.code, finding);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "diagnostics/codes.h"
 #include "report/diagnostics_render.h"
 
 namespace ckg::report {
@@ -175,8 +176,8 @@ nlohmann::ordered_json diagnostics_to_sarif(const DiagnosticsReport& report, con
     j["fullDescription"] = {{"text", first_paragraph(r.doc)}};
     j["help"] = {{"text", r.doc}, {"markdown", r.doc}};
     j["defaultConfiguration"] = {{"level", level(r.severity)}};
-    j["properties"] = {{"tags", {"ckptguard", r.code.rfind("CKG4", 0) == 0 ? "checkpoint-safety"
-                                              : r.code.rfind("CKG3", 0) == 0 ? "load-semantics" : "input"}}};
+    const diag::CodeInfo* code = diag::find_code(r.code);
+    j["properties"] = {{"tags", {"ckptguard", code ? std::string(diag::family_tag(code->family)) : std::string("input")}}};
     rules.push_back(std::move(j));
   }
 
