@@ -10,7 +10,6 @@
 #include "changes/description_json.h"
 #include "changes/edit_attribution.h"
 #include "changes/import_graph.h"
-#include "changes/remap_rules.h"
 #include "compare/load_check.h"
 #include "compare/model_diff.h"
 #include "diagnostics/suppression.h"
@@ -134,8 +133,10 @@ class VersionModels {
   }
 
   // nullopt with an empty `error`: `name` is a function that does not build a model.
-  std::optional<manifest::BranchSet> describe(const std::string& rel, const std::string& name, std::string* error) {
+  std::optional<manifest::BranchSet> describe(const std::string& rel, const std::string& name,
+                                             const std::vector<interp::ConfigItem>& config, std::string* error) {
     std::string options = fmt::format("{} {} {} {}", name, options_.branches, options_.limits.max_runs, options_.limits.max_branches);
+    for (const auto& c : config) options += fmt::format(" {}={}", c.key, c.value_source);
     std::string key = description_key(version_, graph_, rel, changed_, options);
     if (options_.cache) {
       if (auto hit = options_.cache->get("branches", key)) {
@@ -145,11 +146,11 @@ class VersionModels {
     interp::Target target{version_.path_of(rel), name};
     std::optional<manifest::BranchSet> set;
     if (options_.branches) {
-      interp::BranchResult r = workspace_.branches(target, {}, options_.limits);
+      interp::BranchResult r = workspace_.branches(target, config, options_.limits);
       if (r.error) *error = explain(*r.error);
       set = std::move(r.set);
     } else {
-      interp::PredictionResult r = workspace_.predict(target, {});
+      interp::PredictionResult r = workspace_.predict(target, config);
       if (r.error) *error = explain(*r.error);
       if (r.prediction) {
         set.emplace();
@@ -220,11 +221,11 @@ const manifest::Branch* branch_named(const manifest::BranchSet& set, const std::
 }
 
 // A checkpoint of the old version with the remap applied (module paths too, for _metadata).
-manifest::KeyManifest renamed(const manifest::KeyManifest& old, const std::vector<RemapRule>& rules) {
+manifest::KeyManifest renamed(const manifest::KeyManifest& old, const std::vector<compare::RemapRule>& rules) {
   manifest::KeyManifest out = old;
-  for (auto& k : out.keys) k.name = apply_rules(rules, k.name);
+  for (auto& k : out.keys) k.name = compare::apply_rules(rules, k.name);
   for (auto& m : out.modules) {
-    std::string path = apply_rules(rules, m.path + ".");
+    std::string path = compare::apply_rules(rules, m.path + ".");
     m.path = path.empty() ? path : path.substr(0, path.size() - 1);
   }
   return out;
@@ -242,7 +243,7 @@ void check_remaps(std::vector<diag::Diagnostic>& findings, const manifest::Branc
     const manifest::Branch* old_b = branch_named(old_set, branch);
     const manifest::Branch* new_b = branch_named(new_set, branch);
     if (!old_b || !new_b) continue;
-    compare::LoadReport after = compare::simulate_load(renamed(old_b->manifest, compact_rules(remap)), new_b->manifest);
+    compare::LoadReport after = compare::simulate_load(renamed(old_b->manifest, compare::compact_rules(remap)), new_b->manifest);
     for (auto& f : findings) {
       if (!f.data.contains("remap") || f.data.value("branch", "default") != branch) continue;
       f.data["remap_loads"] = after.compatible();
@@ -410,13 +411,19 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
   std::vector<std::string> need_arguments;
   for (auto& [o, n] : match_models(old_list, new_list)) {
     std::string display = fmt::format("{}::{}", n.file, n.model.name);
-    if (!n.model.required.empty()) {
-      need_arguments.push_back(fmt::format("{} ({})", display, fmt::join(n.model.required, ", ")));
+    std::vector<interp::ConfigItem> config = options.model_config ? options.model_config(n.file, n.model.name)
+                                                                  : std::vector<interp::ConfigItem>{};
+    std::vector<std::string> missing;
+    for (const auto& r : n.model.required) {
+      if (std::none_of(config.begin(), config.end(), [&](const interp::ConfigItem& c) { return c.key == r; })) missing.push_back(r);
+    }
+    if (!missing.empty()) {
+      need_arguments.push_back(fmt::format("{} ({})", display, fmt::join(missing, ", ")));
       continue;
     }
     std::string old_error, new_error;
-    auto old_set = old_models.describe(o.file, o.model.name, &old_error);
-    auto new_set = new_models.describe(n.file, n.model.name, &new_error);
+    auto old_set = old_models.describe(o.file, o.model.name, config, &old_error);
+    auto new_set = new_models.describe(n.file, n.model.name, config, &new_error);
     if (!old_set || !new_set) {
       const std::string& why = !new_set ? new_error : old_error;
       if (why.empty()) continue;  // a function that is not a model builder
@@ -444,7 +451,8 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
   if (!need_arguments.empty()) {
     std::size_t shown = std::min<std::size_t>(need_arguments.size(), 5);
     report.notes.push_back(fmt::format(
-        "{} model{} the change can reach need constructor arguments and were not compared: {}{}", need_arguments.size(),
+        "{} model{} the change can reach need constructor arguments and were not compared (configure them in "
+        "[tool.ckptguard.configs]): {}{}", need_arguments.size(),
         need_arguments.size() == 1 ? "" : "s", fmt::join(need_arguments.begin(), need_arguments.begin() + static_cast<std::ptrdiff_t>(shown), "; "),
         need_arguments.size() > shown ? fmt::format(" and {} more", need_arguments.size() - shown) : std::string()));
   }
@@ -477,7 +485,7 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
       for (auto& [k, v] : d.data["remap"].items()) report.remap.emplace(k, v.get<std::string>());
     }
   }
-  report.remap_rules = compact_rules(report.remap);
+  report.remap_rules = compare::compact_rules(report.remap);
   std::stable_sort(report.findings.begin(), report.findings.end(), [](const auto& a, const auto& b) {
     return std::tie(a.span.file, a.span.line, a.code) < std::tie(b.span.file, b.span.line, b.code);
   });

@@ -12,6 +12,7 @@
 
 #include "changes/analysis_cache.h"
 #include "changes/project_version.h"
+#include "compare/remap_rules.h"
 #include "diagnostics/diagnostic.h"
 #include "interp/branches.h"
 #include "manifest/branch_set.h"
@@ -26,6 +27,9 @@ struct ChangeOptions {
   AnalysisCache* cache = nullptr;  // null: no cache
   // Whether a code is enabled for a file (configuration and --ignore); null: every code.
   std::function<bool(const std::string& code, const std::string& rel_file)> enabled;
+  // Constructor arguments configured for a model that needs them ([tool.ckptguard.configs]),
+  // by file (relative) and name; null or empty: none.
+  std::function<std::vector<interp::ConfigItem>(const std::string& rel_file, const std::string& name)> model_config;
   // CPython's own verdict on a file only tree-sitter objects to (nullopt: it compiles); null:
   // trust the native verdict.
   std::function<std::optional<parse::CompileError>(const std::string& path)> confirm_compile;
@@ -46,18 +50,11 @@ struct ComparedModel {
   std::vector<std::string> through;  // the changed files its construction can reach
 };
 
-// One way of moving keys: every key starting with `from` is renamed to start with `to` (a whole
-// layer or subtree, or a wrapper prefix), or one key renamed.
-struct RemapRule {
-  enum class Kind { prefix, key } kind = Kind::prefix;
-  std::string from, to;
-};
-
 struct ChangeReport {
   std::vector<BrokenFile> broken;  // non-empty: nothing else was analysed
   std::vector<diag::Diagnostic> findings;  // one per edit, paths relative to the project root
   std::map<std::string, std::string> remap;  // old key -> new key, for every finding not suppressed
-  std::vector<RemapRule> remap_rules;        // the same, compact
+  std::vector<compare::RemapRule> remap_rules;  // the same, compact
   std::vector<std::string> notes;            // models skipped, and why
   std::vector<ComparedModel> models;
   std::vector<std::string> changed_files;  // relative, as given

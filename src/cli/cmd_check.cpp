@@ -20,11 +20,13 @@
 namespace ckg::cli {
 
 static const char* const kCheckUsage =
-    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--format FMT]\n"
+    "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--no-branches] [--format FMT]\n"
     "       ckptguard check CKPT OTHER_CKPT [--format FMT]\n"
     "  Will CKPT load into NAME built with the config (or into a model whose state_dict is\n"
-    "  OTHER_CKPT) with load_state_dict(strict=True)? Does its optimizer state fit the model (and\n"
-    "  --optimizer CLASS, e.g. SGD)? Exit 0 yes, 1 no, 2 usage or input error.\n"
+    "  OTHER_CKPT) with load_state_dict(strict=True)? The model's own load hooks and\n"
+    "  _load_from_state_dict overrides run on the checkpoint's keys. Does its optimizer state fit\n"
+    "  the model (and --optimizer CLASS, e.g. SGD)? When it does not load, the configurations it\n"
+    "  does load into are searched (--no-branches: not). Exit 0 yes, 1 no, 2 usage or input error.\n"
     "  FMT: text (default) or json print the check report; sarif, github, markdown and html print\n"
     "  its findings (CKG501-CKG505) as diagnostics, pointing at the layers' source lines.\n";
 
@@ -63,8 +65,12 @@ int run_check(const std::vector<std::string>& argv, Io io) {
   std::vector<std::string> rest;
   std::string ckpt_path;
   std::optional<std::string> optimizer;
-  bool options_done = false;
+  bool options_done = false, explore_branches = true;
   for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (!options_done && argv[i] == "--no-branches") {
+      explore_branches = false;
+      continue;
+    }
     if (!options_done && argv[i] == "--optimizer" && i + 1 < argv.size()) {
       optimizer = argv[++i];
       continue;
@@ -143,7 +149,7 @@ int run_check(const std::vector<std::string>& argv, Io io) {
   if (!report.load.compatible()) {
     report.suggestions = compare::suggest_fixes(ckpt, model);
     // The checkpoint may come from another configuration of the same model: say which.
-    if (!request.is_path) {
+    if (!request.is_path && explore_branches) {
       interp::BranchResult branches = interp::enumerate_branches(request.target, request.config);
       if (branches.set) {
         for (const auto& b : branches.set->branches) {

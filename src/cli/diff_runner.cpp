@@ -181,6 +181,22 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
   options.branches = request.branches;
   options.cache = held->cache.get();
   options.enabled = selection(outcome.root, request.ignored);
+  options.model_config = [root = outcome.root, configs = std::make_shared<std::map<std::string, config::ConfigResult>>()](
+                             const std::string& rel, const std::string& name) {
+    std::vector<interp::ConfigItem> items;
+    fs::path file = fs::path(root) / rel;
+    std::string dir = file.parent_path().string();
+    auto it = configs->find(dir);
+    if (it == configs->end()) it = configs->emplace(dir, config::find_config(dir)).first;
+    if (!it->second.config) return items;
+    const config::LintConfig& c = *it->second.config;
+    std::string dotted = index::locate_module(file.string()).dotted_name;
+    std::string relative = file.lexically_relative(c.root).string();
+    if (const auto* args = c.model_config(dotted, name, relative)) {
+      for (const auto& [key, value] : *args) items.push_back({key, value});
+    }
+    return items;
+  };
   options.confirm_compile = [new_version](const std::string& path) -> std::optional<parse::CompileError> {
     std::string error;
     std::optional<std::string> bytes = new_version->files().read(path, parse::kMaxSourceBytes, &error);

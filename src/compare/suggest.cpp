@@ -127,11 +127,8 @@ Suggestions suggest_fixes(const manifest::KeyManifest& checkpoint, const manifes
 
   out.after = simulate_load(apply_remap(checkpoint, out.remap), model);
   for (auto& s : out.items) s.resolves = out.after.compatible();
-  if (!out.remap.empty()) {
-    std::string entries;
-    for (auto& [k, v] : out.remap) entries += fmt::format("    \"{}\": \"{}\",\n", k, v);
-    out.python = "REMAP = {\n" + entries + "}\nstate_dict = {REMAP.get(k, k): v for k, v in state_dict.items()}\n";
-  }
+  out.rules = compact_rules(out.remap);
+  out.python = python_fix(out.rules);
   return out;
 }
 

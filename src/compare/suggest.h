@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compare/load_check.h"
+#include "compare/remap_rules.h"
 #include "manifest/key_manifest.h"
 
 namespace ckg::compare {
@@ -22,6 +23,7 @@ struct Suggestion {
 struct Suggestions {
   std::vector<Suggestion> items;
   std::map<std::string, std::string> remap;  // all remaps together
+  std::vector<RemapRule> rules;              // the same, compact
   LoadReport after;                          // the load once the remap is applied
   std::string python;                        // ready-to-paste code applying the remap
 };

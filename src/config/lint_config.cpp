@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -91,7 +92,60 @@ bool glob_here(std::string_view p, std::string_view s) {
   return p[0] == s[0] && glob_here(p.substr(1), s.substr(1));
 }
 
+// A TOML value as Python literal source, as the pytest plugin reads it: `{ python = "expr" }`
+// passes source through.
+std::optional<std::string> python_literal(const toml::node& v) {
+  if (const auto* t = v.as_table()) {
+    if (t->size() == 1 && t->contains("python")) {
+      if (auto s = (*t)["python"].value<std::string>()) return *s;
+      return std::nullopt;
+    }
+    std::string out = "{";
+    for (const auto& [k, item] : *t) {
+      auto inner = python_literal(item);
+      if (!inner) return std::nullopt;
+      out += (out.size() > 1 ? ", '" : "'") + std::string(k.str()) + "': " + *inner;
+    }
+    return out + "}";
+  }
+  if (const auto* a = v.as_array()) {
+    std::string out = "[";
+    for (const auto& item : *a) {
+      auto inner = python_literal(item);
+      if (!inner) return std::nullopt;
+      out += (out.size() > 1 ? ", " : "") + *inner;
+    }
+    return out + "]";
+  }
+  if (auto b = v.value_exact<bool>()) return std::string(*b ? "True" : "False");
+  if (auto i = v.value_exact<std::int64_t>()) return std::to_string(*i);
+  if (auto d = v.value_exact<double>()) {
+    std::ostringstream s;
+    s.precision(17);
+    s << *d;
+    return s.str();
+  }
+  if (auto s = v.value_exact<std::string>()) {
+    std::string out = "'";
+    for (char c : *s) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+const std::vector<std::pair<std::string, std::string>>* LintConfig::model_config(const std::string& dotted, const std::string& name,
+                                                                                 const std::string& relative_path) const {
+  for (const std::string& key : {dotted + ":" + name, relative_path + "::" + name, name}) {
+    auto it = model_configs.find(key);
+    if (it != model_configs.end()) return &it->second;
+  }
+  return nullptr;
+}
 
 bool glob_match(std::string_view pattern, std::string_view path) {
   while (pattern.rfind("./", 0) == 0) pattern.remove_prefix(2);
@@ -158,6 +212,30 @@ ConfigResult read_config(const std::string& path, bool top_level_fallback) {
           if (err) break;
           c.per_file_ignores.push_back(std::move(p));
         }
+      }
+    }
+  }
+  if (!err) {
+    if (const toml::node* configs = table->get("configs")) {
+      const toml::table* t = configs->as_table();
+      if (!t) err = "[tool.ckptguard.configs] must be a table of classes";
+      for (const auto& [key, args] : t ? *t : toml::table{}) {
+        const toml::table* a = args.as_table();
+        if (!a) {
+          err = "[tool.ckptguard.configs.\"" + std::string(key.str()) + "\"] must be a table of constructor arguments";
+          break;
+        }
+        auto& out_args = c.model_configs[std::string(key.str())];
+        for (const auto& [arg, value] : *a) {
+          auto literal = python_literal(value);
+          if (!literal) {
+            err = "[tool.ckptguard.configs.\"" + std::string(key.str()) + "\"] " + std::string(arg.str()) +
+                  ": not a constructor argument (use a TOML value or { python = \"...\" })";
+            break;
+          }
+          out_args.emplace_back(std::string(arg.str()), *literal);
+        }
+        if (err) break;
       }
     }
   }

@@ -3,6 +3,7 @@
 // between files; command-line selections override it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,13 @@ struct LintConfig {
   std::vector<std::string> extend_select;
   std::vector<std::string> ignore;
   std::vector<PerFileIgnore> per_file_ignores;
+  // [tool.ckptguard.configs."pkg.module:Class"]: constructor arguments (Python literal source)
+  // for classes that need them, keyed as written ("module:Class", "path.py::Class" or "Class").
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> model_configs;
+
+  // The arguments configured for `name` of module `dotted` (file `relative_path`), if any.
+  const std::vector<std::pair<std::string, std::string>>* model_config(const std::string& dotted, const std::string& name,
+                                                                       const std::string& relative_path) const;
 };
 
 // A config file that exists but cannot be used: one line, `path: reason`.

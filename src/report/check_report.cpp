@@ -1,5 +1,6 @@
 // JSON and text rendering of a load check.
 #include "report/check_report.h"
+#include "report/diff_report.h"
 
 #include <fmt/format.h>
 
@@ -29,6 +30,7 @@ nlohmann::ordered_json check_to_json(const CheckReport& report) {
   j["model"] = report.model;
   j["state_dict_path"] = report.state_dict_path ? nlohmann::ordered_json(*report.state_dict_path) : nlohmann::ordered_json(nullptr);
   j["remap"] = report.suggestions.remap;
+  j["remap_rules"] = remap_rules_to_json(report.suggestions.rules);
   j["remap_python"] = report.suggestions.python.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.suggestions.python);
   nlohmann::ordered_json after;
   after["compatible"] = report.suggestions.after.compatible();

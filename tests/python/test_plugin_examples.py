@@ -33,8 +33,9 @@ EXPECTED_FAILURES = {
                                             "    + linear1.weight  [5, 10] float32   seeds/layer_type.py:8"],
     "seeds/layer_type.py::ModelC[checkpoint:../saved/ckpts/layer_type.pt]": [
         '  Missing key(s) in state_dict: "linear1.weight", "linear1.bias".'],
-    "seeds/module_order.py::OrderedMLP[golden]": ["    + net.1.weight  [5, 10] float32   seeds/module_order.py:8",
-                                                  '          "net.0.weight": "net.1.weight",'],
+    "seeds/module_order.py::OrderedMLP[golden]": [
+        "    + net.1.weight  [5, 10] float32   seeds/module_order.py:8",
+        '      state_dict = {("net.1." + k[6:] if k.startswith("net.0.") else k): v for k, v in state_dict.items()}'],
     "seeds/module_order.py::OrderedMLP[checkpoint:../saved/ckpts/module_order.pt]": [
         "  remap (makes it load):"],
     "seeds/precision.py::ScaledNet[golden]": [
@@ -87,18 +88,20 @@ def test_each_seed_scenario_fails_with_its_cause_and_fix(project, monkeypatch):
     assert "Traceback" not in result.stdout.str()
 
 
-def printed_remap(section: str) -> dict[str, str]:
+def printed_fix(section: str) -> str:
+    """The remap code printed under "remap (makes it load):", dedented."""
     lines = section.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "REMAP = {")
-    end = next(i for i in range(start, len(lines)) if lines[i].strip() == "}")
-    namespace: dict = {}
-    exec("\n".join(line.strip() for line in lines[start:end + 1]), namespace)  # the snippet as printed
-    return namespace["REMAP"]
+    start = next(i for i, line in enumerate(lines) if line.strip() == "remap (makes it load):") + 1
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = next((i for i in range(start, len(lines)) if lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) < indent),
+               len(lines))
+    return "\n".join(line[indent:] for line in lines[start:end])
 
 
-def migrate(path, remap: dict[str, str], out) -> None:
-    state = torch.load(path)
-    torch.save({remap.get(k, k): v for k, v in state.items()}, out)
+def migrate(path, fix: str, out) -> None:
+    namespace = {"state_dict": torch.load(path)}
+    exec(fix, namespace)  # the snippet as printed
+    torch.save(namespace["state_dict"], out)
 
 
 def test_applying_the_printed_fixes_makes_the_project_pass(project, monkeypatch):
@@ -110,12 +113,12 @@ def test_applying_the_printed_fixes_makes_the_project_pass(project, monkeypatch)
     text = text.replace('["../saved/ckpts/conditional_extra.pt"]',
                         '[{ path = "../saved/ckpts/conditional_extra.pt", config = { use_extra_layer = true } }]')
     # renames and reorders (seeds 000, 002) and the DataParallel prefix (seed 003): migrate the
-    # checkpoints with the printed REMAP, keep the new code
+    # checkpoints with the printed remap, keep the new code
     for name, section, ckpt in [("renamed", "MyModel[checkpoint:../saved/ckpts/renamed.pt]", "renamed"),
                                 ("module_order", "OrderedMLP[checkpoint:../saved/ckpts/module_order.pt]", "module_order"),
                                 ("wrapped", "Classifier[checkpoint:../saved/ckpts/wrapped_dataparallel.pt]",
                                  "wrapped_dataparallel")]:
-        migrate(project.path / "saved" / "ckpts" / f"{ckpt}.pt", printed_remap(found[section]),
+        migrate(project.path / "saved" / "ckpts" / f"{ckpt}.pt", printed_fix(found[section]),
                 edited / f"{name}_migrated.pt")
         text = text.replace(f'"../saved/ckpts/{ckpt}.pt"', f'"{name}_migrated.pt"')
     pyproject.write_text(text)

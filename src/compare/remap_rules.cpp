@@ -1,9 +1,11 @@
 // Compacting a key remap into prefix rules.
-#include "changes/remap_rules.h"
+#include "compare/remap_rules.h"
+
+#include <fmt/format.h>
 
 #include <set>
 
-namespace ckg::changes {
+namespace ckg::compare {
 
 namespace {
 
@@ -56,4 +58,38 @@ std::string apply_rules(const std::vector<RemapRule>& rules, const std::string& 
   return key;
 }
 
-}  // namespace ckg::changes
+std::string python_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    else if (c < 0x20 || c == 0x7F) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+std::string python_fix(const std::vector<RemapRule>& rules) {
+  if (rules.empty()) return {};
+  if (rules.size() == 1 && rules[0].kind == RemapRule::Kind::prefix) {
+    const RemapRule& r = rules[0];
+    if (r.to.empty()) {
+      return fmt::format("state_dict = {{k.removeprefix({}): v for k, v in state_dict.items()}}\n", python_string(r.from));
+    }
+    return fmt::format("state_dict = {{({} + k[{}:] if k.startswith({}) else k): v for k, v in state_dict.items()}}\n",
+                       python_string(r.to), r.from.size(), python_string(r.from));
+  }
+  std::string entries;
+  for (const auto& r : rules) {
+    entries += fmt::format("    ({}, {}),  # {}\n", python_string(r.from), python_string(r.to),
+                           r.kind == RemapRule::Kind::prefix ? "every key under this prefix" : "one key");
+  }
+  return "RENAMES = [\n" + entries + "]\n\n"
+         "def renamed(key):\n"
+         "    for old, new in RENAMES:\n"
+         "        if key == old or (old.endswith(\".\") and key.startswith(old)):\n"
+         "            return new + key[len(old):]\n"
+         "    return key\n\n"
+         "state_dict = {renamed(k): v for k, v in state_dict.items()}\n";
+}
+
+}  // namespace ckg::compare
