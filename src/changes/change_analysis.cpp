@@ -119,13 +119,15 @@ class VersionModels {
   }
 
   // load_state_dict(strict=True) of an old checkpoint into the model built as `branch`, with the
-  // model's load hooks and overrides interpreted.
+  // model's load hooks and overrides interpreted. `config` holds the arguments the model was
+  // described with; the branch's witness overrides them.
   std::optional<interp::LoadSimulation> load(const std::string& rel, const std::string& name, const manifest::Branch& branch,
-                                             const manifest::KeyManifest& checkpoint) {
-    std::vector<interp::ConfigItem> config;
+                                             std::vector<interp::ConfigItem> config, const manifest::KeyManifest& checkpoint) {
     for (const auto& [key, value] : branch.witness) {
       if (key.find('.') != std::string::npos) return std::nullopt;  // a config object's field
-      config.push_back({key, value});
+      auto same = std::find_if(config.begin(), config.end(), [&](const interp::ConfigItem& c) { return c.key == key; });
+      if (same != config.end()) same->value_source = value;
+      else config.push_back({key, value});
     }
     auto r = workspace_.simulate_load({version_.path_of(rel), name}, config, checkpoint);
     if (auto* sim = std::get_if<interp::LoadSimulation>(&r)) return std::move(*sim);
@@ -434,7 +436,7 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
     compare::ModelDiff diff = compare::diff_branches(display, *old_set, *new_set, n.file, n.model.line);
     check_remaps(diff.findings, *old_set, *new_set);
     apply_migrations(diff.findings, *old_set, *new_set, display, [&](const manifest::Branch& b, const manifest::KeyManifest& ckpt) {
-      return new_models.load(n.file, n.model.name, b, ckpt);
+      return new_models.load(n.file, n.model.name, b, config, ckpt);
     }, report.notes);
     std::set<std::string> through;
     for (const auto& f : graph.closure(n.file)) {

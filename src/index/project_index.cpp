@@ -102,6 +102,18 @@ std::optional<std::string> ProjectIndex::resolve_relative(const ModulePath& curr
   return name.empty() ? package : package + "." + name;
 }
 
+std::optional<std::string> ProjectIndex::find_relative_file(const std::string& importer, int level, const std::string& dotted) const {
+  std::error_code ec;
+  fs::path dir = fs::absolute(importer, ec).lexically_normal().parent_path();
+  for (int i = 1; i < level; ++i) dir = dir.parent_path();
+  fs::path base = dir / dotted_to_path(dotted);
+  fs::path as_file = base;
+  as_file += ".py";
+  if (files_.is_file(as_file.string())) return as_file.string();
+  if (files_.is_file((base / "__init__.py").string())) return (base / "__init__.py").string();
+  return std::nullopt;
+}
+
 std::vector<Definition> ProjectIndex::definitions(const parse::SourceFile& file) {
   std::vector<Definition> out;
   for (TSNode stmt : parse::named_children(file.root())) {

@@ -47,6 +47,11 @@ class ProjectIndex {
 
   // Absolute module name for `from <dots><name> import ...` written in module `current`.
   static std::optional<std::string> resolve_relative(const ModulePath& current, int level, const std::string& name);
+  // The file a relative import names by directories alone: `from ..ops.misc import x` in
+  // pkg/models/net.py is pkg/ops/misc.py. For an import that climbs above the top regular package,
+  // which CPython allows only inside a namespace package (PEP 420: a directory without
+  // __init__.py on the path).
+  std::optional<std::string> find_relative_file(const std::string& importer, int level, const std::string& dotted) const;
 
   // Top-level classes and functions of a parsed file, in source order.
   static std::vector<Definition> definitions(const parse::SourceFile& file);

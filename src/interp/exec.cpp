@@ -385,7 +385,14 @@ static void exec_import_from(Interpreter& in, Frame& f, TSNode stmt) {
       else rest = dotted_text(f, c);
     }
     index::ModulePath where{"", f.module ? f.module->name : std::string(), f.module && f.module->is_package};
+    std::size_t depth = std::count(where.dotted_name.begin(), where.dotted_name.end(), '.') + (where.is_package ? 1 : 0);
     auto resolved = index::ProjectIndex::resolve_relative(where, level, rest);
+    if (static_cast<std::size_t>(level) > depth && !rest.empty()) {
+      // Above the top regular package: a namespace package, resolved by directories.
+      std::string error;
+      auto path = in.project().find_relative_file(f.file->path(), level, rest);
+      if (ModuleNs* ns = path ? in.load_project_file(*path, &error) : nullptr) resolved = ns->name;
+    }
     if (!resolved) {
       in.raise("ImportError", "attempted relative import beyond top-level package");
     }

@@ -44,6 +44,30 @@ def test_config_values_reach_the_constructor(tmp_path: Path):
     assert predicted_keys(doc) == torch_keys(model)
 
 
+def test_relative_import_across_a_namespace_package(tmp_path: Path):
+    # `tv/` has no __init__.py (PEP 420), so `from ..ops.blocks import block` in tv/models/net.py
+    # climbs above the top regular package: CPython resolves it through the namespace package.
+    for pkg in ("models", "ops"):
+        (tmp_path / "tv" / pkg).mkdir(parents=True)
+        (tmp_path / "tv" / pkg / "__init__.py").write_text("")
+    (tmp_path / "tv" / "ops" / "blocks.py").write_text(
+        "import torch.nn as nn\n"
+        "def block(c):\n    return nn.Sequential(nn.Conv2d(c, c, 3), nn.BatchNorm2d(c))\n")
+    net = tmp_path / "tv" / "models" / "net.py"
+    net.write_text(
+        "import torch.nn as nn\nfrom ..ops.blocks import block\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.body = block(4)\n")
+    result = run_console("keys", f"{net}::Net", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    sys.path.insert(0, str(tmp_path))
+    try:
+        model = __import__("tv.models.net", fromlist=["Net"]).Net()
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert predicted_keys(json.loads(result.stdout)) == torch_keys(model)
+
+
 def test_text_output_lists_every_key():
     result = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet")
     assert result.returncode == 0
