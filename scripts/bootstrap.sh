@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # and libtorch for the checker. Testing: torch and friends, pytest and its helpers, GoogleTest,
 # pre-commit (the hook test), jsonschema and markdown (report validation), chromium (the HTML
 # report test renders the page). README's Install section says which of these users need.
-debs=(build-essential cmake ninja-build git python3-dev python3-venv python3-pip python3-setuptools
+debs=(build-essential cmake ninja-build git python3-dev python3-venv python3-pip
       pybind11-dev libtree-sitter-dev libfmt-dev libdeflate-dev nlohmann-json3-dev
       libtomlplusplus-dev libtorch-dev libxxhash-dev
       python3-torch python3-torchvision python3-torchaudio libgtest-dev libgmock-dev zlib1g-dev
