@@ -1,6 +1,9 @@
 # The Python grammar is fetched from npm (verified by its integrity hash) at configure time
 # and compiled as a static C library; its sources are never committed.
 set(CKPTGUARD_GRAMMAR_DIR ${CMAKE_BINARY_DIR}/grammar/tree-sitter-python)
+# The version is pinned (with its integrity hash) in fetch_grammar.sh only.
+file(STRINGS ${CMAKE_SOURCE_DIR}/scripts/fetch_grammar.sh _grammar_version REGEX "^version=")
+string(REGEX REPLACE "^version=" "" CKPTGUARD_GRAMMAR_VERSION "${_grammar_version}")
 execute_process(
   COMMAND ${CMAKE_SOURCE_DIR}/scripts/fetch_grammar.sh ${CKPTGUARD_GRAMMAR_DIR}
   RESULT_VARIABLE _grammar_rc)

@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(build-essential cmake ninja-build python3-venv python3-setuptools python3-pip
-      libtorch-dev python3-torch python3-torchvision python3-torchaudio
-      pybind11-dev python3-pybind11 libtree-sitter-dev libfmt-dev libgtest-dev libgmock-dev
-      libzip-dev zlib1g-dev libxxhash-dev nlohmann-json3-dev
-      python3-pytest python3-pytest-xdist python3-hypothesis python3-rich pre-commit hyperfine git
-      libtomlplusplus-dev python3-jsonschema python3-markdown chromium)
+# Building: compiler, CMake, Ninja, the headers and static archives the binaries are made from,
+# and libtorch for the checker. Testing: torch and friends, pytest and its helpers, GoogleTest,
+# pre-commit (the hook test), jsonschema and markdown (report validation), chromium (the HTML
+# report test renders the page). README's Install section says which of these users need.
+debs=(build-essential cmake ninja-build git python3-dev python3-venv python3-pip
+      pybind11-dev libtree-sitter-dev libfmt-dev libdeflate-dev nlohmann-json3-dev
+      libtomlplusplus-dev libtorch-dev libxxhash-dev
+      python3-torch python3-torchvision python3-torchaudio libgtest-dev libgmock-dev zlib1g-dev
+      python3-pytest python3-pytest-xdist python3-hypothesis python3-jsonschema python3-markdown
+      pre-commit chromium)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

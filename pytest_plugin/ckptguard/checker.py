@@ -25,7 +25,9 @@ from typing import Any, Mapping, Union
 
 import torch
 
-from ckptguard import _checker
+from ckptguard import _load_checker
+
+_checker = _load_checker()  # one-line ExtensionError when missing, broken or built for another torch
 
 PathLike = Union[str, os.PathLike]
 

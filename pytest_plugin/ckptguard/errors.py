@@ -21,3 +21,8 @@ class CheckFailure(Exception):
 class PredictionWarning(UserWarning):
     """ckptguard's static prediction disagrees with what torch really does (an analyzer gap, not
     a bug in the model); a failure under --ckptguard-strict."""
+
+
+class PluginWarning(UserWarning):
+    """ckptguard cannot run (some of) its tests in this environment: a native extension is
+    missing, broken or built for another torch. The session goes on without them."""

@@ -10,6 +10,7 @@ extensions, and an inactive run registers no other hook. The logic lives in sibl
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,6 +65,13 @@ def pytest_configure(config):
     requested = opt.ckptguard or opt.ckptguard_models
     if not requested and not (table and table.get("models")):
         return
+    from ckptguard import ExtensionError, _load_core
+
+    try:
+        _load_core()
+    except ExtensionError as e:  # someone else's environment: never abort their session
+        _disable(config, str(e))
+        return
     from ckptguard import config as settings_module
     from ckptguard import discover
 
@@ -82,6 +90,17 @@ def pytest_configure(config):
     if problems:
         raise pytest.UsageError(f"{settings.source}: " + "; ".join(problems))
     config.pluginmanager.register(_Active(config, settings, files), "ckptguard-active")
+
+
+def _disable(config, reason: str) -> None:
+    """One warning line (counted in the session summary); the session runs without ckptguard."""
+    from ckptguard.errors import PluginWarning
+
+    message = f"ckptguard plugin disabled: {reason}"
+    try:
+        config.issue_config_time_warning(PluginWarning(message), stacklevel=2)
+    except Exception:  # -W error makes the warning an exception: still only a line
+        sys.stderr.write(f"warning: {message}\n")
 
 
 def _inject(config, model_files) -> bool:

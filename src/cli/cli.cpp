@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace ckg::cli {
 
@@ -50,7 +51,7 @@ int run(const std::vector<std::string>& args, Io io) {
     return kExitOk;
   }
   if (args[0] == "--version") {
-    io.out << "ckptguard 0.1.0\n";
+    print_version(io.out);
     return kExitOk;
   }
   auto it = commands().find(args[0]);

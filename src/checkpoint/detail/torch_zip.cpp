@@ -57,7 +57,7 @@ Result<CheckpointInfo> read_torch_zip(std::string_view file, const ReadLimits& l
         return name.rfind("code/", 0) == 0 || name == "constants.pkl";
       });
 
-  // libzip sees the archive only: trailing bytes were reported, and would fail its checks.
+  // Records are read from the archive only: trailing bytes were reported.
   auto records = ZipRecords::open(file.substr(0, directory->archive_end));
   if (!records) return std::move(records).error();
   nlohmann::json details = nlohmann::json::object();

@@ -1,7 +1,7 @@
-// Our own strict reading of a zip's structure (security-notes §3, items 1-10). libzip reads record
-// contents later; this pass decides whether the archive is sound and where each record's bytes
-// are, which libzip does not expose: torch.save stores tensor records uncompressed, so a record's
-// (offset, length) in the file is exactly the tensor data.
+// Our own strict reading of a zip's structure (security-notes §3, items 1-10). ZipRecords reads
+// record contents later; this pass decides whether the archive is sound and where each record's
+// bytes are: torch.save stores tensor records uncompressed, so a record's (offset, length) in the
+// file is exactly the tensor data.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace ckg::checkpoint::detail {
 
 struct ZipEntry {
   std::string name;
-  std::uint64_t index = 0;   // position in the central directory (libzip's index too)
+  std::uint64_t index = 0;   // position in the central directory
   std::uint16_t method = 0;  // 0 stored, 8 deflated
   std::uint16_t flags = 0;   // general purpose bits of the central entry
   std::uint32_t crc32 = 0;

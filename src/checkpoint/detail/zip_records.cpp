@@ -1,36 +1,23 @@
 #include "checkpoint/detail/zip_records.h"
 
+#include <memory>
+
 #include <fmt/format.h>
-#include <zip.h>
+#include <libdeflate.h>
 
 #include "checkpoint/detail/text.h"
 
 namespace ckg::checkpoint::detail {
 
-void ZipRecords::Discard::operator()(zip_t* archive) const {
-  zip_discard(archive);
-}
+namespace {
 
-Result<ZipRecords> ZipRecords::open(std::string_view file) {
-  zip_error_t error;
-  zip_error_init(&error);
-  zip_source_t* source = zip_source_buffer_create(file.data(), file.size(), 0, &error);
-  if (source == nullptr) {
-    std::string reason = fmt::format("zip: {}", zip_error_strerror(&error));
-    zip_error_fini(&error);
-    return ReadError{{}, std::nullopt, std::move(reason), {}};
-  }
-  // ZIP_CHECKCONS: libzip's own local/central consistency checks, a second opinion on ours.
-  zip_t* archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error);
-  if (archive == nullptr) {
-    zip_source_free(source);
-    std::string reason = fmt::format("zip: {}", zip_error_strerror(&error));
-    zip_error_fini(&error);
-    return ReadError{{}, std::nullopt, std::move(reason), {}};
-  }
-  zip_error_fini(&error);
-  return ZipRecords(archive);
-}
+struct FreeDecompressor {
+  void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+};
+
+}  // namespace
+
+Result<ZipRecords> ZipRecords::open(std::string_view file) { return ZipRecords(file); }
 
 Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_bytes) const {
   const std::string name = escape_for_display(entry.name, 200);
@@ -41,38 +28,50 @@ Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_by
     return fail(fmt::format("record {} declares {} bytes, over the limit of {}", name,
                             entry.uncompressed_size, max_bytes));
   }
-  const char* libzip_name = zip_get_name(archive_.get(), entry.index, ZIP_FL_ENC_RAW);
-  if (libzip_name == nullptr || entry.name != libzip_name) {
-    return fail(fmt::format("zip: libzip disagrees about record {}", name));
+  if (entry.data_offset > file_.size() || entry.compressed_size > file_.size() - entry.data_offset) {
+    return fail(fmt::format("record {} runs past the end of the archive", name));
   }
-  zip_file_t* handle = zip_fopen_index(archive_.get(), entry.index, 0);
-  if (handle == nullptr) {
-    return fail(fmt::format("zip: cannot open record {}: {}", name, zip_strerror(archive_.get())));
-  }
-  // One spare byte shows a record that inflates past its declared size (a deflate bomb).
-  std::string bytes(entry.uncompressed_size + 1, '\0');
-  std::uint64_t filled = 0;
-  while (filled < bytes.size()) {
-    const zip_int64_t got = zip_fread(handle, bytes.data() + filled, bytes.size() - filled);
-    if (got < 0) {
-      std::string reason = fmt::format("zip: cannot read record {}: {}", name,
-                                       zip_error_strerror(zip_file_get_error(handle)));
-      zip_fclose(handle);
-      return fail(std::move(reason));
+  const std::string_view data = file_.substr(entry.data_offset, entry.compressed_size);
+  std::string bytes;
+  if (entry.method == 0) {
+    if (entry.compressed_size != entry.uncompressed_size) {
+      return fail(fmt::format("record {} declares {} bytes but holds {}", name,
+                              entry.uncompressed_size, entry.compressed_size));
     }
-    if (got == 0) break;
-    filled += static_cast<std::uint64_t>(got);
+    bytes.assign(data);
+  } else if (entry.method == 8) {
+    // One spare byte shows a record that inflates past its declared size (a deflate bomb).
+    bytes.assign(entry.uncompressed_size + 1, '\0');
+    std::unique_ptr<libdeflate_decompressor, FreeDecompressor> inflater(libdeflate_alloc_decompressor());
+    if (!inflater) return fail("out of memory for a deflate decompressor");
+    std::size_t produced = 0;
+    switch (libdeflate_deflate_decompress(inflater.get(), data.data(), data.size(), bytes.data(),
+                                          bytes.size(), &produced)) {
+      case LIBDEFLATE_SUCCESS:
+        break;
+      case LIBDEFLATE_INSUFFICIENT_SPACE:
+        produced = bytes.size();
+        break;
+      default:
+        return fail(fmt::format("zip: cannot read record {}: invalid or truncated deflate data", name));
+    }
+    if (produced > entry.uncompressed_size) {
+      return fail(fmt::format("record {} inflates past the {} bytes it declares", name,
+                              entry.uncompressed_size));
+    }
+    if (produced < entry.uncompressed_size) {
+      return fail(fmt::format("record {} holds {} bytes, not the {} it declares", name, produced,
+                              entry.uncompressed_size));
+    }
+    bytes.resize(produced);
+  } else {
+    return fail(fmt::format("unsupported zip feature: compression method {} in record {}", entry.method, name));
   }
-  zip_fclose(handle);
-  if (filled > entry.uncompressed_size) {
-    return fail(fmt::format("record {} inflates past the {} bytes it declares", name,
-                            entry.uncompressed_size));
+  const std::uint32_t crc = libdeflate_crc32(0, bytes.data(), bytes.size());
+  if (crc != entry.crc32) {
+    return fail(fmt::format("record {} fails its CRC check (stored {:08x}, computed {:08x})", name,
+                            entry.crc32, crc));
   }
-  if (filled < entry.uncompressed_size) {
-    return fail(fmt::format("record {} holds {} bytes, not the {} it declares", name, filled,
-                            entry.uncompressed_size));
-  }
-  bytes.resize(filled);
   return bytes;
 }
 
