@@ -80,6 +80,8 @@ LoadResult load_source(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {nullptr, ParseError{{path, 0, 0}, "no such file"}};
   if (S_ISDIR(st.st_mode)) return {nullptr, ParseError{{path, 0, 0}, "is a directory, expected a Python file"}};
+  // A FIFO or a device would block the read below (or never end): only regular files are read.
+  if (!S_ISREG(st.st_mode)) return {nullptr, ParseError{{path, 0, 0}, "not a regular file, expected a Python file"}};
   if (static_cast<std::uint64_t>(st.st_size) > kMaxSourceBytes) {
     return {nullptr, ParseError{{path, 0, 0}, fmt::format("source is larger than {} bytes", kMaxSourceBytes)}};
   }
