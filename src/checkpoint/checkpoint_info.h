@@ -80,4 +80,11 @@ struct ReadLimits {
 // Reads the checkpoint at `path` (any supported format, sniffed from content and name).
 Result<CheckpointInfo> read_checkpoint(const std::string& path, const ReadLimits& limits = {});
 
+// Reads every byte of every record of the checkpoint `info` describes (each shard of a sharded
+// one) and checks what the format can check: the CRC-32 and size of every zip record, tensor data
+// included. Listing never reads tensor data; this does. safetensors and the legacy format carry no
+// checksums: their structure was checked by read_checkpoint, and nothing more can be.
+Status verify_records(const std::string& path, const CheckpointInfo& info,
+                      const ReadLimits& limits = {});
+
 }  // namespace ckg::checkpoint

@@ -2,6 +2,8 @@
 // is a zip only if it starts with a local header, like torch.serialization._is_zipfile).
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "checkpoint/checkpoint_info.h"
 #include "checkpoint/detail/mapped_file.h"
 #include "checkpoint/detail/read_bytes.h"
@@ -69,6 +71,26 @@ Result<CheckpointInfo> read_single_file(const std::string& path, const ReadLimit
 }
 
 }  // namespace
+
+Status verify_records(const std::string& path, const CheckpointInfo& info,
+                      const ReadLimits& limits) {
+  const auto verify_file = [&](const std::string& file_path) -> Status {
+    auto file = detail::MappedFile::open(file_path);
+    if (!file) return std::move(file).error();
+    if (file->bytes().substr(0, 4) != "PK\x03\x04") return Ok{};
+    auto verified = detail::verify_torch_zip(file->bytes(), limits);
+    if (!verified) return located(std::move(verified).error(), file_path);
+    return Ok{};
+  };
+  const auto shards = info.details.find("shards");
+  if (shards == info.details.end()) return verify_file(path);
+  const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  for (const auto& shard : *shards) {
+    auto verified = verify_file((directory / shard["file"].get<std::string>()).string());
+    if (!verified) return verified;
+  }
+  return Ok{};
+}
 
 Result<CheckpointInfo> read_checkpoint(const std::string& path, const ReadLimits& limits) {
   auto file = detail::MappedFile::open(path);

@@ -1,4 +1,4 @@
-// `ckptguard inspect CKPT [--format text|json]`
+// `ckptguard inspect CKPT [--format text|json] [--verify]`
 #include <fmt/format.h>
 
 #include "checkpoint/checkpoint_info.h"
@@ -9,14 +9,15 @@
 namespace ckg::cli {
 
 static const char* const kInspectUsage =
-    "usage: ckptguard inspect CKPT [--format text|json]\n"
+    "usage: ckptguard inspect CKPT [--format text|json] [--verify]\n"
     "  List the tensors and structure of a checkpoint (torch.save zip or legacy, safetensors,\n"
     "  or a sharded checkpoint's index JSON) without executing anything in it.\n"
+    "  --verify also reads every record, tensor data included, and checks its CRC-32.\n"
     "  Exit codes: 0 ok, 1 the file reads but has findings (warnings), 2 usage or input error.\n";
 
 int run_inspect(const std::vector<std::string>& argv, Io io) {
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--format"}, {}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--format"}, {"--verify"}}, &error);
   if (args && args->flags.count("--help")) {
     io.out << kInspectUsage;
     return kExitOk;
@@ -35,6 +36,12 @@ int run_inspect(const std::vector<std::string>& argv, Io io) {
   if (!info) {
     io.err << checkpoint::describe(info.error()) << "\n";
     return kExitUsage;
+  }
+  if (args->flags.count("--verify")) {
+    if (auto verified = checkpoint::verify_records(path, *info); !verified) {
+      io.err << checkpoint::describe(verified.error()) << "\n";
+      return kExitUsage;
+    }
   }
   if (*format == "json") {
     io.out << checkpoint::inspect_to_json(*info, path).dump(2) << "\n";

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <zip.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "checkpoint/detail/bytes.h"
 #include "checkpoint/detail/text.h"
 
 namespace ckg::checkpoint::detail {
@@ -32,14 +36,27 @@ Result<ZipRecords> ZipRecords::open(std::string_view file) {
   return ZipRecords(archive);
 }
 
-Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_bytes) const {
+namespace {
+
+// Deflate expands at most 1032:1 (a 258-byte match per 2 bits); a little slack covers headers.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+constexpr std::uint64_t kDeflateSlack = 1024;
+constexpr std::size_t kChunkBytes = 64 * 1024;
+
+}  // namespace
+
+Status ZipRecords::stream(const ZipEntry& entry,
+                          const std::function<void(std::string_view)>& sink) const {
   const std::string name = escape_for_display(entry.name, 200);
   const auto fail = [&](std::string reason) {
     return ReadError{{}, entry.header_offset, std::move(reason), {}};
   };
-  if (entry.uncompressed_size > max_bytes) {
-    return fail(fmt::format("record {} declares {} bytes, over the limit of {}", name,
-                            entry.uncompressed_size, max_bytes));
+  const auto reachable = checked_add(
+      checked_mul(entry.compressed_size, kMaxDeflateRatio).value_or(UINT64_MAX), kDeflateSlack);
+  if (entry.method == 8 && entry.uncompressed_size > reachable.value_or(UINT64_MAX)) {
+    return fail(fmt::format("record {} declares {} bytes, more than its {} compressed bytes can "
+                            "inflate to",
+                            name, entry.uncompressed_size, entry.compressed_size));
   }
   const char* libzip_name = zip_get_name(archive_.get(), entry.index, ZIP_FL_ENC_RAW);
   if (libzip_name == nullptr || entry.name != libzip_name) {
@@ -49,12 +66,15 @@ Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_by
   if (handle == nullptr) {
     return fail(fmt::format("zip: cannot open record {}: {}", name, zip_strerror(archive_.get())));
   }
-  // One spare byte shows a record that inflates past its declared size (a deflate bomb).
-  std::string bytes(entry.uncompressed_size + 1, '\0');
+  // One byte past the declared size shows a record that inflates further (a deflate bomb).
+  const std::uint64_t wanted = entry.uncompressed_size + 1;
+  std::vector<char> chunk(kChunkBytes);
   std::uint64_t filled = 0;
-  while (filled < bytes.size()) {
-    const zip_int64_t got = zip_fread(handle, bytes.data() + filled, bytes.size() - filled);
+  while (filled < wanted) {
+    const std::uint64_t ask = std::min<std::uint64_t>(chunk.size(), wanted - filled);
+    const zip_int64_t got = zip_fread(handle, chunk.data(), ask);
     if (got < 0) {
+      // libzip checks the CRC-32 when the record's last byte has been read.
       std::string reason = fmt::format("zip: cannot read record {}: {}", name,
                                        zip_error_strerror(zip_file_get_error(handle)));
       zip_fclose(handle);
@@ -62,6 +82,7 @@ Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_by
     }
     if (got == 0) break;
     filled += static_cast<std::uint64_t>(got);
+    if (filled <= entry.uncompressed_size) sink(std::string_view(chunk.data(), got));
   }
   zip_fclose(handle);
   if (filled > entry.uncompressed_size) {
@@ -72,8 +93,27 @@ Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_by
     return fail(fmt::format("record {} holds {} bytes, not the {} it declares", name, filled,
                             entry.uncompressed_size));
   }
-  bytes.resize(filled);
+  return Ok{};
+}
+
+Result<std::string> ZipRecords::read(const ZipEntry& entry, std::uint64_t max_bytes) const {
+  if (entry.uncompressed_size > max_bytes) {
+    return ReadError{{},
+                     entry.header_offset,
+                     fmt::format("record {} declares {} bytes, over the limit of {}",
+                                 escape_for_display(entry.name, 200), entry.uncompressed_size,
+                                 max_bytes),
+                     {}};
+  }
+  // The buffer grows with what arrives: a declared size alone allocates nothing.
+  std::string bytes;
+  auto status = stream(entry, [&](std::string_view chunk) { bytes.append(chunk); });
+  if (!status) return std::move(status).error();
   return bytes;
+}
+
+Status ZipRecords::check(const ZipEntry& entry) const {
+  return stream(entry, [](std::string_view) {});
 }
 
 }  // namespace ckg::checkpoint::detail

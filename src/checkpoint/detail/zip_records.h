@@ -1,9 +1,10 @@
-// Record contents through libzip, which inflates and verifies CRCs. Used only for the records we
-// interpret (data.pkl, version, byteorder...), never for tensor data, and only after
-// read_zip_directory has accepted the archive, so libzip sees sound structures only.
+// Record contents through libzip, which inflates and verifies CRCs. Listing reads only the records
+// we interpret (data.pkl, version, byteorder...), never tensor data; verify_records reads them
+// all. Only after read_zip_directory has accepted the archive, so libzip sees sound structures.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,8 +24,13 @@ class ZipRecords {
   // The uncompressed bytes of `entry`, refused before allocation when it declares more than
   // `max_bytes`, and refused when it inflates past what it declares or fails its CRC.
   Result<std::string> read(const ZipEntry& entry, std::uint64_t max_bytes) const;
+  // Reads `entry` through without keeping it: the same checks as read(), in constant memory.
+  Status check(const ZipEntry& entry) const;
 
  private:
+  // The uncompressed bytes of `entry`, chunk by chunk, up to the size it declares.
+  Status stream(const ZipEntry& entry, const std::function<void(std::string_view)>& sink) const;
+
   struct Discard {
     void operator()(struct zip* archive) const;
   };
