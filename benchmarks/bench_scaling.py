@@ -10,6 +10,9 @@ of the median run) of
   - `check A B --format json` where A's keys carry a `module.` prefix (does not load, so the
     suggestion and remap path runs too).
 
+The default limits admit about 100,000 such keys (1M memo entries; torch's pickler memoizes ~9
+objects per key); every run here passes LIMITS, which admit 1M keys, so the columns compare.
+
 Run with the interpreter that has torch:
     /usr/bin/python3 benchmarks/bench_scaling.py [--sizes 10000,100000,1000000] [--repeat 3]
 """
@@ -27,6 +30,10 @@ import torch
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BINARY = pathlib.Path(os.environ.get("CKPTGUARD_BIN", REPO_ROOT / "build" / "bin" / "ckptguard"))
+
+
+LIMITS = ["--limit", "max_pickle_ops=100000000", "--limit", "max_memo_entries=20000000",
+          "--limit", "max_object_bytes=8589934592", "--limit", "max_visited_nodes=20000000"]
 
 
 def save_state(path, keys, prefix=""):
@@ -48,7 +55,7 @@ def save_state(path, keys, prefix=""):
 
 
 def run_once(args):
-    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(BINARY), *map(str, args)],
+    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(BINARY), *map(str, args), *LIMITS],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     seconds, rss_kb = re.findall(r"([\d.]+) (\d+)\s*$", done.stderr)[-1]
     return done.returncode, float(seconds), int(rss_kb) / 1024

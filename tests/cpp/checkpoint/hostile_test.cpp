@@ -2,6 +2,8 @@
 // process under a memory cap and a time limit, and must end in one clear message, never a crash.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 
@@ -186,6 +188,83 @@ std::string billion_laughs() {
   for (int i = 0; i < 100; ++i)
     p.op(op::POP).op(op::EMPTY_LIST).op(op::MARK).get(0).get(0).op(op::APPENDS).put(0);
   return zip_of(p.stop().bytes());
+}
+
+// --- issue 16: what a small file can make the reader do through the memo.
+
+// A dict whose key is a tuple of 1,600 references to one 1 MiB string.
+std::string memo_tuple_key() {
+  Pickle p;
+  p.proto(2).op(op::EMPTY_DICT).str(std::string(1 << 20, 'a')).put(0).op(op::POP).op(op::MARK);
+  for (int i = 0; i < 1600; ++i) p.get(0);
+  return zip_of(p.op(op::TUPLE).op(op::NONE).op(op::SETITEM).stop().bytes());
+}
+
+// Metadata: a list holding one 16 KiB string 320,000 times.
+std::string memo_metadata_strings() {
+  Pickle p;
+  p.proto(2).op(op::EMPTY_DICT).str("meta").op(op::EMPTY_LIST).str(std::string(16384, 'm')).put(1);
+  p.op(op::APPEND);
+  for (int batch = 0; batch < 320; ++batch) {
+    p.op(op::MARK);
+    for (int i = 0; i < 1000; ++i) p.get(1);
+    p.op(op::APPENDS);
+  }
+  return zip_of(p.op(op::SETITEM).stop().bytes());
+}
+
+// `tensors` names for one tensor, in a dict nested `depth` levels deep.
+std::string deep_tensor_paths(int depth, int tensors) {
+  Pickle p;
+  p.proto(2).op(op::EMPTY_DICT).put(0);
+  for (int i = 0; i < depth; ++i) p.str("k").op(op::EMPTY_DICT).put(1).op(op::SETITEM).op(op::POP).get(1);
+  p.op(op::MARK).str("t0").tensor_v2("FloatStorage", "0", 6, 0, {6}, {1}).put(2);
+  for (int i = 1; i < tensors; ++i) p.str("t" + std::to_string(i)).get(2);
+  return zip_of(p.op(op::SETITEMS).op(op::POP).get(0).stop().bytes());
+}
+
+// A list of `count` empty dicts: one opcode each.
+std::string empty_dicts(int count) {
+  return zip_of(Pickle()
+                    .proto(2)
+                    .op(op::EMPTY_LIST)
+                    .op(op::MARK)
+                    .raw(std::string(count, '}'))
+                    .op(op::APPENDS)
+                    .stop()
+                    .bytes());
+}
+
+// BUILD of one 10,000-item state on an OrderedDict, 16,000 times: 64 KB of opcodes.
+std::string repeated_build() {
+  Pickle p = state_dict_prefix();
+  p.op(op::POP).op(op::EMPTY_DICT).op(op::MARK);
+  for (int i = 0; i < 10'000; ++i) p.integer(i).op(op::NONE);
+  p.op(op::SETITEMS).put(1).op(op::POP);
+  for (int i = 0; i < 16'000; ++i) p.get(1).op(op::BUILD);
+  return zip_of(p.stop().bytes());
+}
+
+// A list of 100,000 dicts shaped like optimizer state: {"state": {}, "param_groups": []}.
+std::string optimizer_dicts() {
+  Pickle p;
+  p.proto(2).str("state").put(1).op(op::POP).str("param_groups").put(2).op(op::POP);
+  p.op(op::EMPTY_LIST);
+  for (int batch = 0; batch < 100; ++batch) {
+    p.op(op::MARK);
+    for (int i = 0; i < 1000; ++i) {
+      p.op(op::EMPTY_DICT).get(1).op(op::EMPTY_DICT).op(op::SETITEM).get(2).op(op::EMPTY_LIST);
+      p.op(op::SETITEM);
+    }
+    p.op(op::APPENDS);
+  }
+  return zip_of(p.stop().bytes());
+}
+
+ReadLimits object_limit(std::uint64_t bytes) {
+  ReadLimits limits;
+  limits.max_object_bytes = bytes;
+  return limits;
 }
 
 // The legacy stream of {"w": float32 [2, 3]} over storage "1" with `numel` declared elements.
@@ -765,9 +844,26 @@ const std::vector<Case>& cases() {
        "unsupported opcode 0x97"},
       {"protocol_255", [] { return zip_of(Pickle().proto(255).stop().bytes()); },
        "unsupported pickle protocol 255"},
+      // --- issue 16: amplification, through the memo and otherwise
+      {"memo_tuple_key", memo_tuple_key, "", true},
+      {"memo_metadata_strings", memo_metadata_strings,
+       "key paths and metadata exceed 268435456 bytes (limit max_output_bytes)"},
+      {"deep_tensor_paths", [] { return deep_tensor_paths(4000, 4000); },
+       "key paths and metadata exceed 268435456 bytes (limit max_output_bytes)"},
+      {"empty_dicts", [] { return empty_dicts(2'000'000); },
+       "unpickled objects take more than 67108864 bytes (limit max_object_bytes)", false,
+       object_limit(64 << 20)},
+      {"repeated_build", repeated_build,
+       "more than 10000000 pickle steps (opcodes and the elements they copy; limit "
+       "max_pickle_ops)"},
+      {"optimizer_dicts", optimizer_dicts, "", true},
+      {"deflated_record_declaring_60_mib", [] { return deflated_declaring(60 << 20); },
+       "declares 62914560 bytes, more than its"},
+      {"st_number_out_of_range", [] { return safetensors_with(R"({"a":1e400})"); },
+       "invalid JSON: number overflow parsing '1e400'"},
       {"too_many_ops",
        [] { return zip_of(Pickle().proto(2).raw(std::string(5000, 'N')).stop().bytes()); },
-       "more than 1000 pickle opcodes", false, ops_limit(1000)},
+       "more than 1000 pickle steps", false, ops_limit(1000)},
       {"too_many_memo_entries",
        [] {
          Pickle p;
@@ -941,6 +1037,38 @@ TEST_P(Hostile, EndsInOneClearMessage) {
 
 INSTANTIATE_TEST_SUITE_P(Catalogue, Hostile, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(HostileFixtures, NonRegularFilesAreRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string fifo = dir.path() + "/pipe.pt";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const ChildRead read = read_in_child(fifo, {}, 512ull << 20, 5);
+  ASSERT_TRUE(read.clean_exit) << "blocked on the FIFO";
+  EXPECT_FALSE(read.ok);
+  EXPECT_EQ(read.message, fifo + ": is a named pipe (FIFO), not a regular file");
+  const ChildRead device = read_in_child("/dev/zero", {}, 512ull << 20, 5);
+  ASSERT_TRUE(device.clean_exit);
+  EXPECT_EQ(device.message, "/dev/zero: is a device, not a regular file");
+}
+
+TEST(HostileFixtures, VerifyReadsEveryRecordAndChecksItsCrc) {
+  TempDir dir;
+  BuiltZip zip = torch_zip(valid_pickle(), {{"0", floats(6)}});
+  const std::string good = dir.write("good.pt", zip.bytes);
+  auto info = read_checkpoint(good);
+  ASSERT_TRUE(info) << describe(info.error());
+  EXPECT_TRUE(verify_records(good, *info));
+
+  // One bit of tensor data flipped: listing never reads it, verification must.
+  zip.bytes[zip.bytes.find(floats(6))] ^= 0x01;
+  const std::string bad = dir.write("bad.pt", zip.bytes);
+  info = read_checkpoint(bad);
+  ASSERT_TRUE(info) << describe(info.error());
+  auto verified = verify_records(bad, *info);
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(describe(verified.error()).rfind(bad + ": zip: cannot read record archive/data/0: CRC error", 0), 0u)
+      << describe(verified.error());
+}
 
 TEST(HostileFixtures, ValidBaseReads) {
   TempDir dir;
