@@ -38,6 +38,19 @@ std::vector<std::string> candidate_prefixes(const std::vector<std::string>& keys
   return out;
 }
 
+// A Python string literal holding `s`. The remap is pasted and run, and keys come from the
+// checkpoint: a quote or a newline in one must not end the literal.
+std::string python_literal(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '"') out += {'\\', c};
+    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 manifest::KeyManifest apply_remap(const manifest::KeyManifest& checkpoint, const std::map<std::string, std::string>& remap) {
@@ -160,7 +173,7 @@ Suggestions suggest_fixes(const manifest::KeyManifest& checkpoint, const manifes
   for (auto& s : out.items) s.resolves = out.after.compatible();
   if (!out.remap.empty()) {
     std::string entries;
-    for (auto& [k, v] : out.remap) entries += fmt::format("    \"{}\": \"{}\",\n", k, v);
+    for (auto& [k, v] : out.remap) entries += fmt::format("    {}: {},\n", python_literal(k), python_literal(v));
     out.python = "REMAP = {\n" + entries + "}\nstate_dict = {REMAP.get(k, k): v for k, v in state_dict.items()}\n";
   }
   return out;
