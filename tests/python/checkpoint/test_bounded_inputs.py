@@ -116,3 +116,15 @@ def test_limits_are_configurable(tmp_path, cli):
     assert done.returncode == 2 and "unknown limit 'max_nothing'" in done.stderr
     done = cli(*args, "--limit", "max_depth=99999999999")
     assert done.returncode == 2 and "at most 4294967295" in done.stderr
+
+
+def test_value_verification_checks_record_crcs(tmp_path):
+    """Catalogue item 8 for tensor data: values read through the checker fail on a bad CRC."""
+    torch = pytest.importorskip("torch")
+    checker = pytest.importorskip("ckptguard.checker")
+    args = hostile_files.bad_tensor_crc(tmp_path)
+    path = args[1]
+    with pytest.raises(Exception, match="CRC error"):
+        checker.verify(path, {"w": torch.arange(16, dtype=torch.float32)})
+    with pytest.raises(Exception, match="CRC error"):
+        checker.digests(path)
