@@ -242,7 +242,7 @@ Result<std::optional<Located>> find_state_dict(const Arena& arena, ValueId root,
   std::vector<bool> excluded(arena.size(), false);
   for (const Located& optimizer : optimizers) excluded[optimizer.id] = true;
   std::optional<Located> named;
-  std::optional<std::pair<ValueId, KeyPath>> any;
+  std::optional<Located> any;
   auto status = breadth_first(
       arena, root, excluded, record, output,
       [&](ValueId id, std::size_t depth, const auto& path) -> Result<bool> {
@@ -259,14 +259,12 @@ Result<std::optional<Located>> find_state_dict(const Arena& arena, ValueId root,
         if (!any && depth > 0 && state_dict(id)) {
           auto spelled = path();
           if (!spelled) return std::move(spelled).error();
-          any = std::pair(id, std::move(*spelled));
+          any = Located{id, std::move(*spelled)};
         }
         return true;
       });
   if (!status) return std::move(status).error();
-  if (named) return named;
-  if (any) return std::optional<Located>(Located{any->first, std::move(any->second)});
-  return std::optional<Located>();
+  return named ? named : any;
 }
 
 // Findings repeated per path (a cycle reached through a million shared paths) are reported a
