@@ -3,8 +3,9 @@
 
 Each checkpoint is a real torch.save of a state_dict whose tensors are one-element views of a
 single storage (so the file holds N pickled tensors but little data), with a `_metadata` entry
-per module the way Module.state_dict() writes it. Reported: the median wall time (and the peak RSS
-of the median run) of
+per module the way Module.state_dict() writes it. Reported: the median CPU time, user + system (the
+machine these ran on was shared, so wall time measured the neighbours), and the peak RSS of the
+median run, of
   - `inspect --format json FILE`,
   - `check A B --format json` where B has the same keys (loads),
   - `check A B --format json` where A's keys carry a `module.` prefix (does not load, so the
@@ -55,15 +56,15 @@ def save_state(path, keys, prefix=""):
 
 
 def run_once(args):
-    done = subprocess.run(["/usr/bin/time", "-f", "%e %M", str(BINARY), *map(str, args), *LIMITS],
+    """(exit code, CPU seconds (user + system), peak RSS MB) of one run."""
+    done = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", str(BINARY), *map(str, args), *LIMITS],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    seconds, rss_kb = re.findall(r"([\d.]+) (\d+)\s*$", done.stderr)[-1]
-    return done.returncode, float(seconds), int(rss_kb) / 1024
+    user, system, rss_kb = re.findall(r"([\d.]+) ([\d.]+) (\d+)\s*$", done.stderr)[-1]
+    return done.returncode, float(user) + float(system), int(rss_kb) / 1024
 
 
 def median_run(args, repeat):
-    runs = sorted(run_once(args) for _ in range(repeat))
-    runs.sort(key=lambda run: run[1])
+    runs = sorted((run_once(args) for _ in range(repeat)), key=lambda run: run[1])
     return runs[len(runs) // 2]
 
 
@@ -73,8 +74,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     options = parser.parse_args()
     print(f"binary: {BINARY}\n")
-    print("| keys | file (MB) | inspect s | inspect RSS MB | check (loads) s | RSS MB | exit "
-          "| check (prefix) s | RSS MB | exit |")
+    print("| keys | file (MB) | inspect CPU s | inspect RSS MB | check (loads) CPU s | RSS MB | exit "
+          "| check (prefix) CPU s | RSS MB | exit |")
     print("|---:|---:|---:|---:|---:|---:|---|---:|---:|---|")
     with tempfile.TemporaryDirectory() as work:
         for keys in (int(size) for size in options.sizes.split(",")):

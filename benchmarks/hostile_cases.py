@@ -1,4 +1,4 @@
-"""Issue 16's hostile checkpoint cases, measured: exit code, wall time, peak RSS (from
+"""Issue 16's hostile checkpoint cases, measured: exit code, wall and CPU time, peak RSS (from
 /usr/bin/time -v), output size, and what the output shows. Prints a markdown table.
 
 Run (torch is needed for a few builders):
@@ -32,11 +32,12 @@ def measure(binary, args, timeout, cap_bytes, cwd):
         done = subprocess.run(command, capture_output=True, timeout=timeout, cwd=cwd,
                               preexec_fn=limit_memory(cap_bytes))
     except subprocess.TimeoutExpired as expired:
-        return {"exit": "timeout", "seconds": float(timeout), "rss_mb": None,
+        return {"exit": "timeout", "seconds": float(timeout), "cpu": None, "rss_mb": None,
                 "stdout": len(expired.stdout or b""), "note": f"killed after {timeout} s"}
     stderr = done.stderr.decode(errors="replace")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     elapsed = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", stderr)
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr))
     seconds = 0.0
     if elapsed:
         for part in elapsed.group(1).split(":"):
@@ -51,7 +52,7 @@ def measure(binary, args, timeout, cap_bytes, cwd):
         notes.append("forged line in output")
     if own:
         notes.append(own[0][:150])
-    return {"exit": done.returncode, "seconds": seconds,
+    return {"exit": done.returncode, "seconds": seconds, "cpu": cpu,
             "rss_mb": int(rss.group(1)) / 1024 if rss else None, "stdout": len(out),
             "note": "; ".join(notes)}
 
@@ -64,8 +65,8 @@ def main():
     parser.add_argument("--memory-cap-gb", type=float, default=10)
     options = parser.parse_args()
     print(f"binary: {options.binary}\n")
-    print("| case | exit | time (s) | peak RSS (MB) | stdout (bytes) | message / note |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| case | exit | wall (s) | CPU (s) | peak RSS (MB) | stdout (bytes) | message / note |")
+    print("|---|---|---:|---:|---:|---:|---|")
     for name, build in hostile_files.CASES.items():
         if options.only not in name:
             continue
@@ -74,8 +75,9 @@ def main():
             args = build(directory)
             result = measure(options.binary.resolve(), args, options.timeout, int(options.memory_cap_gb * 2**30), directory)
         rss = "-" if result["rss_mb"] is None else f"{result['rss_mb']:.0f}"
+        cpu = "-" if result["cpu"] is None else f"{result['cpu']:.2f}"
         note = result["note"].replace("|", "\\|").replace(work, "$TMP")
-        print(f"| {name} | {result['exit']} | {result['seconds']:.2f} | {rss} | {result['stdout']} | {note} |",
+        print(f"| {name} | {result['exit']} | {result['seconds']:.2f} | {cpu} | {rss} | {result['stdout']} | {note} |",
               flush=True)
 
 
