@@ -11,8 +11,9 @@ median run, of
   - `check A B --format json` where A's keys carry a `module.` prefix (does not load, so the
     suggestion and remap path runs too).
 
-The default limits admit about 100,000 such keys (1M memo entries; torch's pickler memoizes ~9
-objects per key); every run here passes LIMITS, which admit 1M keys, so the columns compare.
+The default limits admit about 100,000 such keys (1M memo entries: torch's pickler memoizes ~9
+objects per key; 64 MiB of data.pkl: ~150 bytes per key); every run here passes LIMITS, which
+admit 1M keys, so the rows compare.
 
 Run with the interpreter that has torch:
     /usr/bin/python3 benchmarks/bench_scaling.py [--sizes 10000,100000,1000000] [--repeat 3]
@@ -34,7 +35,8 @@ BINARY = pathlib.Path(os.environ.get("CKPTGUARD_BIN", REPO_ROOT / "build" / "bin
 
 
 LIMITS = ["--limit", "max_pickle_ops=100000000", "--limit", "max_memo_entries=20000000",
-          "--limit", "max_object_bytes=8589934592", "--limit", "max_visited_nodes=20000000"]
+          "--limit", "max_object_bytes=8589934592", "--limit", "max_visited_nodes=20000000",
+          "--limit", "max_record_bytes=1073741824"]
 
 
 def save_state(path, keys, prefix=""):
