@@ -135,7 +135,8 @@ Result<nlohmann::ordered_json> parse_untrusted_json(std::string_view text, std::
   if (!valid_utf8(text)) return fail(0, "JSON is not valid UTF-8");
   std::size_t where = 0;
   if (nesting_depth(text, limits.max_json_depth, where) > limits.max_json_depth) {
-    return fail(where, fmt::format("JSON nested deeper than {} levels", limits.max_json_depth));
+    return fail(where, fmt::format("JSON nested deeper than {} levels (limit max_json_depth)",
+                                   limits.max_json_depth));
   }
   DocumentBuilder builder;
   if (!nlohmann::ordered_json::sax_parse(text.begin(), text.end(), &builder)) {

@@ -329,7 +329,8 @@ Status list_tensors(const Arena& arena, ValueId root, std::string_view record,
   auto visit = [&](ValueId id) -> Status {
     if (++visited > limits.max_visited_nodes) {
       return limit_error(arena, id, record,
-                         fmt::format("object graph expands past {} nodes (shared references)",
+                         fmt::format("object graph expands past {} nodes (shared references; limit "
+                                     "max_visited_nodes)",
                                      limits.max_visited_nodes));
     }
     const Kind kind = arena.kind(id);
@@ -349,7 +350,7 @@ Status list_tensors(const Arena& arena, ValueId root, std::string_view record,
                      [&] { return fmt::format("reference cycle at [{}]", shown_path()); });
       } else if (stack.size() >= limits.max_depth) {
         return limit_error(arena, id, record,
-                           fmt::format("nesting deeper than {}", limits.max_depth));
+                           fmt::format("nesting deeper than {} (limit max_depth)", limits.max_depth));
       } else {
         on_path[id] = true;
         stack.push_back(Frame{id, 0});
@@ -547,7 +548,8 @@ class MetadataBuilder {
                std::optional<nlohmann::json>& result) {
     if (++visited_ > limits_.max_visited_nodes) {
       return limit_error(arena_, id, record,
-                         fmt::format("object graph expands past {} nodes (shared references)",
+                         fmt::format("object graph expands past {} nodes (shared references; limit "
+                                     "max_visited_nodes)",
                                      limits_.max_visited_nodes));
     }
     if (!output_.spend(key.size() + kNodeBytes)) {

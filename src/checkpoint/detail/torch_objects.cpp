@@ -625,7 +625,7 @@ Result<ValueId> TorchObjects::make_view(std::string_view who, std::optional<Stor
   const auto& sizes = arena_.items_of(size);
   const auto& strides = arena_.items_of(stride);
   if (sizes.size() > limits_.max_rank) {
-    return error_at(std::nullopt, fmt::format("tensor rank {} exceeds the limit of {}",
+    return error_at(std::nullopt, fmt::format("tensor rank {} exceeds {} (limit max_rank)",
                                               sizes.size(), limits_.max_rank));
   }
   if (sizes.size() != strides.size()) {

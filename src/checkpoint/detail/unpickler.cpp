@@ -174,7 +174,8 @@ Result<std::string> Machine::read_line() {
   const auto newline = window.find('\n');
   if (newline == std::string_view::npos) {
     if (window.size() > limits_.max_line_bytes) {
-      return fail(fmt::format("GLOBAL name longer than {} bytes", limits_.max_line_bytes));
+      return fail(fmt::format("GLOBAL name longer than {} bytes (limit max_line_bytes)",
+                              limits_.max_line_bytes));
     }
     return fail("truncated pickle: GLOBAL name without a newline");
   }
@@ -198,7 +199,8 @@ Status Machine::push_text(std::uint64_t length, bool as_bytes) {
 Status Machine::push_long(std::uint64_t length) {
   if (length > limits_.max_int_bytes) {
     return fail(
-        fmt::format("integer too large ({} bytes, limit {})", length, limits_.max_int_bytes));
+        fmt::format("integer too large ({} bytes, more than {}; limit max_int_bytes)", length,
+                    limits_.max_int_bytes));
   }
   auto bytes = take(length);
   if (!bytes) return std::move(bytes).error();
@@ -214,7 +216,8 @@ Status Machine::push_long(std::uint64_t length) {
 Status Machine::memo_put(std::uint64_t index) {
   if (frame_size() == 0) return underflow();
   if (memo_.size() >= limits_.max_memo_entries && memo_.find(index) == memo_.end()) {
-    return fail(fmt::format("memo holds more than {} entries", limits_.max_memo_entries));
+    return fail(fmt::format("memo holds more than {} entries (limit max_memo_entries)",
+                            limits_.max_memo_entries));
   }
   memo_[index] = stack_.back();
   return Ok{};
@@ -311,7 +314,7 @@ Status Machine::step() {
     }
     case MARK:
       if (marks_.size() >= limits_.max_depth) {
-        return fail(fmt::format("nesting deeper than {}", limits_.max_depth));
+        return fail(fmt::format("nesting deeper than {} (limit max_depth)", limits_.max_depth));
       }
       marks_.push_back(stack_.size());
       return Ok{};

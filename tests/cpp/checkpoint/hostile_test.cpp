@@ -442,7 +442,7 @@ const std::vector<Case>& cases() {
        },
        "end records disagree on the entry count"},
       {"entries_beyond_limit", [] { return entry_count(10'000'000); },
-       "exceeds the limit of 1000000"},
+       "exceeds 1000000 (limit max_zip_entries)"},
       {"entries_beyond_directory", [] { return entry_count(500'000); }, "exceeds directory size"},
       {"stored_record_claims_2_to_the_40", huge_stored_record,
        "declares 1099511627776 bytes, past the end"},
@@ -625,7 +625,7 @@ const std::vector<Case>& cases() {
        "safetensors header length 1000 runs past the end of the file"},
       {"st_header_too_large",
        [] { return safetensors_file(two_tensor_header(), std::string(24, '\0'), 200'000'000); },
-       "safetensors header too large (200000000 bytes, limit 100000000)"},
+       "safetensors header too large (200000000 bytes, more than 100000000; limit max_json_header_bytes)"},
       {"st_header_too_short", [] { return safetensors_file("{", "}"); },
        "invalid safetensors header length 1"},
       {"st_not_utf8",
@@ -726,7 +726,7 @@ const std::vector<Case>& cases() {
          return safetensors_with(two_tensor_header("\"a\":{\"dtype\":\"F32\",\"shape\":" + shape +
                                                    ",\"data_offsets\":[0,16]}"));
        },
-       "tensor a: rank 100 exceeds the limit of 64"},
+       "tensor a: rank 100 exceeds 64 (limit max_rank)"},
 
       // --- the pickle machine
       {"tuple3_on_empty_stack",
@@ -1081,7 +1081,7 @@ const std::vector<Case>& cases() {
              .stop();
          return zip_of(p.bytes());
        },
-       "tensor rank 1000 exceeds the limit of 64"},
+       "tensor rank 1000 exceeds 64 (limit max_rank)"},
       {"element_count_overflow",
        [] {
          return view_zip(0, {1ll << 62, 1ll << 62}, {0, 0});
