@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 # Building: compiler, CMake, Ninja, the headers and static archives the binaries are made from,
 # and libtorch for the checker. Testing: torch and friends, pytest and its helpers, GoogleTest,
 # pre-commit (the hook test), jsonschema and markdown (report validation), chromium (the HTML
-# report test renders the page). README's Install section says which of these users need.
+# report test renders the page), clang-14 with libFuzzer (scripts/fuzz.sh). README's Install
+# section says which of these users need.
 debs=(build-essential cmake ninja-build git python3-dev python3-venv python3-pip
       pybind11-dev libtree-sitter-dev libfmt-dev libdeflate-dev nlohmann-json3-dev
       libtomlplusplus-dev libtorch-dev libxxhash-dev
       python3-torch python3-torchvision python3-torchaudio libgtest-dev libgmock-dev zlib1g-dev
       python3-pytest python3-pytest-xdist python3-hypothesis python3-jsonschema python3-markdown
-      pre-commit chromium)
+      pre-commit chromium clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

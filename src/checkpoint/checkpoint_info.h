@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checkpoint/read_error.h"
@@ -59,8 +60,12 @@ struct CheckpointInfo {
   std::vector<std::string> warnings;  // findings: the file loads, but something is off
 };
 
-// Hard limits (docs: security-notes §2). A breach is a ReadError, never an allocation.
+// Hard limits (docs: security-notes §2, README "Limits"). A breach is a ReadError naming the file,
+// the offset and the limit, never an allocation: sizes are checked before anything is allocated,
+// and what a small file can make the reader do (copies through the memo, paths of deep tensors)
+// is counted as it happens. Every limit bounds work or memory, so reading ends within seconds.
 struct ReadLimits {
+  // Opcodes plus every element copied or hashed on their behalf (BUILD copying a dict...).
   std::uint64_t max_pickle_ops = 10'000'000;
   std::uint64_t max_memo_entries = 1'000'000;
   std::uint32_t max_depth = 10'000;  // MARK nesting and object nesting
@@ -75,9 +80,21 @@ struct ReadLimits {
   std::uint64_t max_visited_nodes = 2'000'000;  // walking shared object graphs (billion laughs)
   std::uint32_t max_metadata_string_bytes = 4096;
   std::uint32_t max_shards = 10'000;
+  std::uint64_t max_object_bytes = 512ull << 20;  // memory the unpickled object graph may take
+  std::uint64_t max_output_bytes = 256ull << 20;  // key paths and metadata handed out
 };
+
+// Sets one limit from "name=value" (the README names every limit). The error says why not.
+std::optional<std::string> set_limit(ReadLimits& limits, std::string_view assignment);
 
 // Reads the checkpoint at `path` (any supported format, sniffed from content and name).
 Result<CheckpointInfo> read_checkpoint(const std::string& path, const ReadLimits& limits = {});
+
+// Reads every byte of every record of the checkpoint `info` describes (each shard of a sharded
+// one) and checks what the format can check: the CRC-32 and size of every zip record, tensor data
+// included. Listing never reads tensor data; this does. safetensors and the legacy format carry no
+// checksums: their structure was checked by read_checkpoint, and nothing more can be.
+Status verify_records(const std::string& path, const CheckpointInfo& info,
+                      const ReadLimits& limits = {});
 
 }  // namespace ckg::checkpoint

@@ -121,7 +121,7 @@ std::string render_inspect_text(const CheckpointInfo& info, const std::string& f
     out += (*verdict)["loads"].get<bool>()
                ? std::string("torch 1.13 torch.load(weights_only=True): loads\n")
                : fmt::format("torch 1.13 torch.load(weights_only=True): refuses, {}\n",
-                             (*verdict)["reason"].get<std::string>());
+                             detail::escape_for_display((*verdict)["reason"].get<std::string>()));
   }
 
   std::vector<Row> model_rows, other_rows;

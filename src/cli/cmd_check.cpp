@@ -22,6 +22,7 @@ namespace ckg::cli {
 static const char* const kCheckUsage =
     "usage: ckptguard check CKPT FILE::NAME [--config KEY=VALUE]... [--optimizer CLASS] [--no-branches] [--format FMT]\n"
     "       ckptguard check CKPT OTHER_CKPT [--format FMT]\n"
+    "       (both take --limit NAME=VALUE, a checkpoint reader limit: README, section Limits)\n"
     "  Will CKPT load into NAME built with the config (or into a model whose state_dict is\n"
     "  OTHER_CKPT) with load_state_dict(strict=True)? The model's own load hooks and\n"
     "  _load_from_state_dict overrides run on the checkpoint's keys. Does its optimizer state fit\n"
@@ -65,10 +66,18 @@ int run_check(const std::vector<std::string>& argv, Io io) {
   std::vector<std::string> rest;
   std::string ckpt_path;
   std::optional<std::string> optimizer;
+  checkpoint::ReadLimits limits;
   bool options_done = false, explore_branches = true;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     if (!options_done && argv[i] == "--no-branches") {
       explore_branches = false;
+      continue;
+    }
+    if (!options_done && argv[i] == "--limit" && i + 1 < argv.size()) {
+      if (auto problem = checkpoint::set_limit(limits, argv[++i])) {
+        io.err << "ckptguard check: --limit: " << *problem << "\n";
+        return kExitUsage;
+      }
       continue;
     }
     if (!options_done && argv[i] == "--optimizer" && i + 1 < argv.size()) {
@@ -96,7 +105,7 @@ int run_check(const std::vector<std::string>& argv, Io io) {
                                       {"text", "json", "sarif", "github", "markdown", "html"});
   if (!request.run) return request.exit_code;
 
-  auto info = checkpoint::read_checkpoint(ckpt_path);
+  auto info = checkpoint::read_checkpoint(ckpt_path, limits);
   if (!info) {
     io.err << checkpoint::describe(info.error()) << "\n";
     return kExitUsage;
@@ -125,7 +134,7 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     return compare::simulate_load(ckpt, keys);
   };
   if (request.is_path) {
-    auto other = checkpoint::read_checkpoint(request.spec);
+    auto other = checkpoint::read_checkpoint(request.spec, limits);
     if (!other) {
       io.err << checkpoint::describe(other.error()) << "\n";
       return kExitUsage;

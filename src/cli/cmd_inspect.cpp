@@ -1,4 +1,4 @@
-// `ckptguard inspect CKPT [--format text|json]`
+// `ckptguard inspect CKPT [--format text|json] [--verify] [--limit NAME=VALUE]...`
 #include <fmt/format.h>
 
 #include "checkpoint/checkpoint_info.h"
@@ -9,14 +9,16 @@
 namespace ckg::cli {
 
 static const char* const kInspectUsage =
-    "usage: ckptguard inspect CKPT [--format text|json]\n"
+    "usage: ckptguard inspect CKPT [--format text|json] [--verify] [--limit NAME=VALUE]...\n"
     "  List the tensors and structure of a checkpoint (torch.save zip or legacy, safetensors,\n"
     "  or a sharded checkpoint's index JSON) without executing anything in it.\n"
+    "  --verify also reads every record, tensor data included, and checks its CRC-32.\n"
+    "  --limit changes one of the reader's limits (names in the README, section Limits).\n"
     "  Exit codes: 0 ok, 1 the file reads but has findings (warnings), 2 usage or input error.\n";
 
 int run_inspect(const std::vector<std::string>& argv, Io io) {
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--format"}, {}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--format", "--limit"}, {"--verify"}}, &error);
   if (args && args->flags.count("--help")) {
     io.out << kInspectUsage;
     return kExitOk;
@@ -26,15 +28,27 @@ int run_inspect(const std::vector<std::string>& argv, Io io) {
   if (args && format && args->positional.size() != 1) {
     error = args->positional.empty() ? "missing CKPT" : "expected exactly one CKPT";
   }
+  checkpoint::ReadLimits limits;
+  if (args && error.empty() && args->options.count("--limit")) {
+    for (const std::string& assignment : args->options.at("--limit")) {
+      if (auto problem = checkpoint::set_limit(limits, assignment)) error = "--limit: " + *problem;
+    }
+  }
   if (!error.empty()) {
     io.err << "ckptguard inspect: " << error << "\n";
     return kExitUsage;
   }
   const std::string& path = args->positional[0];
-  auto info = checkpoint::read_checkpoint(path);
+  auto info = checkpoint::read_checkpoint(path, limits);
   if (!info) {
     io.err << checkpoint::describe(info.error()) << "\n";
     return kExitUsage;
+  }
+  if (args->flags.count("--verify")) {
+    if (auto verified = checkpoint::verify_records(path, *info, limits); !verified) {
+      io.err << checkpoint::describe(verified.error()) << "\n";
+      return kExitUsage;
+    }
   }
   if (*format == "json") {
     io.out << checkpoint::inspect_to_json(*info, path).dump(2) << "\n";

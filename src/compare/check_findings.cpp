@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -45,22 +46,31 @@ namespace {
 
 const RuleInfo& rule(const std::string& code) { return diag::rule_in(check_rules(), code); }
 
-// Number of leading dotted components `a` and `b` share: 1 for `fc.weight` and `fc.bias`.
-std::size_t shared_components(const std::string& a, const std::string& b) {
-  std::size_t shared = 0;
-  for (std::size_t i = 0; i < a.size() && i < b.size() && a[i] == b[i]; ++i) shared += a[i] == '.';
-  return shared;
-}
+// Model keys that know where they were created, by full name and by each leading "a.b." part: the
+// first in model order for each, so locating a key is a few lookups, not a scan of the model.
+struct Origins {
+  explicit Origins(const manifest::KeyManifest& model) {
+    for (const auto& k : model.keys) {
+      if (k.origin_file.empty() || k.origin_line <= 0) continue;
+      by_name.emplace(k.name, &k);
+      for (auto dot = k.name.find('.'); dot != std::string::npos; dot = k.name.find('.', dot + 1)) {
+        by_prefix.emplace(k.name.substr(0, dot + 1), &k);
+      }
+    }
+  }
+  std::unordered_map<std::string, const manifest::KeyEntry*> by_name, by_prefix;
+};
 
 // Where the model creates `key`'s tensor, else where it creates the key sharing most leading
 // components with it (an unexpected key usually sits next to layers the model has), else `fallback`.
-diag::Span locate(const std::string& key, const manifest::KeyManifest& model, const diag::Span& fallback) {
+diag::Span locate(const std::string& key, const Origins& origins, const diag::Span& fallback) {
   const manifest::KeyEntry* best = nullptr;
-  std::size_t best_shared = 0;
-  for (const auto& k : model.keys) {
-    if (k.origin_file.empty() || k.origin_line <= 0) continue;
-    std::size_t shared = k.name == key ? key.size() + 1 : shared_components(key, k.name);
-    if (shared > best_shared) best = &k, best_shared = shared;
+  if (auto exact = origins.by_name.find(key); exact != origins.by_name.end()) best = exact->second;
+  for (auto end = key.size(); !best && end > 0;) {  // the longest shared "a.b." prefix first
+    const auto dot = key.rfind('.', end - 1);
+    if (dot == std::string::npos) break;
+    if (auto it = origins.by_prefix.find(key.substr(0, dot + 1)); it != origins.by_prefix.end()) best = it->second;
+    end = dot;
   }
   if (!best) return fallback;
   return {best->origin_file, best->origin_line, 1, best->origin_line, 1};
@@ -80,12 +90,18 @@ struct LayerGroup {
   std::vector<std::string> details;  // per key, relative to the layer, e.g. "weight [3, 5] vs [2, 5]"
 };
 
-void add_to(std::vector<LayerGroup>& groups, const std::string& layer, const std::string& key, std::string detail) {
-  auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.layer == layer; });
-  if (it == groups.end()) it = groups.insert(groups.end(), LayerGroup{layer, {}, {}});
-  it->keys.push_back(key);
-  it->details.push_back(std::move(detail));
-}
+// Groups in first-seen order, found by layer name.
+struct Groups {
+  std::vector<LayerGroup> list;
+  std::unordered_map<std::string, std::size_t> index;
+
+  void add(const std::string& layer, const std::string& key, std::string detail) {
+    auto [it, inserted] = index.try_emplace(layer, list.size());
+    if (inserted) list.push_back(LayerGroup{layer, {}, {}});
+    list[it->second].keys.push_back(key);
+    list[it->second].details.push_back(std::move(detail));
+  }
+};
 
 std::string owner(const std::string& key) {
   auto dot = key.rfind('.');
@@ -139,39 +155,39 @@ std::vector<Diagnostic> check_findings(const std::string& checkpoint, const mani
                                : "the suggested remap helps but does not suffice; see `ckptguard check` for what remains",
                            fallback);
     d.data["keys"] = nlohmann::ordered_json::array();
-    d.data["remap"] = nlohmann::ordered_json::object();
+    d.data["remap"] = s.remap;  // converted whole: ordered_json's operator[] searches the object
     for (const auto& [from, to] : s.remap) {
       remapped_from.insert(from);
       remapped_to.insert(to);
       d.data["keys"].push_back(from);
-      d.data["remap"][from] = to;
     }
     out.push_back(std::move(d));
   }
 
-  std::vector<LayerGroup> missing, unexpected, resized, retyped;
+  Groups missing, unexpected, resized, retyped;
   std::set<std::string> in_checkpoint = module_prefixes(checkpoint_keys), in_model = module_prefixes(model);
   for (const auto& key : load.missing) {
     if (remapped_to.count(key)) continue;
     std::string layer = absent_module(key, in_checkpoint);
-    add_to(missing, layer, key, relative(key, layer));
+    missing.add(layer, key, relative(key, layer));
   }
   for (const auto& key : load.unexpected) {
     if (remapped_from.count(key)) continue;
     std::string layer = absent_module(key, in_model);
-    add_to(unexpected, layer, key, relative(key, layer));
+    unexpected.add(layer, key, relative(key, layer));
   }
   for (const auto& m : load.shape_mismatch) {
-    add_to(resized, owner(m.name), m.name,
+    resized.add(owner(m.name), m.name,
            fmt::format("{} {} vs {}", relative(m.name, owner(m.name)), shape_text(m.checkpoint), shape_text(m.model)));
   }
   for (const auto& m : load.dtype_mismatch) {
-    add_to(retyped, owner(m.name), m.name, fmt::format("{} {} vs {}", relative(m.name, owner(m.name)), m.checkpoint, m.model));
+    retyped.add(owner(m.name), m.name, fmt::format("{} {} vs {}", relative(m.name, owner(m.name)), m.checkpoint, m.model));
   }
-  auto emit = [&](const std::vector<LayerGroup>& groups, const std::string& code, const char* pattern, const char* help) {
-    for (const auto& g : groups) {
+  const Origins origins(model);
+  auto emit = [&](const Groups& groups, const std::string& code, const char* pattern, const char* help) {
+    for (const auto& g : groups.list) {
       Diagnostic d = finding(code, fmt::format(fmt::runtime(pattern), g.layer, details_text(g.details), checkpoint), help,
-                             locate(g.keys.front(), model, fallback));
+                             locate(g.keys.front(), origins, fallback));
       d.data["keys"] = g.keys;
       out.push_back(std::move(d));
     }

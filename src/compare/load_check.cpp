@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -48,11 +51,13 @@ LoadReport simulate_load(const manifest::KeyManifest& checkpoint, const manifest
 
   // _NormBase._load_from_state_dict supplies num_batches_tracked itself when the checkpoint's
   // metadata for that module is missing or older than version 2.
+  std::unordered_set<std::string_view> model_keys;
+  for (const auto& k : model.keys) model_keys.insert(k.name);
   std::set<std::string> supplied;
   for (const auto& m : model.modules) {
     if (m.version < 2) continue;
     std::string key = prefix_of(m.path) + "num_batches_tracked";
-    if (!model.find(key) || ckpt.count(key)) continue;
+    if (!model_keys.count(key) || ckpt.count(key)) continue;
     auto it = ckpt_version.find(m.path);
     int version = !has_metadata || it == ckpt_version.end() ? 0 : it->second;
     if (version < 2) supplied.insert(key);
@@ -79,21 +84,35 @@ LoadReport simulate_load(const manifest::KeyManifest& checkpoint, const manifest
   }
 
   // Unexpected keys: each module, in traversal order, looks at the checkpoint keys under its
-  // prefix whose first name is neither one of its children nor one of its own tensors.
+  // prefix whose first name is neither one of its children nor one of its own tensors. A key is
+  // under the modules named by its dotted prefixes only, so each key asks those (a hash lookup
+  // per dot, up to the longest module path) instead of every module scanning every key; the
+  // findings are then put in torch's order: traversal position, then checkpoint order.
   std::vector<std::string> traversal;
   for (const auto& m : model.modules) traversal.push_back(m.path);
   if (traversal.empty()) traversal.push_back("");
-  for (const auto& path : traversal) {
-    std::string prefix = prefix_of(path);
-    const auto& kids = children[path];
-    const auto& own = local[path];
-    for (const auto& c : checkpoint.keys) {
-      if (c.name.compare(0, prefix.size(), prefix) != 0) continue;
-      std::string rest = c.name.substr(prefix.size());
-      std::string first = rest.substr(0, rest.find('.'));
-      if (!kids.count(first) && !own.count(first)) report.unexpected.push_back(c.name);
+  std::unordered_map<std::string_view, std::vector<std::size_t>> positions;  // path -> traversal
+  std::size_t longest = 0;
+  for (std::size_t t = 0; t < traversal.size(); ++t) {
+    positions[traversal[t]].push_back(t);
+    longest = std::max(longest, traversal[t].size());
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> found;  // (traversal position, key index)
+  for (std::size_t j = 0; j < checkpoint.keys.size(); ++j) {
+    const std::string_view name = checkpoint.keys[j].name;
+    for (std::size_t end = 0; end != std::string_view::npos && end <= longest;
+         end = name.find('.', end + 1)) {
+      auto at = positions.find(name.substr(0, end));
+      if (at == positions.end()) continue;
+      const std::string_view rest = name.substr(end == 0 ? 0 : end + 1);
+      const std::string first(rest.substr(0, rest.find('.')));
+      const std::string path(at->first);
+      if (children[path].count(first) || local[path].count(first)) continue;
+      for (std::size_t t : at->second) found.emplace_back(t, j);
     }
   }
+  std::sort(found.begin(), found.end());
+  for (const auto& [t, j] : found) report.unexpected.push_back(checkpoint.keys[j].name);
 
   std::vector<std::string> msgs;
   if (!report.missing.empty()) msgs.push_back(fmt::format("Missing key(s) in state_dict: {}. ", quoted_list(report.missing)));

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace ckg::compare {
@@ -58,6 +59,11 @@ std::string apply_rules(const std::vector<RemapRule>& rules, const std::string& 
   return key;
 }
 
+// len() in Python: UTF-8 continuation bytes do not count.
+static std::size_t code_points(const std::string& s) {
+  return std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+}
+
 std::string python_string(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
@@ -76,7 +82,7 @@ std::string python_fix(const std::vector<RemapRule>& rules) {
       return fmt::format("state_dict = {{k.removeprefix({}): v for k, v in state_dict.items()}}\n", python_string(r.from));
     }
     return fmt::format("state_dict = {{({} + k[{}:] if k.startswith({}) else k): v for k, v in state_dict.items()}}\n",
-                       python_string(r.to), r.from.size(), python_string(r.from));
+                       python_string(r.to), code_points(r.from), python_string(r.from));
   }
   std::string entries;
   for (const auto& r : rules) {

@@ -2,7 +2,10 @@
 #include "compare/suggest.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -93,33 +96,61 @@ Suggestions suggest_fixes(const manifest::KeyManifest& checkpoint, const manifes
   // 2. Renames: a missing model key and a leftover checkpoint key with the same tensor name,
   //    shape and dtype, paired in order (the position heuristic detectron2 uses for suffixes).
   LoadReport mid = simulate_load(renamed, model);
+  // Indexes instead of scans, so that thousands of renames stay near-linear: keys by name, the
+  // unused leftovers by tensor name (and by name and shape), the prefix remap inverted.
+  std::unordered_map<std::string_view, const manifest::KeyEntry*> renamed_keys, model_entries;
+  for (const auto& k : renamed.keys) renamed_keys.emplace(k.name, &k);
+  for (const auto& k : model.keys) model_entries.emplace(k.name, &k);
   std::vector<const manifest::KeyEntry*> leftovers;
-  for (auto& u : mid.unexpected) leftovers.push_back(renamed.find(u));
-  std::vector<bool> used(leftovers.size(), false);
+  for (auto& u : mid.unexpected) {
+    auto it = renamed_keys.find(u);
+    leftovers.push_back(it == renamed_keys.end() ? nullptr : it->second);
+  }
+  using Shape = std::vector<std::int64_t>;
+  std::map<std::string, std::set<std::size_t>> by_leaf, shapeless_by_leaf;
+  std::map<std::pair<std::string, Shape>, std::set<std::size_t>> by_leaf_shape;
+  for (std::size_t i = 0; i < leftovers.size(); ++i) {
+    if (!leftovers[i]) continue;
+    const std::string leaf = leaf_name(leftovers[i]->name);
+    by_leaf[leaf].insert(i);
+    if (leftovers[i]->shape) by_leaf_shape[{leaf, *leftovers[i]->shape}].insert(i);
+    else shapeless_by_leaf[leaf].insert(i);
+  }
+  std::map<std::string, std::string> unprefixed;  // prefix remap, target -> original
+  for (const auto& [k, v] : out.remap) unprefixed[v] = k;
   for (const auto& missing : mid.missing) {
-    const manifest::KeyEntry* m = model.find(missing);
-    if (!m) continue;
-    std::vector<std::size_t> matches;
-    for (std::size_t i = 0; i < leftovers.size(); ++i) {
-      const auto* c = leftovers[i];
-      if (used[i] || !c || leaf_name(c->name) != leaf_name(m->name)) continue;
-      if (c->shape && m->shape && *c->shape != *m->shape) continue;
-      matches.push_back(i);
+    auto found = model_entries.find(missing);
+    if (found == model_entries.end()) continue;
+    const manifest::KeyEntry* m = found->second;
+    const std::string leaf = leaf_name(m->name);
+    // Candidates: unused leftovers with the same tensor name whose shape agrees (or is unknown).
+    std::vector<const std::set<std::size_t>*> pools;
+    if (m->shape) {
+      pools = {&by_leaf_shape[{leaf, *m->shape}], &shapeless_by_leaf[leaf]};
+    } else {
+      pools = {&by_leaf[leaf]};
     }
-    if (matches.empty()) continue;
-    std::size_t pick = matches.front();  // the first in checkpoint order, keeping the order aligned
-    used[pick] = true;
+    std::size_t candidates = 0;
+    std::optional<std::size_t> first;
+    for (const auto* pool : pools) {
+      candidates += pool->size();
+      if (!pool->empty() && (!first || *pool->begin() < *first)) first = *pool->begin();
+    }
+    if (!first) continue;
+    std::size_t pick = *first;  // the first in checkpoint order, keeping the order aligned
+    const std::string pick_leaf = leaf_name(leftovers[pick]->name);
+    by_leaf[pick_leaf].erase(pick);
+    if (leftovers[pick]->shape) by_leaf_shape[{pick_leaf, *leftovers[pick]->shape}].erase(pick);
+    else shapeless_by_leaf[pick_leaf].erase(pick);
     std::string from = leftovers[pick]->name;
     // Undo the prefix step so that the remap is from original checkpoint keys.
-    std::string original = from;
-    for (auto& [k, v] : out.remap) {
-      if (v == from) original = k;
-    }
+    auto prefixed = unprefixed.find(from);
+    std::string original = prefixed == unprefixed.end() ? from : prefixed->second;
     Suggestion s;
     s.kind = "rename";
-    s.confidence = matches.size() == 1 ? 0.9 : 0.5;
+    s.confidence = candidates == 1 ? 0.9 : 0.5;
     s.message = fmt::format("'{}' looks renamed to '{}' (same tensor name and shape{})", from, missing,
-                            matches.size() == 1 ? "" : fmt::format(", 1 of {} candidates, matched by position", matches.size()));
+                            candidates == 1 ? "" : fmt::format(", 1 of {} candidates, matched by position", candidates));
     s.remap[original] = missing;
     out.remap[original] = missing;
     out.items.push_back(std::move(s));

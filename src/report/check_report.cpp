@@ -2,7 +2,11 @@
 #include "report/check_report.h"
 #include "report/diff_report.h"
 
+#include <string_view>
+
 #include <fmt/format.h>
+
+#include "report/diagnostics_render.h"
 
 namespace ckg::report {
 
@@ -50,54 +54,72 @@ nlohmann::ordered_json check_to_json(const CheckReport& report) {
 
 static std::string shape_text(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
+// torch's message, one part per line. Keys may hold newlines too, so a part starts a line only
+// after torch's own separator ("\n\t") and before one of its own message starts; everything else
+// is escaped.
+static std::string torch_error_text(const std::string& error) {
+  static constexpr std::string_view kStarts[] = {"Missing key(s) in state_dict: ", "Unexpected key(s) in state_dict: ",
+                                                 "size mismatch for "};
+  std::string out = "    RuntimeError: ";
+  std::size_t start = 0;
+  for (std::size_t at = error.find("\n\t"); at != std::string::npos; at = error.find("\n\t", at + 1)) {
+    const std::string_view next = std::string_view(error).substr(at + 2);
+    bool torch_part = false;
+    for (auto s : kStarts) torch_part = torch_part || next.substr(0, s.size()) == s;
+    if (!torch_part) continue;
+    out += escape_text(std::string_view(error).substr(start, at - start)) + "\n    ";
+    start = at + 2;
+  }
+  return out + escape_text(std::string_view(error).substr(start)) + "\n";
+}
+
 std::string render_check_text(const CheckReport& report) {
   const auto& r = report.load;
-  std::string out = fmt::format("{} -> {}: {}\n", report.checkpoint, report.model,
+  const auto joined = [](const std::vector<std::string>& path) { return escape_text(fmt::format("{}", fmt::join(path, " / "))); };
+  std::string out = fmt::format("{} -> {}: {}\n", escape_text(report.checkpoint), escape_text(report.model),
                                 r.compatible() ? "loads with strict=True" : "does NOT load with strict=True");
   if (report.state_dict_path && !report.state_dict_path->empty()) {
-    out += fmt::format("  state_dict found at {}\n", fmt::join(*report.state_dict_path, " / "));
+    out += fmt::format("  state_dict found at {}\n", joined(*report.state_dict_path));
   }
   auto list = [&](const char* title, const std::vector<std::string>& keys) {
     if (keys.empty()) return;
     out += fmt::format("  {} ({}):\n", title, keys.size());
-    for (const auto& k : keys) out += "    " + k + "\n";
+    for (const auto& k : keys) out += "    " + escape_text(k) + "\n";
   };
   list("missing from the checkpoint", r.missing);
   list("unexpected in the checkpoint", r.unexpected);
   if (!r.shape_mismatch.empty()) {
     out += fmt::format("  shape mismatch ({}):\n", r.shape_mismatch.size());
-    for (const auto& m : r.shape_mismatch) out += fmt::format("    {}: checkpoint {} vs model {}\n", m.name, shape_text(m.checkpoint), shape_text(m.model));
+    for (const auto& m : r.shape_mismatch) out += fmt::format("    {}: checkpoint {} vs model {}\n", escape_text(m.name), shape_text(m.checkpoint), shape_text(m.model));
   }
   if (!r.dtype_mismatch.empty()) {
     out += fmt::format("  dtype differs ({}; load_state_dict casts silently):\n", r.dtype_mismatch.size());
-    for (const auto& m : r.dtype_mismatch) out += fmt::format("    {}: checkpoint {} vs model {}\n", m.name, m.checkpoint, m.model);
+    for (const auto& m : r.dtype_mismatch) {
+      out += fmt::format("    {}: checkpoint {} vs model {}\n", escape_text(m.name), escape_text(m.checkpoint), escape_text(m.model));
+    }
   }
-  if (r.pytorch_error) {
-    out += "  torch would raise:\n    RuntimeError: ";
-    for (char c : *r.pytorch_error) out += c == '\n' ? std::string("\n    ") : std::string(1, c);
-    out += "\n";
-  }
+  if (r.pytorch_error) out += "  torch would raise:\n" + torch_error_text(*r.pytorch_error);
   if (!report.suggestions.items.empty()) {
     out += fmt::format("  suggestions ({} after the remap):\n", report.suggestions.after.compatible() ? "loads" : "still does not load");
-    for (const auto& s : report.suggestions.items) out += fmt::format("    - {} (confidence {:.2f})\n", s.message, s.confidence);
+    for (const auto& s : report.suggestions.items) out += fmt::format("    - {} (confidence {:.2f})\n", escape_text(s.message), s.confidence);
     out += "  remap:\n";
     std::string py = report.suggestions.python;
     for (std::size_t pos = 0; pos < py.size();) {
       std::size_t nl = py.find('\n', pos);
-      out += "    " + py.substr(pos, nl - pos) + "\n";
+      out += "    " + escape_text(py.substr(pos, nl - pos)) + "\n";
       pos = nl == std::string::npos ? py.size() : nl + 1;
     }
   }
   if (!report.matching_configs.empty()) {
     out += "  the checkpoint loads into the model built with:\n";
-    for (const auto& c : report.matching_configs) out += "    " + (c.empty() ? std::string("(the default configuration)") : c) + "\n";
+    for (const auto& c : report.matching_configs) out += "    " + (c.empty() ? std::string("(the default configuration)") : escape_text(c)) + "\n";
   }
   for (const auto& o : report.optimizers) {
-    out += fmt::format("  optimizer state at {} ({}): {}\n", fmt::join(o.path, " / "), o.family,
+    out += fmt::format("  optimizer state at {} ({}): {}\n", joined(o.path), o.family,
                        o.compatible() ? "fits the model" : "does NOT fit");
-    for (const auto& p : o.problems) out += "    " + p + "\n";
+    for (const auto& p : o.problems) out += "    " + escape_text(p) + "\n";
   }
-  for (const auto& n : report.notes) out += "  note: " + n + "\n";
+  for (const auto& n : report.notes) out += "  note: " + escape_text(n) + "\n";
   return out;
 }
 

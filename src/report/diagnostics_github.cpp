@@ -7,7 +7,7 @@ namespace ckg::report {
 
 std::string escape_github_data(std::string_view s) {
   std::string out;
-  for (char c : s) {
+  for (char c : escape_text(s, "\r\n")) {
     switch (c) {
       case '%': out += "%25"; break;
       case '\r': out += "%0D"; break;
@@ -47,7 +47,9 @@ std::string render_diagnostics_github(const DiagnosticsReport& report) {
       if (end > col) props += fmt::format(",endColumn={}", end);
     }
     props += ",title=" + escape_github_property(fmt::format("ckptguard {} ({})", d.code, d.name));
-    std::string message = d.help.empty() ? d.message : d.message + "\nhelp: " + d.help;
+    // Each part on one line: a newline inside a key must not look like the help line.
+    std::string message = escape_text(d.message);
+    if (!d.help.empty()) message += "\nhelp: " + escape_text(d.help);
     out += fmt::format("::{} {}::{}\n", command, props, escape_github_data(message));
   }
   return out;

@@ -11,7 +11,7 @@ namespace ckg::report {
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (char c : escape_text(s, "\n\t")) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -26,14 +26,15 @@ std::string html_escape(std::string_view s) {
 
 namespace {
 
-// `code` spans in messages become <code>; everything else is escaped.
+// `code` spans in messages become <code>; everything else is escaped, newlines included (a
+// message is one line; a newline in it came from a key).
 std::string inline_code(std::string_view s) {
   std::string out;
   bool open = false;
   std::size_t start = 0;
   for (std::size_t i = 0; i <= s.size(); ++i) {
     if (i == s.size() || s[i] == '`') {
-      out += html_escape(s.substr(start, i - start));
+      out += html_escape(escape_text(s.substr(start, i - start)));
       if (i < s.size()) out += open ? "</code>" : "<code>";
       open = !open;
       start = i + 1;

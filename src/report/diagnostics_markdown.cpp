@@ -11,17 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxRows = 200;  // PR comments are limited to 65536 characters
 
-// A table cell: one line, pipes escaped (they end cells even inside code spans).
-std::string cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
-
 const char* badge(diag::Severity s) {
   switch (s) {
     case diag::Severity::error: return "error";
@@ -60,7 +49,7 @@ std::string markdown_findings_section(const DiagnosticsReport& report) {
     for (const auto& r : report.rules) {
       if (r.code == code) name = r.name;
     }
-    out += fmt::format("| `{}` | {} | {} |\n", code, cell(name), count);
+    out += fmt::format("| `{}` | {} | {} |\n", code, escape_markdown(name), count);
   }
   out += "\n| Severity | Location | Rule | Finding |\n|---|---|---|---|\n";
   std::size_t shown = 0;
@@ -68,11 +57,11 @@ std::string markdown_findings_section(const DiagnosticsReport& report) {
     if (shown++ == kMaxRows) break;
     std::string_view text = report.source ? report.source(d.span.file) : std::string_view{};
     int col = text.empty() ? d.span.column : code_point_column(source_line(text, d.span.line), d.span.column);
-    std::string finding = cell(d.message);
-    if (d.data.contains("breaks")) finding += "<br>" + cell("breaks: " + d.data["breaks"].get<std::string>());
-    if (!d.help.empty()) finding += "<br>" + cell("help: " + d.help);
-    out += fmt::format("| {} | `{}:{}:{}` | `{}` | {} |\n", badge(d.severity), cell(d.span.file), d.span.line, col,
-                       d.code, finding);
+    std::string finding = escape_markdown(d.message);
+    if (d.data.contains("breaks")) finding += "<br>" + escape_markdown("breaks: " + d.data["breaks"].get<std::string>());
+    if (!d.help.empty()) finding += "<br>" + escape_markdown("help: " + d.help);
+    out += fmt::format("| {} | {} | `{}` | {} |\n", badge(d.severity),
+                       escape_markdown(fmt::format("`{}:{}:{}`", d.span.file, d.span.line, col)), d.code, finding);
   }
   if (n > kMaxRows) out += fmt::format("\n…and {} more; run `ckptguard lint` locally for the full list.\n", n - kMaxRows);
   return out;

@@ -69,9 +69,24 @@ std::string_view source_line(std::string_view text, int n);
 // github/codeql-action's fingerprints.ts does: a rolling hash over the next 100 non-space,
 // non-tab characters from the line start, with `:N` counting repeats of the same hash.
 std::vector<std::string> line_hashes(std::string_view text);
-// Workflow-command escaping: message data (`%`, CR, LF) and property values (also `:` and `,`).
+
+// --- escaping of untrusted text, one helper per output format ---
+// Checkpoint keys, file names and source text reach every format. A key may hold ESC sequences
+// (terminal colours, OSC 8 links), a newline that forges a report line, bidi overrides, markdown
+// or HTML. JSON needs nothing beyond its own string escaping.
+//
+// text and SARIF message text: C0 controls, DEL, C1 controls, line/paragraph separators and bidi
+// controls become visible `\xNN` / `\u{NNNN}` text; the characters in `keep` (say "\n") pass.
+std::string escape_text(std::string_view s, std::string_view keep = {});
+// github: workflow-command data, after escape_text (`%`, CR, LF), and property values (also `:`
+// and `,`). Neither can end a command or start another.
 std::string escape_github_data(std::string_view s);
 std::string escape_github_property(std::string_view s);
+// markdown (a table cell or a paragraph): `code` spans of the message stay code spans, with their
+// content literal; everything else has markdown's punctuation backslash-escaped, so nothing in
+// the text can become a link, an image, emphasis, raw HTML or a new table cell or line.
+std::string escape_markdown(std::string_view s);
+// html: entities for & < > " ', and escape_text for controls (newlines and tabs pass, for <pre>).
 std::string html_escape(std::string_view s);
 // Count words: "1 finding", "3 findings".
 std::string plural(std::size_t n, std::string_view singular, std::string_view plural_form);

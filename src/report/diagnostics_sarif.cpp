@@ -189,7 +189,8 @@ nlohmann::ordered_json diagnostics_to_sarif(const DiagnosticsReport& report, con
     r["ruleId"] = d.code;
     if (auto it = rule_index.find(d.code); it != rule_index.end()) r["ruleIndex"] = it->second;
     r["level"] = level(d.severity);
-    r["message"] = {{"text", d.help.empty() ? d.message : d.message + "\nhelp: " + d.help}};
+    r["message"] = {{"text", d.help.empty() ? escape_text(d.message)
+                                            : escape_text(d.message) + "\nhelp: " + escape_text(d.help)}};
     nlohmann::ordered_json physical;
     physical["artifactLocation"] = location(d.span.file, options);
     physical["region"] = region(text, d.span);

@@ -55,14 +55,14 @@ std::string render_diagnostics_text(const DiagnosticsReport& report, const TextO
   for (const auto& d : report.diagnostics) {
     const char* colour = severity_colour(d.severity);
     out += p.paint(fmt::format("{}[{}]", diag::to_string(d.severity), d.code), colour);
-    out += p.paint(fmt::format(": {}", d.message), "1");
+    out += p.paint(fmt::format(": {}", escape_text(d.message)), "1");
     out += "\n";
     std::string_view text = report.source ? report.source(d.span.file) : std::string_view{};
     std::string_view line = source_line(text, d.span.line);
     int column = code_point_column(line, d.span.column);
     std::string number = std::to_string(d.span.line);
     std::string pad(number.size(), ' ');
-    out += fmt::format("{}{} {}:{}:{}\n", pad, p.paint("-->", "1;34"), d.span.file, d.span.line, column);
+    out += fmt::format("{}{} {}:{}:{}\n", pad, p.paint("-->", "1;34"), escape_text(d.span.file), d.span.line, column);
     if (!line.empty()) {
       int start = display_column(line, d.span.column);
       int end = d.span.end_line == d.span.line ? display_column(line, d.span.end_column)
@@ -72,14 +72,14 @@ std::string render_diagnostics_text(const DiagnosticsReport& report, const TextO
       while (end > start && end <= static_cast<int>(shown.size()) && shown[end - 1] == ' ') --end;
       int width = std::max(1, end - start);
       out += fmt::format("{} {}\n", pad, p.paint("|", "1;34"));
-      out += fmt::format("{} {} {}\n", p.paint(number, "1;34"), p.paint("|", "1;34"), shown);
+      out += fmt::format("{} {} {}\n", p.paint(number, "1;34"), p.paint("|", "1;34"), escape_text(shown));
       out += fmt::format("{} {} {}{}\n", pad, p.paint("|", "1;34"), std::string(start, ' '),
                          p.paint(std::string(width, '^'), colour));
     }
-    if (!d.help.empty()) out += fmt::format("{} {} {}\n", pad, p.paint("=", "1;34"), p.paint("help", "1") + ": " + d.help);
+    if (!d.help.empty()) out += fmt::format("{} {} {}\n", pad, p.paint("=", "1;34"), p.paint("help", "1") + ": " + escape_text(d.help));
     if (d.fix) {
       out += fmt::format("{} {} {}\n", pad, p.paint("=", "1;34"),
-                         p.paint(d.fix->safe ? "fix" : "fix (unsafe)", "1") + ": " + d.fix->title);
+                         p.paint(d.fix->safe ? "fix" : "fix (unsafe)", "1") + ": " + escape_text(d.fix->title));
     }
     out += "\n";
   }

@@ -134,8 +134,15 @@ KeyVerdict compare(const std::string& name, const at::Tensor& saved, const at::T
   return verdict;
 }
 
+// Values are read from the mapping directly, so the records' CRCs are checked first: a flipped bit
+// in tensor data must be an error, not a difference or a digest (issue 16, catalogue item 8).
+checkpoint::Status records_intact(const MappedCheckpoint& checkpoint) {
+  return checkpoint::verify_records(checkpoint.path(), checkpoint.info());
+}
+
 Result<VerifyReport> verify(const MappedCheckpoint& checkpoint, const NamedTensors& model,
                             const Sides& sides) {
+  if (auto intact = records_intact(checkpoint); !intact) return std::move(intact).error();
   auto entries = checkpoint.state_dict();
   if (!entries) return std::move(entries).error();
   std::unordered_map<std::string, std::size_t> by_name;
@@ -199,6 +206,7 @@ Result<VerifyReport> verify_state_dict(const MappedCheckpoint& checkpoint,
 
 Result<VerifyReport> verify_checkpoints(const MappedCheckpoint& checkpoint,
                                         const MappedCheckpoint& other) {
+  if (auto intact = records_intact(other); !intact) return std::move(intact).error();
   auto entries = other.state_dict();
   if (!entries) return std::move(entries).error();
   NamedTensors tensors;
@@ -212,6 +220,7 @@ Result<VerifyReport> verify_checkpoints(const MappedCheckpoint& checkpoint,
 
 Result<std::vector<std::pair<std::string, std::string>>> state_dict_digests(
     const MappedCheckpoint& checkpoint) {
+  if (auto intact = records_intact(checkpoint); !intact) return std::move(intact).error();
   auto entries = checkpoint.state_dict();
   if (!entries) return std::move(entries).error();
   std::vector<std::pair<std::string, std::string>> out;

@@ -6,7 +6,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <map>
 
 #include "checkpoint/detail/torch_objects.h"
@@ -22,9 +21,17 @@ bool is_container(Kind kind) {
          kind == Kind::Object;
 }
 
+std::string truncate_utf8(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return fmt::format("{}...({} bytes)", text.substr(0, cut), text.size());
+}
+
 // What torch.load's result exposes below a container, as (path element, value) pairs: dict items,
 // sequence elements, and for opaque objects their attribute dict (argparse.Namespace) or their
-// constructor arguments and state.
+// constructor arguments and state. Keys are spelled only when asked for: a walk crosses many
+// edges, and one key may be a long string named again and again through the memo.
 class Children {
  public:
   Children(const Arena& arena, ValueId id) : arena_(arena), id_(id) {
@@ -49,23 +56,30 @@ class Children {
     }
   }
 
-  std::pair<std::string, ValueId> at(std::size_t i) const {
+  ValueId value(std::size_t i) const {
     switch (arena_.kind(id_)) {
-      case Kind::Dict: {
-        const auto& [key, value] = arena_.dict_of(id_).items[i];
-        return {key_text(arena_, key), value};
-      }
+      case Kind::Dict: return arena_.dict_of(id_).items[i].second;
       case Kind::Object: {
-        if (attrs_) {
-          const auto& [key, value] = arena_.dict_of(*attrs_).items[i];
-          return {key_text(arena_, key), value};
-        }
+        if (attrs_) return arena_.dict_of(*attrs_).items[i].second;
         const ObjectData& object = arena_.object_of(id_);
-        return i == 0 ? std::pair<std::string, ValueId>{"args", object.args}
-                      : std::pair<std::string, ValueId>{"state", *object.state};
+        return i == 0 ? object.args : *object.state;
       }
-      default: return {std::to_string(i), arena_.items_of(id_)[i]};
+      default: return arena_.items_of(id_)[i];
     }
+  }
+
+  // The path element of child `i`; str keys longer than `max_bytes` are cut (metadata only:
+  // tensor paths keep their keys whole).
+  std::string key(std::size_t i, std::size_t max_bytes = SIZE_MAX) const {
+    std::optional<ValueId> key;
+    if (arena_.kind(id_) == Kind::Dict) key = arena_.dict_of(id_).items[i].first;
+    if (attrs_) key = arena_.dict_of(*attrs_).items[i].first;
+    if (!key) {
+      if (arena_.kind(id_) == Kind::Object) return i == 0 ? "args" : "state";
+      return std::to_string(i);
+    }
+    if (arena_.kind(*key) == Kind::Str) return truncate_utf8(arena_.text_of(*key), max_bytes);
+    return key_text(arena_, *key);
   }
 
  private:
@@ -73,6 +87,38 @@ class Children {
   ValueId id_;
   std::optional<ValueId> attrs_;
 };
+
+// Text the walks hand out, tensor key paths and metadata, counted in bytes (each path element also
+// costs a string's own size): memo references let a small file name one long key path, or one
+// long string, millions of times.
+class OutputBudget {
+ public:
+  explicit OutputBudget(std::uint64_t limit) : limit_(limit) {}
+
+  bool spend(std::uint64_t bytes) {
+    spent_ += bytes;
+    return spent_ <= limit_;
+  }
+  std::string exceeded() const {
+    return fmt::format("key paths and metadata exceed {} bytes (limit max_output_bytes)", limit_);
+  }
+
+ private:
+  std::uint64_t limit_;
+  std::uint64_t spent_ = 0;
+};
+
+// What one metadata value costs besides its key and text: its place in the JSON document.
+constexpr std::uint64_t kNodeBytes = 16;
+
+// One path element as the output budget counts it.
+std::uint64_t element_cost(const std::string& element) {
+  return sizeof(std::string) + element.size();
+}
+
+ReadError limit_error(const Arena& arena, ValueId id, std::string_view record, std::string reason) {
+  return ReadError{{}, arena.offset(id), std::move(reason), std::string(record)};
+}
 
 // A model state_dict: string keys, at least one tensor, and nothing but tensors unless it carries
 // the `_metadata` attribute Module.state_dict() sets (then extra states may sit beside them).
@@ -124,68 +170,106 @@ struct Located {
   KeyPath path;
 };
 
-// Breadth-first over containers near the root, each value once, skipping `excluded`.
+// Breadth-first over containers near the root, each value once, skipping `excluded` ones. `visit`
+// sees a container and a way to spell its path (charged to `output`); it returns false to stop.
 template <class Visit>
-void breadth_first(const Arena& arena, ValueId root, const std::vector<ValueId>& excluded,
-                   Visit visit) {
-  std::deque<std::pair<Located, std::size_t>> queue{{Located{root, {}}, 0}};
+Status breadth_first(const Arena& arena, ValueId root, const std::vector<bool>& excluded,
+                     std::string_view record, OutputBudget& output, Visit visit) {
+  // The nodes double as the queue; a node's path is its parent's plus one key, spelled on demand.
+  struct Node {
+    ValueId id;
+    std::size_t parent;  // index into nodes; the root is its own parent
+    std::size_t child;   // position among the parent's children
+    std::size_t depth;
+  };
+  std::vector<Node> nodes{{root, 0, 0, 0}};
   std::vector<bool> seen(arena.size(), false);
   seen[root] = true;
-  while (!queue.empty()) {
-    auto [here, depth] = std::move(queue.front());
-    queue.pop_front();
-    if (!visit(here)) return;
-    if (depth >= kSearchDepth) continue;
+  for (std::size_t head = 0; head < nodes.size(); ++head) {
+    const Node here = nodes[head];
+    const auto path = [&]() -> Result<KeyPath> {
+      KeyPath out;
+      for (std::size_t at = head; at != 0; at = nodes[at].parent) {
+        out.push_back(Children(arena, nodes[nodes[at].parent].id).key(nodes[at].child));
+        if (!output.spend(element_cost(out.back()))) {
+          return limit_error(arena, here.id, record, output.exceeded());
+        }
+      }
+      std::reverse(out.begin(), out.end());
+      return out;
+    };
+    auto go_on = visit(here.id, here.depth, path);
+    if (!go_on) return std::move(go_on).error();
+    if (!*go_on) return Ok{};
+    if (here.depth >= kSearchDepth) continue;
     Children children(arena, here.id);
     for (std::size_t i = 0; i < children.size(); ++i) {
-      auto [key, child] = children.at(i);
-      if (seen[child] || !is_container(arena.kind(child))) continue;
-      if (std::find(excluded.begin(), excluded.end(), child) != excluded.end()) continue;
+      const ValueId child = children.value(i);
+      if (seen[child] || excluded[child] || !is_container(arena.kind(child))) continue;
       seen[child] = true;
-      KeyPath path = here.path;
-      path.push_back(std::move(key));
-      queue.push_back({Located{child, std::move(path)}, depth + 1});
+      nodes.push_back(Node{child, head, i, here.depth + 1});
     }
   }
+  return Ok{};
 }
 
-std::vector<Located> find_optimizers(const Arena& arena, ValueId root) {
+Result<std::vector<Located>> find_optimizers(const Arena& arena, ValueId root,
+                                             std::string_view record, OutputBudget& output) {
   std::vector<Located> found;
-  std::vector<ValueId> excluded;
-  breadth_first(arena, root, excluded, [&](const Located& here) {
-    if (is_optimizer_state(arena, here.id)) found.push_back(here);
-    return true;
-  });
+  const std::vector<bool> none(arena.size(), false);
+  auto status = breadth_first(arena, root, none, record, output,
+                              [&](ValueId id, std::size_t, const auto& path) -> Result<bool> {
+                                if (!is_optimizer_state(arena, id)) return true;
+                                auto spelled = path();
+                                if (!spelled) return std::move(spelled).error();
+                                found.push_back(Located{id, std::move(*spelled)});
+                                return true;
+                              });
+  if (!status) return std::move(status).error();
   return found;
 }
 
-std::optional<Located> find_state_dict(const Arena& arena, ValueId root,
-                                       const std::vector<ValueId>& optimizers) {
-  if (is_state_dict(arena, root)) return Located{root, {}};
+Result<std::optional<Located>> find_state_dict(const Arena& arena, ValueId root,
+                                               const std::vector<Located>& optimizers,
+                                               std::string_view record, OutputBudget& output) {
+  // is_state_dict scans a dict, and one dict may be named under many parents: answers are kept.
+  std::vector<std::int8_t> known(arena.size(), -1);
+  const auto state_dict = [&](ValueId id) {
+    if (known[id] < 0) known[id] = is_state_dict(arena, id);
+    return known[id] == 1;
+  };
+  if (state_dict(root)) return std::optional<Located>(Located{root, {}});
+  std::vector<bool> excluded(arena.size(), false);
+  for (const Located& optimizer : optimizers) excluded[optimizer.id] = true;
   std::optional<Located> named;
   std::optional<Located> any;
-  breadth_first(arena, root, optimizers, [&](const Located& here) {
-    for (std::string_view key : kStateDictKeys) {
-      auto child = str_key_value(arena, here.id, key);
-      if (child && is_state_dict(arena, *child)) {
-        KeyPath path = here.path;
-        path.emplace_back(key);
-        named = Located{*child, std::move(path)};
-        return false;
-      }
-    }
-    if (!any && !here.path.empty() && is_state_dict(arena, here.id)) any = here;
-    return true;
-  });
+  auto status = breadth_first(
+      arena, root, excluded, record, output,
+      [&](ValueId id, std::size_t depth, const auto& path) -> Result<bool> {
+        for (std::string_view key : kStateDictKeys) {
+          auto child = str_key_value(arena, id, key);
+          if (child && state_dict(*child)) {
+            auto spelled = path();
+            if (!spelled) return std::move(spelled).error();
+            spelled->emplace_back(key);
+            named = Located{*child, std::move(*spelled)};
+            return false;
+          }
+        }
+        if (!any && depth > 0 && state_dict(id)) {
+          auto spelled = path();
+          if (!spelled) return std::move(spelled).error();
+          any = Located{id, std::move(*spelled)};
+        }
+        return true;
+      });
+  if (!status) return std::move(status).error();
   return named ? named : any;
 }
 
-ReadError limit_error(const Arena& arena, ValueId id, std::string_view record, std::string reason) {
-  return ReadError{{}, arena.offset(id), std::move(reason), std::string(record)};
-}
-
 // Findings repeated per path (a cycle reached through a million shared paths) are reported a
-// few times and then counted, so the warnings stay readable and bounded.
+// few times and then counted, so the warnings stay readable and bounded. Messages are made only
+// for the ones shown.
 class RepeatedWarnings {
  public:
   explicit RepeatedWarnings(std::vector<std::string>& out) : out_(out) {}
@@ -194,8 +278,9 @@ class RepeatedWarnings {
       if (count > kShown) out_.push_back(fmt::format("... and {} more: {}", count - kShown, what));
     }
   }
-  void add(const std::string& what, std::string message) {
-    if (++counts_[what] <= kShown) out_.push_back(std::move(message));
+  template <class Message>
+  void add(const std::string& what, Message message) {
+    if (++counts_[what] <= kShown) out_.push_back(message());
   }
 
  private:
@@ -206,46 +291,71 @@ class RepeatedWarnings {
 
 // Every tensor reachable from the root, once per path, in iteration order.
 Status list_tensors(const Arena& arena, ValueId root, std::string_view record,
-                    const ReadLimits& limits, Structure& out) {
+                    const ReadLimits& limits, OutputBudget& output, Structure& out) {
+  // One frame per open container; `next` is one past the child being visited, so the path of
+  // the value being visited is the key of each frame's current child.
   struct Frame {
     ValueId id;
     std::size_t next;
   };
   std::vector<Frame> stack;
   std::vector<bool> on_path(arena.size(), false);
-  KeyPath path;
   std::uint64_t visited = 0;
   RepeatedWarnings warnings(out.warnings);
 
-  // Containers get a frame and keep their key on the path until the frame is done.
+  // The path spelled out for a tensor: output, so charged element by element.
+  const auto tensor_path = [&](ValueId id) -> Result<KeyPath> {
+    KeyPath path;
+    path.reserve(stack.size());
+    for (const Frame& frame : stack) {
+      path.push_back(Children(arena, frame.id).key(frame.next - 1));
+      if (!output.spend(element_cost(path.back()))) {
+        return limit_error(arena, id, record, output.exceeded());
+      }
+    }
+    return path;
+  };
+  // The path in a warning: a few hundred bytes at most.
+  const auto shown_path = [&] {
+    std::string text;
+    for (const Frame& frame : stack) {
+      if (text.size() > 300) return text + ", ...";
+      text += (text.empty() ? "" : ", ") + Children(arena, frame.id).key(frame.next - 1, 60);
+    }
+    return text;
+  };
+
+  // Containers get a frame; their key stays on the path until the frame is done.
   auto visit = [&](ValueId id) -> Status {
     if (++visited > limits.max_visited_nodes) {
       return limit_error(arena, id, record,
-                         fmt::format("object graph expands past {} nodes (shared references)",
+                         fmt::format("object graph expands past {} nodes (shared references; limit "
+                                     "max_visited_nodes)",
                                      limits.max_visited_nodes));
     }
     const Kind kind = arena.kind(id);
     if (kind == Kind::Tensor) {
-      out.tensors.emplace_back(path, id);
+      auto path = tensor_path(id);
+      if (!path) return std::move(path).error();
+      out.tensors.emplace_back(std::move(*path), id);
     } else if (kind == Kind::Object &&
                arena.object_of(id).class_name.rfind(kSparsePrefix, 0) == 0) {
-      warnings.add("sparse tensors", fmt::format("sparse tensor at [{}] is not listed (unsupported "
-                                                 "tensor kind)",
-                                                 fmt::join(path, ", ")));
+      warnings.add("sparse tensors", [&] {
+        return fmt::format("sparse tensor at [{}] is not listed (unsupported tensor kind)",
+                           shown_path());
+      });
     } else if (is_container(kind)) {
       if (on_path[id]) {
         warnings.add("reference cycles",
-                     fmt::format("reference cycle at [{}]", fmt::join(path, ", ")));
+                     [&] { return fmt::format("reference cycle at [{}]", shown_path()); });
       } else if (stack.size() >= limits.max_depth) {
         return limit_error(arena, id, record,
-                           fmt::format("nesting deeper than {}", limits.max_depth));
+                           fmt::format("nesting deeper than {} (limit max_depth)", limits.max_depth));
       } else {
         on_path[id] = true;
         stack.push_back(Frame{id, 0});
-        return Ok{};
       }
     }
-    if (!path.empty() && !stack.empty()) path.pop_back();
     return Ok{};
   };
 
@@ -257,22 +367,12 @@ Status list_tensors(const Arena& arena, ValueId root, std::string_view record,
     if (frame.next == children.size()) {
       on_path[frame.id] = false;
       stack.pop_back();
-      if (!path.empty()) path.pop_back();
       continue;
     }
-    auto [key, child] = children.at(frame.next++);
-    path.push_back(std::move(key));
-    status = visit(child);
+    status = visit(children.value(frame.next++));
     if (!status) return status;
   }
   return Ok{};
-}
-
-std::string truncate_utf8(const std::string& text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return fmt::format("{}...({} bytes)", text.substr(0, cut), text.size());
 }
 
 nlohmann::json float_json(double v) {
@@ -385,10 +485,11 @@ std::optional<nlohmann::json> path_text(const Arena& arena, const ObjectData& ob
 class MetadataBuilder {
  public:
   MetadataBuilder(const Arena& arena, const ReadLimits& limits, std::optional<ValueId> skip,
-                  std::vector<std::string>& warnings)
+                  OutputBudget& output, std::vector<std::string>& warnings)
       : arena_(arena),
         limits_(limits),
         skip_(skip),
+        output_(output),
         warnings_(warnings),
         on_path_(arena.size(), false) {}
 
@@ -409,8 +510,9 @@ class MetadataBuilder {
         attach(done.key, std::move(value), result);
         continue;
       }
-      auto [key, child] = children.at(frame.next++);
-      status = visit(child, std::move(key), record, result);
+      const std::size_t i = frame.next++;
+      status = visit(children.value(i), children.key(i, limits_.max_metadata_string_bytes), record,
+                     result);
       if (!status) return std::move(status).error();
     }
     return result;
@@ -446,8 +548,12 @@ class MetadataBuilder {
                std::optional<nlohmann::json>& result) {
     if (++visited_ > limits_.max_visited_nodes) {
       return limit_error(arena_, id, record,
-                         fmt::format("object graph expands past {} nodes (shared references)",
+                         fmt::format("object graph expands past {} nodes (shared references; limit "
+                                     "max_visited_nodes)",
                                      limits_.max_visited_nodes));
+    }
+    if (!output_.spend(key.size() + kNodeBytes)) {
+      return limit_error(arena_, id, record, output_.exceeded());
     }
     const Kind kind = arena_.kind(id);
     if (kind == Kind::Tensor || (skip_ && id == *skip_)) {
@@ -468,7 +574,11 @@ class MetadataBuilder {
       }
     }
     if (!is_container(kind)) {
-      attach(key, leaf(id), result);
+      nlohmann::json value = leaf(id);
+      if (value.is_string() && !output_.spend(value.get_ref<const std::string&>().size())) {
+        return limit_error(arena_, id, record, output_.exceeded());
+      }
+      attach(key, std::move(value), result);
       return Ok{};
     }
     if (on_path_[id]) {
@@ -525,6 +635,7 @@ class MetadataBuilder {
   const Arena& arena_;
   const ReadLimits& limits_;
   std::optional<ValueId> skip_;
+  OutputBudget& output_;
   std::vector<std::string>& warnings_;
   std::vector<Frame> stack_;
   std::vector<bool> on_path_;
@@ -537,30 +648,29 @@ class MetadataBuilder {
 Result<Structure> walk_object(const Arena& arena, ValueId root, std::string_view record,
                               const ReadLimits& limits) {
   Structure out;
-  auto listed = list_tensors(arena, root, record, limits, out);
+  OutputBudget output(limits.max_output_bytes);
+  auto listed = list_tensors(arena, root, record, limits, output, out);
   if (!listed) return std::move(listed).error();
 
-  const std::vector<Located> optimizers = find_optimizers(arena, root);
-  std::vector<ValueId> optimizer_ids;
-  for (const Located& optimizer : optimizers) {
-    optimizer_ids.push_back(optimizer.id);
-    out.optimizer_paths.push_back(optimizer.path);
-  }
-  const std::optional<Located> state_dict = find_state_dict(arena, root, optimizer_ids);
+  auto optimizers = find_optimizers(arena, root, record, output);
+  if (!optimizers) return std::move(optimizers).error();
+  for (const Located& optimizer : *optimizers) out.optimizer_paths.push_back(optimizer.path);
+  auto state_dict = find_state_dict(arena, root, *optimizers, record, output);
+  if (!state_dict) return std::move(state_dict).error();
   std::optional<ValueId> state_dict_id;
-  if (state_dict) {
-    out.state_dict_path = state_dict->path;
-    state_dict_id = state_dict->id;
-    const auto& attrs = arena.dict_of(state_dict->id).attrs;
+  if (*state_dict) {
+    out.state_dict_path = (*state_dict)->path;
+    state_dict_id = (*state_dict)->id;
+    const auto& attrs = arena.dict_of(*state_dict_id).attrs;
     if (auto versions = attrs ? str_key_value(arena, *attrs, "_metadata") : std::nullopt) {
-      MetadataBuilder builder(arena, limits, std::nullopt, out.warnings);
+      MetadataBuilder builder(arena, limits, std::nullopt, output, out.warnings);
       auto json = builder.build(*versions, record);
       if (!json) return std::move(json).error();
       if (*json) out.state_dict_metadata = std::move(**json);
     }
   }
 
-  MetadataBuilder builder(arena, limits, state_dict_id, out.warnings);
+  MetadataBuilder builder(arena, limits, state_dict_id, output, out.warnings);
   auto metadata = builder.build(root, record);
   if (!metadata) return std::move(metadata).error();
   if (*metadata) out.metadata = std::move(**metadata);

@@ -1,7 +1,8 @@
 // Reading an unpickled object graph the way a user of torch.load would see it: which tensors sit
 // at which key paths, where the model state_dict and the optimizer state are, and what plain
-// values remain (epoch, step, config). Every walk is iterative, depth-limited and budgeted, so
-// deep nesting, cycles and exponentially shared graphs end in an error or a warning.
+// values remain (epoch, step, config). Every walk is iterative, depth-limited and budgeted (nodes
+// visited, bytes of key paths and metadata handed out), and spells a key path only for what it
+// hands out, so deep nesting, cycles and exponentially shared graphs end in an error or a warning.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -17,6 +17,9 @@
 namespace ckg::checkpoint::detail {
 
 using ValueId = std::uint32_t;
+// Python's key equality as a number: equal keys (1, 1.0 and True; equal strings; tuples of equal
+// keys) share one KeyId.
+using KeyId = std::uint32_t;
 
 enum class Kind : std::uint8_t {
   None,
@@ -111,7 +114,7 @@ struct TensorData {
 struct DictData {
   std::string_view class_name;  // "" for a plain dict, else e.g. "collections.OrderedDict"
   std::vector<std::pair<ValueId, ValueId>> items;
-  std::unordered_map<std::string, std::uint32_t> positions;  // hash key -> index into items
+  std::unordered_map<KeyId, std::uint32_t> positions;  // key -> index into items
   std::optional<ValueId> attrs;  // BUILD state of an OrderedDict (state_dict `_metadata`)
 };
 
@@ -156,7 +159,6 @@ class Arena {
   // Str, Bytes, BigInt (decimal) and ScriptClass (qualified name)
   const std::string& text_of(ValueId id) const { return strings_[index(id)]; }
   const std::vector<ValueId>& items_of(ValueId id) const { return sequences_[index(id)]; }
-  std::vector<ValueId>& items_of(ValueId id) { return sequences_[index(id)]; }
   const DictData& dict_of(ValueId id) const { return dicts_[index(id)]; }
   DictData& dict_of(ValueId id) { return dicts_[index(id)]; }
   GlobalId global_of(ValueId id) const { return static_cast<GlobalId>(values_[id].payload); }
@@ -166,11 +168,28 @@ class Arena {
   const ObjectData& object_of(ValueId id) const { return objects_[index(id)]; }
   ObjectData& object_of(ValueId id) { return objects_[index(id)]; }
 
+  // list.extend / set.update (set elements must be hashable: checked by the caller).
+  void extend(ValueId sequence, const std::vector<ValueId>& items);
   // dict[key] = value with Python's semantics (a repeated key keeps its first position).
   // False when the key is unhashable.
   bool set_item(ValueId dict, ValueId key, ValueId value);
 
-  std::vector<PickledStorage>& storages() { return storages_; }
+  // The key id of a hashable value, nullopt for unhashable ones (list, dict, set), which Python
+  // refuses too. Computed once per value and remembered, without recursion: a key referenced a
+  // million times through the memo costs one hash, and a tuple's id is built from its items' ids,
+  // so shared tuples-of-tuples never expand.
+  std::optional<KeyId> key_id(ValueId id);
+  // The key id of the str `text`, if some hashed value had it.
+  std::optional<KeyId> str_key_id(std::string_view text) const;
+
+  // Two meters the unpickler holds against its limits: the bytes the graph takes in memory, and
+  // the elements copied or hashed beyond what opcodes pushed one by one (BUILD and OrderedDict(d)
+  // copy a whole dict, set(l) a list...). Both grow only.
+  std::uint64_t footprint() const;
+  std::uint64_t work() const { return work_; }
+  void count_work(std::uint64_t elements) { work_ += elements; }
+
+  void add_storage(PickledStorage storage);
   const std::vector<PickledStorage>& storages() const { return storages_; }
 
  private:
@@ -180,7 +199,10 @@ class Arena {
     std::uint64_t payload;  // Int/Bool bits, Float bits, GlobalId, Dtype*, or a side-table index
   };
   std::uint32_t index(ValueId id) const { return static_cast<std::uint32_t>(values_[id].payload); }
-  ValueId push(Kind kind, std::uint64_t payload, std::uint32_t offset);
+  ValueId push(Kind kind, std::uint64_t payload, std::uint32_t offset, std::uint64_t bytes = 0);
+  ValueId push_text(Kind kind, std::string text, std::uint32_t offset);
+  std::optional<std::string> leaf_key(ValueId id) const;
+  KeyId intern(std::string canonical);
 
   std::vector<Value> values_;
   std::vector<std::string> strings_;
@@ -191,16 +213,17 @@ class Arena {
   std::vector<TensorData> tensors_;
   std::vector<ObjectData> objects_;
   std::vector<PickledStorage> storages_;
+  std::unordered_map<std::string, KeyId> interned_;  // canonical key text -> id
+  std::unordered_map<ValueId, KeyId> key_ids_;        // values hashed so far
+  std::uint64_t footprint_ = 0;
+  std::uint64_t work_ = 0;
 };
-
-// Python's notion of key equality for the hashable kinds, as a string: 1, 1.0 and True collide as
-// they do in a dict. nullopt for unhashable values (list, dict, set), which Python refuses too.
-std::optional<std::string> hash_key(const Arena& arena, ValueId id);
 
 // dict[key] for a str key, or nullopt (also when `dict` is not a dict).
 std::optional<ValueId> str_key_value(const Arena& arena, ValueId dict, std::string_view key);
 
-// A dict key as one path element: strings as-is, ints in decimal, anything else Python-repr-like.
-std::string key_text(const Arena& arena, ValueId id);
+// A dict key as one path element: strings as-is, ints in decimal, anything else Python-repr-like
+// (at most `max_bytes` of it; longer keys read "<key too large>").
+std::string key_text(const Arena& arena, ValueId id, std::size_t max_bytes = 4096);
 
 }  // namespace ckg::checkpoint::detail

@@ -51,7 +51,8 @@ Result<Entry> parse_entry(const std::string& name, const nlohmann::ordered_json&
         fmt::format("unsupported dtype {}", escape_for_display(dtype_it->get<std::string>(), 40)));
   }
   if (shape_it->size() > limits.max_rank) {
-    return wrong(fmt::format("rank {} exceeds the limit of {}", shape_it->size(), limits.max_rank));
+    return wrong(
+        fmt::format("rank {} exceeds {} (limit max_rank)", shape_it->size(), limits.max_rank));
   }
   for (const auto& dim : *shape_it) {
     auto n = unsigned_of(dim);
@@ -105,7 +106,8 @@ Result<CheckpointInfo> read_safetensors(std::string_view file, const ReadLimits&
     return error_at(0, "safetensors header length missing (file too short)");
   const std::uint64_t header_length = load_le<std::uint64_t>(file.data());
   if (header_length > limits.max_json_header_bytes) {
-    return error_at(0, fmt::format("safetensors header too large ({} bytes, limit {})",
+    return error_at(0, fmt::format("safetensors header too large ({} bytes, more than {}; limit "
+                                   "max_json_header_bytes)",
                                    header_length, limits.max_json_header_bytes));
   }
   if (header_length < 2)

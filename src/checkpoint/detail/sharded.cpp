@@ -16,7 +16,10 @@ namespace {
 // Shard names come from the index: plain relative paths below the index's directory only.
 std::optional<std::string> bad_shard_name(const std::string& name, const ReadLimits& limits) {
   if (name.empty()) return "empty shard path";
-  if (name.size() > limits.max_zip_name_bytes) return "shard path too long";
+  if (name.size() > limits.max_zip_name_bytes) {
+    return fmt::format("shard path longer than {} bytes (limit max_zip_name_bytes)",
+                       limits.max_zip_name_bytes);
+  }
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F || c == '\\')
@@ -43,7 +46,7 @@ bool looks_like_json(std::string_view file) {
 Result<CheckpointInfo> read_sharded(const std::string& index_path, std::string_view index,
                                     const ReadLimits& limits, const ShardReader& read_shard) {
   if (index.size() > limits.max_record_bytes) {
-    return error_at(std::nullopt, fmt::format("index of {} bytes exceeds the limit of {}",
+    return error_at(std::nullopt, fmt::format("index of {} bytes exceeds {} (limit max_record_bytes)",
                                               index.size(), limits.max_record_bytes));
   }
   auto json = parse_untrusted_json(index, 0, limits);
@@ -67,7 +70,8 @@ Result<CheckpointInfo> read_sharded(const std::string& index_path, std::string_v
     }
     if (std::find(shards.begin(), shards.end(), name) == shards.end()) {
       if (shards.size() >= limits.max_shards)
-        return error_at(std::nullopt, fmt::format("more than {} shards", limits.max_shards));
+        return error_at(std::nullopt,
+                        fmt::format("more than {} shards (limit max_shards)", limits.max_shards));
       shards.push_back(name);
     }
     expected.emplace(tensor, name);

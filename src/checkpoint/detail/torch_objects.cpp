@@ -343,6 +343,12 @@ Result<ValueId> TorchObjects::call(ValueId callable, ValueId args_id, std::uint3
   if (arena_.kind(args_id) != Kind::Tuple) {
     return error_at(std::nullopt, fmt::format("bad arguments to {}: not a tuple", who));
   }
+  // Nothing on the allow-list takes more: a long tuple named through the memo is not copied.
+  constexpr std::size_t kMaxArguments = 8;
+  if (arena_.items_of(args_id).size() > kMaxArguments) {
+    return error_at(std::nullopt, fmt::format("bad arguments to {}: {} arguments", who,
+                                              arena_.items_of(args_id).size()));
+  }
   // A copy: building values below may grow the arena and move its storage.
   const std::vector<ValueId> args = arena_.items_of(args_id);
   const auto arity = [&](std::size_t low, std::size_t high) -> std::optional<ReadError> {
@@ -374,11 +380,13 @@ Result<ValueId> TorchObjects::call(ValueId callable, ValueId args_id, std::uint3
       if (args.empty() || id == GlobalId::DefaultDict) return dict;  // the factory is a label
       const ValueId source = args[0];
       if (arena_.kind(source) == Kind::Dict) {
+        arena_.count_work(arena_.dict_of(source).items.size());
         const auto items = arena_.dict_of(source).items;
         for (const auto& [k, v] : items) arena_.set_item(dict, k, v);
         return dict;
       }
       if (!is_sequence(arena_, source)) return wrong("expected a dict or a sequence of pairs");
+      arena_.count_work(arena_.items_of(source).size());
       const std::vector<ValueId> pairs = arena_.items_of(source);
       for (ValueId pair : pairs) {
         if (!is_sequence(arena_, pair) || arena_.items_of(pair).size() != 2) {
@@ -428,6 +436,7 @@ Result<ValueId> TorchObjects::call(ValueId callable, ValueId args_id, std::uint3
       std::vector<ValueId> dims;
       if (!args.empty()) {
         if (!is_sequence(arena_, args[0])) return wrong("expected a sequence of ints");
+        arena_.count_work(arena_.items_of(args[0]).size());
         dims = arena_.items_of(args[0]);
       }
       for (ValueId dim : dims) {
@@ -469,10 +478,11 @@ Result<ValueId> TorchObjects::call(ValueId callable, ValueId args_id, std::uint3
         if (!is_sequence(arena_, args[0]) && arena_.kind(args[0]) != Kind::Set) {
           return wrong("expected a sequence");
         }
+        arena_.count_work(arena_.items_of(args[0]).size());
         items = arena_.items_of(args[0]);
       }
       for (ValueId item : items) {
-        if (!hash_key(arena_, item)) return wrong("unhashable set element");
+        if (!arena_.key_id(item)) return wrong("unhashable set element");
       }
       return arena_.make_sequence(Kind::Set, std::move(items), offset);
     }
@@ -615,7 +625,7 @@ Result<ValueId> TorchObjects::make_view(std::string_view who, std::optional<Stor
   const auto& sizes = arena_.items_of(size);
   const auto& strides = arena_.items_of(stride);
   if (sizes.size() > limits_.max_rank) {
-    return error_at(std::nullopt, fmt::format("tensor rank {} exceeds the limit of {}",
+    return error_at(std::nullopt, fmt::format("tensor rank {} exceeds {} (limit max_rank)",
                                               sizes.size(), limits_.max_rank));
   }
   if (sizes.size() != strides.size()) {
@@ -720,6 +730,7 @@ Status TorchObjects::build(ValueId target, ValueId state) {
       arena_.dict_of(target).attrs = attrs;
     }
     const ValueId attrs = *arena_.dict_of(target).attrs;
+    arena_.count_work(arena_.dict_of(part).items.size());
     const auto items = arena_.dict_of(part).items;
     for (const auto& [k, v] : items) arena_.set_item(attrs, k, v);
   }
@@ -735,19 +746,25 @@ Result<ValueId> TorchObjects::persistent_load(ValueId pid, std::uint32_t offset)
     return error_at(std::nullopt, fmt::format("bad persistent id: {}", what));
   };
   if (arena_.kind(pid) != Kind::Tuple) return wrong("not a tuple");
-  const std::vector<ValueId> parts = arena_.items_of(pid);
-  const auto text = [&](ValueId id) -> std::optional<std::string> {
-    if (arena_.kind(id) == Kind::Str || arena_.kind(id) == Kind::Bytes) return arena_.text_of(id);
-    return std::nullopt;
+  const std::vector<ValueId>& parts = arena_.items_of(pid);  // nothing below adds sequences
+  // Pointers, not copies: a memo reference may name a long string a million times.
+  const auto text = [&](ValueId id) -> const std::string* {
+    if (arena_.kind(id) == Kind::Str || arena_.kind(id) == Kind::Bytes) return &arena_.text_of(id);
+    return nullptr;
   };
-  if (parts.empty() || text(parts[0]) != "storage") return wrong("expected ('storage', ...)");
+  if (parts.empty() || !text(parts[0]) || *text(parts[0]) != "storage") {
+    return wrong("expected ('storage', ...)");
+  }
   if (parts.size() != expected) {
     return wrong(fmt::format("expected {} fields, got {}", expected, parts.size()));
   }
   if (arena_.kind(parts[1]) != Kind::StorageType) return wrong("field 1 must be a storage type");
-  const auto key = text(parts[2]);
-  const auto location = text(parts[3]);
-  if (!key || key->empty()) return wrong("storage key must be a non-empty str");
+  // torch names the record f"data/{key}": only a str key names one.
+  if (arena_.kind(parts[2]) != Kind::Str || arena_.text_of(parts[2]).empty()) {
+    return wrong("storage key must be a non-empty str");
+  }
+  const std::string* key = &arena_.text_of(parts[2]);
+  const std::string* location = text(parts[3]);
   if (!location) return wrong("location must be a str");
   auto numel = int_arg(arena_, parts[4]);
   if (!numel || *numel < 0) return wrong("numel must be a non-negative int");
@@ -757,11 +774,12 @@ Result<ValueId> TorchObjects::persistent_load(ValueId pid, std::uint32_t offset)
                                               *numel, dtype->name));
   }
 
-  auto& storages = arena_.storages();
-  auto [it, inserted] =
-      storage_by_key_.try_emplace(*key, static_cast<std::uint32_t>(storages.size()));
+  const auto& storages = arena_.storages();
+  // By key id: a key named again through the memo is not hashed again.
+  auto [it, inserted] = storage_by_key_.try_emplace(
+      *arena_.key_id(parts[2]), static_cast<std::uint32_t>(storages.size()));
   if (inserted) {
-    storages.push_back(
+    arena_.add_storage(
         PickledStorage{*key, dtype, static_cast<std::uint64_t>(*numel), *location, offset});
   } else {
     const PickledStorage& seen = storages[it->second];

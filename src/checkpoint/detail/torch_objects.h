@@ -57,7 +57,7 @@ class TorchObjects {
   const ReadLimits& limits_;
   PersistentIds persistent_ids_;
   bool torchscript_;  // __torch__.* classes and torch.jit._pickle helpers are expected
-  std::unordered_map<std::string, std::uint32_t> storage_by_key_;
+  std::unordered_map<KeyId, std::uint32_t> storage_by_key_;  // index into arena_.storages()
   std::set<std::string> warned_;
   std::vector<std::string> warnings_;
 };

@@ -164,4 +164,16 @@ Result<CheckpointInfo> read_torch_zip(std::string_view file, const ReadLimits& l
   return info;
 }
 
+Status verify_torch_zip(std::string_view file, const ReadLimits& limits) {
+  auto directory = read_zip_directory(file, limits);
+  if (!directory) return std::move(directory).error();
+  auto records = ZipRecords::open(file.substr(0, directory->archive_end));
+  if (!records) return std::move(records).error();
+  for (const ZipEntry& entry : directory->entries) {
+    auto checked = records->check(entry);
+    if (!checked) return checked;
+  }
+  return Ok{};
+}
+
 }  // namespace ckg::checkpoint::detail

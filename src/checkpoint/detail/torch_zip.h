@@ -11,4 +11,7 @@ namespace ckg::checkpoint::detail {
 
 Result<CheckpointInfo> read_torch_zip(std::string_view file, const ReadLimits& limits);
 
+// Reads every record through (tensor data included) and checks its CRC-32 and declared size.
+Status verify_torch_zip(std::string_view file, const ReadLimits& limits);
+
 }  // namespace ckg::checkpoint::detail

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "checkpoint/detail/bytes.h"
 #include "checkpoint/detail/text.h"
@@ -152,6 +152,7 @@ class Machine {
   Status memo_get(std::uint64_t index);
   Status add_global(std::string module, std::string name);
   Status step();
+  Status check_budgets(std::uint64_t ops) const;
 
   ByteCursor in_;
   const UnpickleOptions& options_;
@@ -161,6 +162,7 @@ class Machine {
   std::vector<ValueId> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValueId> memo_;
+  std::unordered_set<std::string> globals_seen_;
   std::uint64_t op_offset_ = 0;
   unsigned char op_ = 0;
   bool stopped_ = false;
@@ -172,7 +174,8 @@ Result<std::string> Machine::read_line() {
   const auto newline = window.find('\n');
   if (newline == std::string_view::npos) {
     if (window.size() > limits_.max_line_bytes) {
-      return fail(fmt::format("GLOBAL name longer than {} bytes", limits_.max_line_bytes));
+      return fail(fmt::format("GLOBAL name longer than {} bytes (limit max_line_bytes)",
+                              limits_.max_line_bytes));
     }
     return fail("truncated pickle: GLOBAL name without a newline");
   }
@@ -196,7 +199,8 @@ Status Machine::push_text(std::uint64_t length, bool as_bytes) {
 Status Machine::push_long(std::uint64_t length) {
   if (length > limits_.max_int_bytes) {
     return fail(
-        fmt::format("integer too large ({} bytes, limit {})", length, limits_.max_int_bytes));
+        fmt::format("integer too large ({} bytes, more than {}; limit max_int_bytes)", length,
+                    limits_.max_int_bytes));
   }
   auto bytes = take(length);
   if (!bytes) return std::move(bytes).error();
@@ -212,7 +216,8 @@ Status Machine::push_long(std::uint64_t length) {
 Status Machine::memo_put(std::uint64_t index) {
   if (frame_size() == 0) return underflow();
   if (memo_.size() >= limits_.max_memo_entries && memo_.find(index) == memo_.end()) {
-    return fail(fmt::format("memo holds more than {} entries", limits_.max_memo_entries));
+    return fail(fmt::format("memo holds more than {} entries (limit max_memo_entries)",
+                            limits_.max_memo_entries));
   }
   memo_[index] = stack_.back();
   return Ok{};
@@ -228,21 +233,36 @@ Status Machine::memo_get(std::uint64_t index) {
 Status Machine::add_global(std::string module, std::string name) {
   if (!valid_utf8(module) || !valid_utf8(name)) return fail("GLOBAL name is not valid UTF-8");
   std::string qualified = module + "." + name;
-  if (std::find(out_.globals.begin(), out_.globals.end(), qualified) == out_.globals.end()) {
-    out_.globals.push_back(std::move(qualified));
-  }
+  if (globals_seen_.insert(qualified).second) out_.globals.push_back(std::move(qualified));
   auto token = torch_.global(module, name, here());
   if (!token) return std::move(token).error();
   stack_.push_back(*token);
   return Ok{};
 }
 
+// Opcodes are cheap one by one; what they can make the reader do is not. One BUILD copies a whole
+// dict, and the memo lets a few bytes name a large value again and again. So steps count the
+// opcodes plus every element copied or hashed on their behalf, and memory counts what the graph
+// holds; both are checked after every opcode, which stays within twice the limit.
+Status Machine::check_budgets(std::uint64_t ops) const {
+  const std::uint64_t steps = ops + out_.arena.work();
+  if (steps > limits_.max_pickle_ops) {
+    return fail(fmt::format("more than {} pickle steps (opcodes and the elements they copy; "
+                            "limit max_pickle_ops)",
+                            limits_.max_pickle_ops));
+  }
+  if (out_.arena.footprint() > limits_.max_object_bytes) {
+    return fail(fmt::format("unpickled objects take more than {} bytes (limit max_object_bytes)",
+                            limits_.max_object_bytes));
+  }
+  return Ok{};
+}
+
 Result<Unpickled> Machine::run() {
   std::uint64_t ops = 0;
   while (!stopped_) {
-    if (++ops > limits_.max_pickle_ops) {
-      return fail(fmt::format("more than {} pickle opcodes", limits_.max_pickle_ops));
-    }
+    auto budgets = check_budgets(++ops);
+    if (!budgets) return std::move(budgets).error();
     op_offset_ = in_.pos();
     if (op_offset_ - options_.start > limits_.max_record_bytes) {
       return fail(fmt::format("pickle longer than {} bytes", limits_.max_record_bytes));
@@ -294,7 +314,7 @@ Status Machine::step() {
     }
     case MARK:
       if (marks_.size() >= limits_.max_depth) {
-        return fail(fmt::format("nesting deeper than {}", limits_.max_depth));
+        return fail(fmt::format("nesting deeper than {} (limit max_depth)", limits_.max_depth));
       }
       marks_.push_back(stack_.size());
       return Ok{};
@@ -388,7 +408,7 @@ Status Machine::step() {
       if (!items) return fail(fmt::format("opcode {} without MARK", opcode_text(op_)));
       if (op_ == FROZENSET) {
         for (ValueId item : *items) {
-          if (!hash_key(arena, item)) return fail("unhashable set element");
+          if (!arena.key_id(item)) return fail("unhashable set element");
         }
       }
       stack_.push_back(
@@ -412,7 +432,7 @@ Status Machine::step() {
         return fail(fmt::format("APPEND target must be a list, got {}",
                                 kind_name(arena.kind(stack_.back()))));
       }
-      arena.items_of(stack_.back()).push_back(*item);
+      arena.extend(stack_.back(), {*item});
       return Ok{};
     }
     case APPENDS:
@@ -428,11 +448,10 @@ Status Machine::step() {
       }
       if (want == Kind::Set) {
         for (ValueId item : *items) {
-          if (!hash_key(arena, item)) return fail("unhashable set element");
+          if (!arena.key_id(item)) return fail("unhashable set element");
         }
       }
-      auto& target = arena.items_of(stack_.back());
-      target.insert(target.end(), items->begin(), items->end());
+      arena.extend(stack_.back(), *items);
       return Ok{};
     }
     case SETITEM:

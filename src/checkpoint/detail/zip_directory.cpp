@@ -39,7 +39,9 @@ std::string shown(const std::string& name) {
 // how archive confusion starts, so such names are refused outright.
 std::optional<std::string> bad_name(std::string_view name, std::uint32_t max_bytes) {
   if (name.empty()) return "empty record name";
-  if (name.size() > max_bytes) return fmt::format("record name longer than {} bytes", max_bytes);
+  if (name.size() > max_bytes) {
+    return fmt::format("record name longer than {} bytes (limit max_zip_name_bytes)", max_bytes);
+  }
   if (!valid_utf8(name)) return "record name is not valid UTF-8";
   for (char c : name) {
     const auto u = static_cast<unsigned char>(c);
@@ -173,7 +175,7 @@ Result<EndRecord> read_end(std::string_view file, const ReadLimits& limits,
     record = EndRecord{after, entries64, size64, offset64, end64};
   }
   if (record.entries > limits.max_zip_entries) {
-    return error_at(end, fmt::format("entry count {} exceeds the limit of {}", record.entries,
+    return error_at(end, fmt::format("entry count {} exceeds {} (limit max_zip_entries)", record.entries,
                                      limits.max_zip_entries));
   }
   if (!range_fits(record.directory_offset, record.directory_size, record.directory_limit)) {

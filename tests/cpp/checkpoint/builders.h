@@ -110,10 +110,11 @@ class TempDir {
 };
 
 // Reads `path` in a forked child under an address-space cap and a time limit, so a crash, a
-// runaway allocation or a hang fails the test instead of the test binary.
+// runaway allocation or a hang fails the test instead of the test binary. The child reads as
+// `inspect --verify` does: read_checkpoint, then verify_records.
 struct ChildRead {
   bool clean_exit = false;  // the child returned normally (no signal, no timeout)
-  bool ok = false;          // read_checkpoint succeeded
+  bool ok = false;          // read_checkpoint and verify_records succeeded
   std::string message;      // describe(error) when !ok; the warnings joined by '\n' when ok
 };
 ChildRead read_in_child(const std::string& path, const ReadLimits& limits = {},

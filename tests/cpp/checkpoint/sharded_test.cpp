@@ -1,5 +1,6 @@
 // Safetensors files and sharded checkpoints read through their index JSON.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "builders.h"
 
@@ -153,6 +154,23 @@ TEST(Sharded, HostileIndexes) {
   EXPECT_NE(read_error(index("self.index.json", index_json(R"("a": "self.index.json")")))
                 .find("unrecognized format"),
             std::string::npos);
+  const std::string huge = index("huge.index.json", R"({"metadata": {"total_size": 1e400}, "weight_map": {}})");
+  EXPECT_EQ(read_error(huge), huge + ": invalid JSON: number overflow parsing '1e400' at offset 32");
+  const std::string pipe = dir.path() + "/pipe.safetensors";
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  EXPECT_EQ(read_error(index("fifo.index.json", index_json(R"("a": "pipe.safetensors")"))),
+            pipe + ": is a named pipe (FIFO), not a regular file");
+}
+
+TEST(Sharded, ManyTensorsParseInLinearTime) {
+  // ordered_json's own insertion searches the object: 200,000 keys took minutes.
+  TempDir dir;
+  std::vector<std::string> names;
+  for (int i = 0; i < 200'000; ++i) names.push_back("layer" + std::to_string(i) + ".weight");
+  const std::string path = dir.write("big.safetensors", shard(names));
+  const ChildRead read = read_in_child(path, {}, 1ull << 30, 20);
+  ASSERT_TRUE(read.clean_exit) << read.message;
+  EXPECT_TRUE(read.ok) << read.message;
 }
 
 }  // namespace
