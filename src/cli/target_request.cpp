@@ -8,10 +8,11 @@
 namespace ckg::cli {
 
 TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io,
-                                   bool allow_path, const std::set<std::string>& formats) {
+                                   bool allow_path, const std::set<std::string>& formats,
+                                   const std::set<std::string>& flags) {
   TargetRequest out;
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, {}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, flags}, &error);
   if (args && args->flags.count("--help")) {
     io.out << usage;
     return out;
@@ -46,6 +47,9 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
   out.spec = args->positional[0];
   if (target) out.target = *target;
   out.format = *format;
+  for (const auto& f : flags) {
+    if (args->flags.count(f)) out.flags.insert(f);
+  }
   return out;
 }
 

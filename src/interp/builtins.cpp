@@ -795,7 +795,17 @@ void install_python_builtins(Interpreter& in) {
   def("hasattr", [](Interpreter& i, CallArgs& a) {
     const Value& obj = native_required(i, a, 0, nullptr);
     if (is_unknown(obj)) return obj;
-    return Value::boolean(i.has_attr(obj, native_required(i, a, 1, nullptr).as_str()));
+    const Value& name = native_required(i, a, 1, nullptr);
+    if (is_unknown(name)) return name;
+    try {
+      // An attribute that resolves to an Unknown (a module outside the project, something not
+      // modelled) may not exist at all: the answer is unknown, never a guessed True.
+      Value found = i.get_attr(obj, name.as_str());
+      return is_unknown(found) ? found : Value::boolean(true);
+    } catch (PyError& e) {
+      if (e.type == "AttributeError") return Value::boolean(false);
+      throw;
+    }
   });
   def("getattr", [](Interpreter& i, CallArgs& a) {
     const Value& obj = native_required(i, a, 0, nullptr);

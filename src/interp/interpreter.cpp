@@ -132,10 +132,31 @@ void Interpreter::raise(const std::string& type, const std::string& message) {
   throw PyError{Value::object(inst), type, message, here()};
 }
 
-Value Interpreter::unknown(const std::string& reason) { return make_unknown(reason, here()); }
+Value Interpreter::unknown(const std::string& reason, bool may_hold_state) {
+  return make_unknown(reason, here(), may_hold_state);
+}
 
-void Interpreter::note_unresolved(const parse::Location& where, const std::string& reason) {
+// Modules outside the project whose attributes, and what calling them returns, are never a
+// Module or a Parameter: functions on tensors, optimizers, numbers, the environment.
+static bool stateless_module(const std::string& name) {
+  static const char* const kStateless[] = {"torch.nn.functional", "torch.optim", "torch.distributed", "torch.cuda",
+                                           "torch.backends", "numpy", "math", "os", "sys", "logging", "warnings",
+                                           "random", "time", "platform"};
+  for (std::string_view m : kStateless) {
+    if (name == m || (name.size() > m.size() && name.compare(0, m.size(), m) == 0 && name[m.size()] == '.')) return true;
+  }
+  return false;
+}
+
+static bool in_catalogue(const std::string& path) { return path.rfind("<ckptguard>", 0) == 0; }
+
+void Interpreter::note_unresolved(const parse::Location& where_in, const std::string& reason) {
   if (loading_modules_ > 0) return;
+  // Inside the embedded torch.nn catalogue, the user's line is the one that called into torch.
+  parse::Location where = where_in;
+  if (in_catalogue(where.file)) {
+    if (parse::Location user = project_location(); !user.file.empty()) where = std::move(user);
+  }
   manifest::Unresolved u{where.file, where.line, reason};
   if (std::find(unresolved_.begin(), unresolved_.end(), u) == unresolved_.end()) unresolved_.push_back(u);
 }
@@ -144,7 +165,7 @@ void Interpreter::note_unknown(const Value& v, const std::string& context) {
   if (auto* u = v.as<UnknownObj>()) {
     parse::Location at = here();
     std::string reason = context + ": " + u->reason;
-    if (u->where.file == at.file && u->where.line == at.line) {
+    if ((u->where.file == at.file && u->where.line == at.line) || in_catalogue(u->where.file)) {
       note_unresolved(at, reason);
     } else {
       note_unresolved(at, fmt::format("{} (from {}:{})", reason, u->where.file, u->where.line));
@@ -347,7 +368,8 @@ Value Interpreter::resolve_lazy(const Value& v) {
       return make_unknown(fmt::format("cannot import name '{}' from '{}'", lazy->attribute, lazy->module), lazy->where);
     }
   }
-  return make_unknown(fmt::format("{}.{} is outside the project", lazy->module, lazy->attribute), lazy->where);
+  return make_unknown(fmt::format("{}.{} is outside the project", lazy->module, lazy->attribute), lazy->where,
+                      !stateless_module(lazy->module));
 }
 
 // ---- calls --------------------------------------------------------------------------------
@@ -554,7 +576,7 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
   if (auto* ns = obj.as<ModuleNs>()) {
-    if (ns->opaque) return unknown(fmt::format("{}.{} is outside the project", ns->name, name));
+    if (ns->opaque) return unknown(fmt::format("{}.{} is outside the project", ns->name, name), !stateless_module(ns->name));
     if (Value* v = ns->globals->vars.find(name)) {
       if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
       return *v;
@@ -563,7 +585,7 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
     if (ns->is_project) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
-    return unknown(fmt::format("{}.{} is not modelled", ns->name, name));
+    return unknown(fmt::format("{}.{} is not modelled", ns->name, name), !stateless_module(ns->name));
   }
   if (auto* inst = obj.as<InstanceObj>()) {
     if (name == "__class__") return Value::object(holder_of(*this, inst->cls, obj));
@@ -660,16 +682,6 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     }
   }
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
-}
-
-bool Interpreter::has_attr(const Value& obj, const std::string& name) {
-  try {
-    Value v = get_attr(obj, name);
-    return true;
-  } catch (PyError& e) {
-    if (e.type == "AttributeError") return false;
-    throw;
-  }
 }
 
 void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value value) {

@@ -97,7 +97,6 @@ class Interpreter {
   Value call(const Value& callee, CallArgs args);
   Value get_attr(const Value& obj, const std::string& name);   // raises AttributeError
   Value get_attr_plain(const Value& obj, const std::string& name);  // without taint propagation
-  bool has_attr(const Value& obj, const std::string& name);
   void set_attr(const Value& obj, const std::string& name, Value value);
   void del_attr(const Value& obj, const std::string& name);
   Value get_item(const Value& obj, const Value& key);
@@ -122,7 +121,8 @@ class Interpreter {
 
   // ---- errors and notes ------------------------------------------------------------------
   [[noreturn]] void raise(const std::string& type, const std::string& message);
-  Value unknown(const std::string& reason);  // an Unknown located at the current line
+  // An Unknown located at the current line; `may_hold_state`: see UnknownObj.
+  Value unknown(const std::string& reason, bool may_hold_state = true);
   void note_unresolved(const parse::Location& where, const std::string& reason);
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;

@@ -153,7 +153,7 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
     s.buffers.set(name, std::move(value));
     return;
   }
-  if (is_unknown(value)) {
+  if (auto* u = value.as<UnknownObj>(); u && u->may_hold_state) {
     // Might have been a module or a Parameter: the keys under this name are unknown.
     note_unknown(value, fmt::format("value assigned to self.{}", name));
   }

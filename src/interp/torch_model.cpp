@@ -426,7 +426,9 @@ Value Interpreter::tensor_attr(const Value& self, const std::string& name) {
   if (const Value* v = (t->is_parameter ? parameter_class_ : tensor_class_)->lookup(name)) {
     return Value::object(std::make_shared<BoundMethodObj>(self, *v));
   }
-  return unknown(fmt::format("Tensor.{} is not modelled", name));
+  // What a tensor method returns is a tensor or a number, never a Module or a Parameter, except
+  // the in-place ones, which return the tensor itself.
+  return unknown(fmt::format("Tensor.{} is not modelled", name), !name.empty() && name.back() == '_');
 }
 
 void install_torch_model(Interpreter& in) {
@@ -809,11 +811,11 @@ void install_torch_model(Interpreter& in) {
       std::size_t pos = 0;
       return values_to_list(Shape{}, *t.values, t.dtype, 0, pos);
     }
-    return i.unknown("Tensor.item() of a value ckptguard does not track");
+    return i.unknown("Tensor.item() of a value ckptguard does not track", false);
   });
   method("tolist", [self_tensor](Interpreter& i, CallArgs& a) {
     TensorObj& t = self_tensor(i, a);
-    if (!t.values || !t.shape) return i.unknown("Tensor.tolist() of a value ckptguard does not track");
+    if (!t.values || !t.shape) return i.unknown("Tensor.tolist() of a value ckptguard does not track", false);
     std::size_t pos = 0;
     return values_to_list(*t.shape, *t.values, t.dtype, 0, pos);
   });
@@ -826,7 +828,7 @@ void install_torch_model(Interpreter& in) {
     });
   }
   for (const char* name : {"unbind", "chunk", "split"}) {
-    method(name, [](Interpreter& i, CallArgs&) { return i.unknown("tensor splitting is not modelled"); });
+    method(name, [](Interpreter& i, CallArgs&) { return i.unknown("tensor splitting is not modelled", false); });
   }
   method("__len__", [](Interpreter& i, CallArgs& a) { return i.length(a.positional.at(0)); });
 

@@ -207,9 +207,14 @@ struct TensorObj : Object {
 
 struct UnknownObj : Object {
   static constexpr ObjKind kKind = ObjKind::unknown;
-  UnknownObj(std::string why, parse::Location at) : Object(kKind), reason(std::move(why)), where(std::move(at)) {}
+  UnknownObj(std::string why, parse::Location at, bool state = true)
+      : Object(kKind), reason(std::move(why)), where(std::move(at)), may_hold_state(state) {}
   std::string reason;
   parse::Location where;
+  // False for values known never to be a Module or a Parameter (a number from Tensor.item(), a
+  // torch.nn.functional function, an optimizer): kept as a plain attribute, such a value
+  // cannot add or remove state_dict keys.
+  bool may_hold_state = true;
 };
 
 struct DtypeObj : Object {
@@ -396,7 +401,7 @@ struct Env {
 // Helpers for values.
 Value make_tuple(std::vector<Value> items);
 Value make_list(std::vector<Value> items);
-Value make_unknown(std::string reason, parse::Location where);
+Value make_unknown(std::string reason, parse::Location where, bool may_hold_state = true);
 bool is_unknown(const Value& v);
 bool values_equal(const Value& a, const Value& b);  // Python ==, for concrete values
 std::string type_name(const Value& v);
