@@ -6,8 +6,10 @@
 namespace ckg::cli {
 
 static const char* const kKeysUsage =
-    "usage: ckptguard keys FILE::NAME [--config KEY=VALUE]... [--format text|json]\n"
-    "  Predict the state_dict keys of class or factory NAME in FILE without running it.\n";
+    "usage: ckptguard keys FILE::NAME [--config KEY=VALUE]... [--python PYTHON] [--format text|json]\n"
+    "  Predict the state_dict keys of class or factory NAME in FILE without running it.\n"
+    "  --python PYTHON: the interpreter whose sys.path resolves imports of installed packages\n"
+    "  (default: [tool.ckptguard] python, a .venv beside the project, or python3 on PATH).\n";
 
 int run_keys(const std::vector<std::string>& argv, Io io) {
   auto request = parse_target_request(argv, "keys", kKeysUsage, io);

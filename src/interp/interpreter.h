@@ -261,6 +261,8 @@ Value deep_copy_value(Interpreter& in, const Value& v);
 
 // Installs the Python builtins and standard-library models (builtins.cpp).
 void install_python_builtins(Interpreter& in);
+// Installs dir(), globals() and sys.modules (reflection.cpp).
+void install_reflection(Interpreter& in);
 // Installs the torch model: torch, torch.nn (natives + the embedded catalogue), tensors (torch_model.cpp).
 void install_torch_model(Interpreter& in);
 

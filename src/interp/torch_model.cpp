@@ -7,11 +7,13 @@
 #include <fmt/format.h>
 
 #include "interp/interpreter.h"
+#include "interp/torch_inventory.h"
 #include "parse/syntax.h"
 
 namespace ckg::embedded {
 extern const std::string_view torch_nn_catalogue;
 extern const std::string_view torch_nn_load_catalogue;
+extern const std::string_view torch_nn_utils_catalogue;
 }
 
 namespace ckg::interp {
@@ -426,6 +428,10 @@ Value Interpreter::tensor_attr(const Value& self, const std::string& name) {
   if (const Value* v = (t->is_parameter ? parameter_class_ : tensor_class_)->lookup(name)) {
     return Value::object(std::make_shared<BoundMethodObj>(self, *v));
   }
+  const char* real = t->is_parameter ? "torch.nn.Parameter" : "torch.Tensor";
+  if (inventory::covers(real) && !inventory::has(real, name)) {
+    raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", t->is_parameter ? "Parameter" : "Tensor", name));
+  }
   return unknown(fmt::format("Tensor.{} is not modelled", name));
 }
 
@@ -438,7 +444,31 @@ void install_torch_model(Interpreter& in) {
   ClassObj* tensor_cls = in.new_native_class("torch.Tensor", {in.types.object});
   ClassObj* param_cls = in.new_native_class("torch.nn.Parameter", {tensor_cls});
   in.set_global(torch, "Tensor", cls_value(tensor_cls));
-  tensor_cls->native_new = [](Interpreter& i, CallArgs& a) { return make_tensor(i, size_args(i, a, 0), "float32"); };
+  // The legacy constructors: torch.Tensor([0.485, 0.456, 0.406]) is data (shape [3]), torch.Tensor(2, 3)
+  // a size; FloatTensor, LongTensor, ... likewise with their dtype.
+  auto legacy_new = [](std::string dtype) {
+    return [dtype](Interpreter& i, CallArgs& a) {
+      if (a.positional.size() == 1 && a.keywords.empty()) {
+        const Value& data = a.positional[0];
+        if (data.as<ListObj>() || data.as<TupleObj>()) {
+          std::string found;
+          std::vector<double> values;
+          MaybeShape shape = literal_shape(i, data, found, values);
+          if (shape && static_cast<std::int64_t>(values.size()) == numel(*shape)) return with_values(i, *shape, dtype, std::move(values));
+          return make_tensor(i, shape, dtype);
+        }
+        if (tensor(data)) return like(i, data, dtype);
+      }
+      if (a.positional.empty() && !a.keyword("size")) return make_tensor(i, Shape{0}, dtype);
+      return make_tensor(i, size_args(i, a, 0), dtype);
+    };
+  };
+  tensor_cls->native_new = legacy_new("float32");
+  for (auto [name, dtype] : {std::pair{"FloatTensor", "float32"}, {"DoubleTensor", "float64"}, {"HalfTensor", "float16"},
+                             {"BFloat16Tensor", "bfloat16"}, {"LongTensor", "int64"}, {"IntTensor", "int32"},
+                             {"ShortTensor", "int16"}, {"CharTensor", "int8"}, {"ByteTensor", "uint8"}, {"BoolTensor", "bool"}}) {
+    in.set_global(torch, name, in.builtin(std::string("torch.") + name, legacy_new(dtype)));
+  }
 
   auto def = [&](ModuleNs* m, const std::string& name, NativeFn fn) { in.set_global(m, name, in.builtin(m->name + "." + name, std::move(fn))); };
 
@@ -926,9 +956,39 @@ void install_torch_model(Interpreter& in) {
       *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue)));
   static const parse::LoadResult& loading =
       *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn_load.py", std::string(embedded::torch_nn_load_catalogue)));
+  static const parse::LoadResult& utils =
+      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn_utils.py", std::string(embedded::torch_nn_utils_catalogue)));
   nn->file = layers.file;
   run_catalogue(layers);
   run_catalogue(loading);
+  run_catalogue(utils);
+  // torch.nn.utils' reparametrizations, published from the namespace torch_nn_utils.py ran in.
+  struct Export { const char* module; const char* name; const char* defined_as; };
+  static const Export exports[] = {
+      {"torch.nn.utils", "weight_norm", "weight_norm"},
+      {"torch.nn.utils", "remove_weight_norm", "remove_weight_norm"},
+      {"torch.nn.utils", "spectral_norm", "spectral_norm"},
+      {"torch.nn.utils", "remove_spectral_norm", "remove_spectral_norm"},
+      {"torch.nn.utils.weight_norm", "weight_norm", "weight_norm"},
+      {"torch.nn.utils.weight_norm", "remove_weight_norm", "remove_weight_norm"},
+      {"torch.nn.utils.spectral_norm", "spectral_norm", "spectral_norm"},
+      {"torch.nn.utils.spectral_norm", "remove_spectral_norm", "remove_spectral_norm"},
+      {"torch.nn.utils.parametrize", "register_parametrization", "register_parametrization"},
+      {"torch.nn.utils.parametrize", "remove_parametrizations", "remove_parametrizations"},
+      {"torch.nn.utils.parametrize", "is_parametrized", "is_parametrized"},
+      {"torch.nn.utils.parametrize", "type_before_parametrizations", "type_before_parametrizations"},
+      {"torch.nn.utils.parametrize", "ParametrizationList", "ParametrizationList"},
+      {"torch.nn.utils.parametrizations", "spectral_norm", "_parametrizations_spectral_norm"},
+      {"torch.nn.utils.parametrizations", "orthogonal", "orthogonal"},
+  };
+  ModuleNs* utils_mod = in.new_native_module("torch.nn.utils");
+  in.set_global(utils_mod, "parametrize", Value::object(ObjPtr(ObjPtr(), in.new_native_module("torch.nn.utils.parametrize"))));
+  in.set_global(utils_mod, "parametrizations", Value::object(ObjPtr(ObjPtr(), in.new_native_module("torch.nn.utils.parametrizations"))));
+  in.new_native_module("torch.nn.utils.weight_norm");
+  in.new_native_module("torch.nn.utils.spectral_norm");
+  for (const Export& e : exports) {
+    if (Value* fn = nn->globals->vars.find(e.defined_as)) in.set_global(in.import_module(e.module, {}).as<ModuleNs>(), e.name, *fn);
+  }
   for (const char* sub : {"functional", "utils", "common_types", "quantized", "intrinsic", "qat"}) {
     in.set_global(nn, sub, in.import_module(std::string("torch.nn.") + sub, {}));
   }
