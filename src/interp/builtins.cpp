@@ -307,6 +307,7 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   };
   in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
   in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {

@@ -17,6 +17,7 @@ Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(ind
   builtins_ = std::make_shared<Env>();
   install_python_builtins(*this);
   install_reflection(*this);
+  install_library_models(*this);
   install_torch_model(*this);
 }
 
@@ -284,6 +285,7 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
     }
   }
   ns->executed = true;
+  apply_library_models(*this, *ns);
   return ns.get();
 }
 
@@ -297,6 +299,12 @@ Value Interpreter::import_module(const std::string& dotted, const parse::Locatio
     return Value::object(nn->second);
   }
   bool native_root = dotted == "torch" || dotted.rfind("torch.", 0) == 0;
+  // A package modelled natively (numpy, einops, the standard library's) is never followed into
+  // its source: a submodule the model lacks is opaque.
+  if (auto top = modules_.find(dotted.substr(0, dotted.find('.'))); top != modules_.end() && top->first != dotted) {
+    auto* root = static_cast<ModuleNs*>(top->second.get());
+    if (!root->is_project && !root->file) native_root = true;
+  }
   if (!native_root) {
     if (auto path = index_.find_module(dotted)) {
       std::string error;

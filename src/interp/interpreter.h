@@ -261,6 +261,11 @@ Value deep_copy_value(Interpreter& in, const Value& v);
 
 // Installs the Python builtins and standard-library models (builtins.cpp).
 void install_python_builtins(Interpreter& in);
+// Replaces what installed libraries define that cannot be followed statically, once `ns` has
+// loaded (library_models.cpp).
+void apply_library_models(Interpreter& in, ModuleNs& ns);
+// Installs the library models that stand in for whole packages.
+void install_library_models(Interpreter& in);
 // Installs dir(), globals() and sys.modules (reflection.cpp).
 void install_reflection(Interpreter& in);
 // Installs the torch model: torch, torch.nn (natives + the embedded catalogue), tensors (torch_model.cpp).

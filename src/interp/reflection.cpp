@@ -1,4 +1,4 @@
-// Reflection model code uses to look things up by name: dir(), globals(), sys.modules.
+// Reflection model code uses to look things up by name: dir(), globals(), locals(), sys.modules.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -59,6 +59,16 @@ void install_reflection(Interpreter& in) {
     const Frame* f = i.frames.empty() ? nullptr : i.frames.back();
     if (f && f->module) {
       for (auto& [k, v] : f->module->globals->vars.items()) d->set(Value::string(k), v);
+    }
+    return Value::object(d);
+  });
+
+  // locals(): the calling function's variables (a copy).
+  def("locals", [](Interpreter& i, CallArgs&) {
+    auto d = std::make_shared<DictObj>();
+    const Frame* f = i.frames.empty() ? nullptr : i.frames.back();
+    if (f && f->env) {
+      for (auto& [k, v] : f->env->vars.items()) d->set(Value::string(k), v);
     }
     return Value::object(d);
   });
