@@ -106,8 +106,8 @@ Shape reshape(Interpreter& in, const MaybeShape& from, const Shape& to) {
   if (infer != out.end()) {
     std::int64_t known = 1;
     bool unknown_dim = !from.has_value();
-    for (auto d : out) {
-      if (d == kUnknownDim && &d != &*infer) unknown_dim = true;
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      if (*it == kUnknownDim && it != infer) unknown_dim = true;
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (out.begin() + static_cast<std::ptrdiff_t>(i) != infer) known = mul_dims(known, out[i]);
@@ -362,6 +362,16 @@ Value Interpreter::tensor_binary(const std::string& op, const Value& a, const Va
 Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
   auto* t = tensor(self);
   if (!t->shape) return make_tensor(*this, std::nullopt, t->dtype);
+  // t[i] of a tensor whose values are tracked keeps them (iterating a schedule, then .item())
+  if (key.is_int() && t->values && !t->shape->empty() && (*t->shape)[0] > 0 && numel(*t->shape) != kUnknownDim) {
+    std::int64_t rows = (*t->shape)[0], i = key.as_int() < 0 ? key.as_int() + rows : key.as_int();
+    if (i >= 0 && i < rows) {
+      Shape row(t->shape->begin() + 1, t->shape->end());
+      std::int64_t width = numel(row);
+      std::vector<double> values(t->values->begin() + i * width, t->values->begin() + (i + 1) * width);
+      return with_values(*this, row, t->dtype, std::move(values));
+    }
+  }
   std::vector<Value> parts = key.as<TupleObj>() ? key.as<TupleObj>()->items : std::vector<Value>{key};
   const Shape& in_shape = *t->shape;
   // Expand an Ellipsis to the dimensions not otherwise indexed.
@@ -518,7 +528,22 @@ void install_torch_model(Interpreter& in) {
     return with_values(i, Shape{n}, dtype, std::move(values));
   });
   for (const char* name : {"linspace", "logspace"}) {
-    def(torch, name, [](Interpreter& i, CallArgs& a) { return make_tensor(i, Shape{dim_of(native_required(i, a, 2, "steps"))}, dtype_arg(a, "float32")); });
+    bool log = std::string(name) == "logspace";
+    def(torch, name, [log](Interpreter& i, CallArgs& a) {
+      const Value& start = native_required(i, a, 0, "start");
+      const Value& end = native_required(i, a, 1, "end");
+      const Value& steps = native_required(i, a, 2, "steps");
+      std::string dtype = dtype_arg(a, "float32");
+      // the values, for schedules read back with .item()/.tolist() (stochastic depth rates)
+      if (!log && start.is_number() && end.is_number() && steps.is_int() && steps.as_int() >= 0 && steps.as_int() <= kMaxTrackedElements) {
+        std::int64_t n = steps.as_int();
+        double s0 = start.as_float(), s1 = end.as_float();
+        std::vector<double> values;
+        for (std::int64_t k = 0; k < n; ++k) values.push_back(n == 1 ? s0 : s0 + (s1 - s0) * static_cast<double>(k) / static_cast<double>(n - 1));
+        return with_values(i, Shape{n}, dtype, std::move(values));
+      }
+      return make_tensor(i, Shape{dim_of(steps)}, dtype);
+    });
   }
   def(torch, "eye", [](Interpreter& i, CallArgs& a) {
     std::int64_t n = dim_of(native_required(i, a, 0, "n"));
