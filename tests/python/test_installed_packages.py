@@ -12,6 +12,8 @@ from pathlib import Path
 
 import torch  # noqa: F401  (the ground truth below instantiates with real torch)
 
+import ckptguard
+
 from ckg_testing import import_file, predicted_keys, run_console, torch_keys
 
 SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter with torch and torchvision
@@ -39,6 +41,8 @@ def test_torchvision_resnet50_as_a_backbone(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert predicted_keys(doc) == expected
+    # the Python API resolves through the running interpreter's sys.path
+    assert predicted_keys(ckptguard.predict_keys(f"{src}::Detector", {})) == expected
 
 
 def test_pure_python_package_in_a_separate_venv(tmp_path: Path):
