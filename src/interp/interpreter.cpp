@@ -17,8 +17,8 @@ Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(ind
   builtins_ = std::make_shared<Env>();
   install_python_builtins(*this);
   install_reflection(*this);
-  install_library_models(*this);
   install_torch_model(*this);
+  install_library_models(*this);
 }
 
 Interpreter::~Interpreter() = default;
