@@ -95,6 +95,14 @@ def test_pure_python_package_in_a_separate_venv(tmp_path: Path):
     run = run_console("keys", f"{src}::Model", "--python", str(venv / "bin" / "python"), "--format", "json")
     assert run.returncode == 0, run.stderr
     assert predicted_keys(json.loads(run.stdout)) == expected
+    # and through [tool.ckptguard] python of a project whose interpreter lives elsewhere
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "model.py").write_text(src.read_text())
+    (other / "pyproject.toml").write_text(f'[tool.ckptguard]\npython = "{venv / "bin" / "python"}"\n')
+    run = run_console("keys", f"{other / 'model.py'}::Model", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    assert predicted_keys(json.loads(run.stdout)) == expected
 
 
 def test_torch_own_source_maps_to_the_catalogue():
