@@ -8,7 +8,7 @@
 namespace ckg::cli {
 
 static const char* const kBranchesUsage =
-    "usage: ckptguard branches FILE::NAME [--config KEY=VALUE]... [--fail-incomplete] [--format text|json]\n"
+    "usage: ckptguard branches FILE::NAME [--config KEY=VALUE]... [--python PYTHON] [--fail-incomplete] [--format text|json]\n"
     "  Enumerate the configuration branches of NAME: each distinct state_dict it can have, a\n"
     "  witness configuration for it, and which branch's checkpoint loads into which.\n"
     "  --fail-incomplete: exit 1 unless every branch is complete and exploration finished.\n";

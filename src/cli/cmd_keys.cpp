@@ -7,11 +7,13 @@
 namespace ckg::cli {
 
 static const char* const kKeysUsage =
-    "usage: ckptguard keys FILE::NAME [--config KEY=VALUE]... [--fail-incomplete] [--format text|json]\n"
+    "usage: ckptguard keys FILE::NAME [--config KEY=VALUE]... [--python PYTHON] [--fail-incomplete] [--format text|json]\n"
     "  Predict the state_dict keys of class or factory NAME in FILE without running it. The\n"
     "  prediction is complete when every construct that decides a key was followed; otherwise the\n"
     "  reasons are listed. Exit 0 predicted (--fail-incomplete: and complete), 1 incomplete under\n"
-    "  --fail-incomplete, 2 usage or input error.\n";
+    "  --fail-incomplete, 2 usage or input error.\n"
+    "  --python PYTHON: the interpreter whose sys.path resolves imports of installed packages\n"
+    "  (default: [tool.ckptguard] python, a .venv beside the project, or python3 on PATH).\n";
 
 int run_keys(const std::vector<std::string>& argv, Io io) {
   auto request = parse_target_request(argv, "keys", kKeysUsage, io, false, {"text", "json"}, {"--fail-incomplete"});

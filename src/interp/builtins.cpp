@@ -307,6 +307,7 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   };
   in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
   in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {
@@ -797,15 +798,7 @@ void install_python_builtins(Interpreter& in) {
     if (is_unknown(obj)) return obj;
     const Value& name = native_required(i, a, 1, nullptr);
     if (is_unknown(name)) return name;
-    try {
-      // An attribute that resolves to an Unknown (a module outside the project, something not
-      // modelled) may not exist at all: the answer is unknown, never a guessed True.
-      Value found = i.get_attr(obj, name.as_str());
-      return is_unknown(found) ? found : Value::boolean(true);
-    } catch (PyError& e) {
-      if (e.type == "AttributeError") return Value::boolean(false);
-      throw;
-    }
+    return i.has_attr(obj, name.as_str());
   });
   def("getattr", [](Interpreter& i, CallArgs& a) {
     const Value& obj = native_required(i, a, 0, nullptr);

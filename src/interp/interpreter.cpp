@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/torch_inventory.h"
 #include "parse/syntax.h"
 
 namespace ckg::interp {
@@ -15,7 +16,9 @@ namespace ckg::interp {
 Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(index), limits_(limits) {
   builtins_ = std::make_shared<Env>();
   install_python_builtins(*this);
+  install_reflection(*this);
   install_torch_model(*this);
+  install_library_models(*this);
 }
 
 Interpreter::~Interpreter() = default;
@@ -303,6 +306,7 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
     }
   }
   ns->executed = true;
+  apply_library_models(*this, *ns);
   return ns.get();
 }
 
@@ -316,6 +320,12 @@ Value Interpreter::import_module(const std::string& dotted, const parse::Locatio
     return Value::object(nn->second);
   }
   bool native_root = dotted == "torch" || dotted.rfind("torch.", 0) == 0;
+  // A package modelled natively (numpy, einops, the standard library's) is never followed into
+  // its source: a submodule the model lacks is opaque.
+  if (auto top = modules_.find(dotted.substr(0, dotted.find('.'))); top != modules_.end() && top->first != dotted) {
+    auto* root = static_cast<ModuleNs*>(top->second.get());
+    if (!root->is_project && !root->file) native_root = true;
+  }
   if (!native_root) {
     if (auto path = index_.find_module(dotted)) {
       std::string error;
@@ -576,7 +586,13 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
   if (auto* ns = obj.as<ModuleNs>()) {
-    if (ns->opaque) return unknown(fmt::format("{}.{} is outside the project", ns->name, name), !stateless_module(ns->name));
+    // torch's modules answer from the inventory of the real API: a name torch does not have
+    // raises AttributeError, as it would.
+    bool listed = inventory::covers(ns->name);
+    if (ns->opaque) {
+      if (listed && !inventory::has(ns->name, name)) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+      return unknown(fmt::format("{}.{} is outside the project", ns->name, name), !stateless_module(ns->name));
+    }
     if (Value* v = ns->globals->vars.find(name)) {
       if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
       return *v;
@@ -584,7 +600,17 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     std::string sub = ns->name + "." + name;
     if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
-    if (ns->is_project) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+    if (name == "__dict__") {
+      auto d = std::make_shared<DictObj>();
+      for (auto& [k, v] : ns->globals->vars.items()) d->set(Value::string(k), v);
+      return Value::object(d);
+    }
+    if (name == "__file__" && ns->file) return Value::string(ns->file->path());
+    // torch.nn stands for every torch.nn.modules.* submodule too (nn.modules.conv._ConvNd)
+    if (ns->name == "torch.nn" && inventory::has("torch.nn.modules", name)) return obj;
+    if (ns->is_project || (listed && !inventory::has(ns->name, name))) {
+      raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+    }
     return unknown(fmt::format("{}.{} is not modelled", ns->name, name), !stateless_module(ns->name));
   }
   if (auto* inst = obj.as<InstanceObj>()) {
@@ -682,6 +708,27 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     }
   }
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
+}
+
+Value Interpreter::has_attr(const Value& obj_in, const std::string& name) {
+  // torch's modules and classes, and tensors, answer from the inventory of the real API.
+  Value obj = resolve_lazy(obj_in);
+  if (auto* ns = obj.as<ModuleNs>(); ns && inventory::covers(ns->name)) return Value::boolean(inventory::has(ns->name, name));
+  if (auto* cls = obj.as<ClassObj>(); cls && inventory::covers(cls->qualname)) {
+    return Value::boolean(inventory::has(cls->qualname, name));
+  }
+  if (auto* t = obj.as<TensorObj>(); t && inventory::covers("torch.Tensor")) {
+    return Value::boolean(inventory::has(t->is_parameter ? "torch.nn.Parameter" : "torch.Tensor", name));
+  }
+  try {
+    // Elsewhere an attribute that resolves to an Unknown (a module outside the project,
+    // something not modelled) may not exist at all: the answer is unknown, never a guessed True.
+    Value found = get_attr(obj, name);
+    return is_unknown(found) ? found : Value::boolean(true);
+  } catch (PyError& e) {
+    if (e.type == "AttributeError") return Value::boolean(false);
+    throw;
+  }
 }
 
 void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value value) {

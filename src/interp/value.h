@@ -260,6 +260,9 @@ struct FunctionObj : Object {
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
+  // (legacy keyword, its replacement): a call passing the first gets the second as None instead
+  // (torchvision's pretrained= -> weights=, see library_models.cpp)
+  std::vector<std::pair<std::string, std::string>> legacy_keywords;
 };
 
 using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;

@@ -14,6 +14,7 @@ namespace ckg::report {
 nlohmann::ordered_json branches_to_json(const BranchesReport& report) {
   nlohmann::ordered_json j;
   j["target"] = report.target;
+  j["torch"] = CKPTGUARD_CATALOGUE_TORCH;  // the torch release the prediction models
   j["parameters"] = nlohmann::ordered_json::array();
   for (const auto& p : report.set.parameters) {
     j["parameters"].push_back({{"name", p.name}, {"default", p.default_ ? nlohmann::ordered_json(*p.default_) : nlohmann::ordered_json(nullptr)}});

@@ -29,6 +29,7 @@ nlohmann::ordered_json keys_to_json(const KeysReport& report) {
   j["target"] = report.target;
   j["config"] = nlohmann::ordered_json::object();
   for (const auto& [k, v] : report.config) j["config"][k] = v;
+  j["torch"] = CKPTGUARD_CATALOGUE_TORCH;  // the torch release the prediction models
   j["keys"] = nlohmann::ordered_json::array();
   for (const auto& key : report.manifest.keys) j["keys"].push_back(key_to_json(key));
   j["unresolved"] = unresolved_to_json(report.unresolved);
