@@ -60,21 +60,6 @@ std::string manifest_key(const manifest::KeyManifest& m) {
   return key;
 }
 
-// The parameters of a class's __init__ (without self) or of a factory function.
-const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
-  skip_first = false;
-  if (auto* fn = callee.as<FunctionObj>()) return &fn->params;
-  if (auto* cls = callee.as<ClassObj>()) {
-    if (const Value* init = cls->lookup("__init__")) {
-      if (auto* fn = init->as<FunctionObj>()) {
-        skip_first = true;
-        return &fn->params;
-      }
-    }
-  }
-  return nullptr;
-}
-
 // Parameters reachable through `**kwargs`: the target forwards its keyword arguments to
 // another callable (resnet18(**kwargs) -> _resnet(..., **kwargs) -> ResNet(...)); that callee's
 // parameters with defaults, not set explicitly at the call, can be given to the target.

@@ -1,9 +1,11 @@
 // ProjectSession: preparing and building targets in one project's interpreter.
 #include "interp/session.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "parse/syntax.h"
 
@@ -67,8 +69,48 @@ ProjectSession::ProjectSession(const index::ModulePath& where, const parse::File
   }
 }
 
+const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
+  skip_first = false;
+  if (auto* fn = callee.as<FunctionObj>()) return &fn->params;
+  if (auto* cls = callee.as<ClassObj>()) {
+    if (const Value* init = cls->lookup("__init__")) {
+      if (auto* fn = init->as<FunctionObj>()) {
+        skip_first = true;
+        return &fn->params;
+      }
+    }
+  }
+  return nullptr;
+}
+
 static PredictionError error_at(const std::string& file, int line, std::string message) {
   return PredictionError{file, line, std::move(message)};
+}
+
+// A --config KEY the target does not take (a typo, or a parameter renamed in a refactor): named at
+// the signature's line, with the parameters it does take. Keys with a dot set a config object's
+// field; a signature with **kwargs takes any name.
+static std::optional<PredictionError> check_config_keys(const Value& callee, const Target& target,
+                                                        const std::vector<ConfigItem>& config) {
+  bool skip_first = false;
+  const std::vector<Param>* params = signature_of(callee, skip_first);
+  if (!params) return std::nullopt;
+  std::vector<std::string> names;
+  for (std::size_t i = skip_first ? 1 : 0; i < params->size(); ++i) {
+    const Param& p = (*params)[i];
+    if (p.kind == Param::Kind::var_keyword) return std::nullopt;
+    if (p.kind != Param::Kind::var_positional) names.push_back(p.name);
+  }
+  for (const auto& item : config) {
+    if (item.key.find('.') != std::string::npos || std::find(names.begin(), names.end(), item.key) != names.end()) continue;
+    const FunctionObj* fn = callee.as<FunctionObj>();
+    if (auto* cls = callee.as<ClassObj>()) fn = cls->lookup("__init__")->as<FunctionObj>();
+    int line = fn && fn->file ? fn->file->location(fn->node).line : 0;
+    std::string file = fn && fn->file ? fn->file->path() : target.file;
+    return error_at(file, line, fmt::format("--config {}: '{}' takes no parameter '{}' (its parameters: {})", item.key,
+                                            target.name, item.key, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  return std::nullopt;
 }
 
 std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Target& target,
@@ -110,6 +152,7 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
     if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>()) {
       return error_at(target.file, 0, fmt::format("'{}' is a {}, not a class or function", target.name, type_name(out.callee)));
     }
+    if (auto problem = check_config_keys(out.callee, target, config)) return *problem;
     for (const auto& item : config) {
       parse::LoadResult value = parse::parse_source("<config>", item.value_source);
       auto nodes = value.file ? parse::named_children(value.file->root()) : std::vector<TSNode>{};
@@ -125,7 +168,13 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       try {
         v = in.eval(vf, expr);
       } catch (PyError& e) {
-        return error_at(target.file, 0, fmt::format("--config {}={}: raised {}: {}", item.key, item.value_source, e.type, e.message));
+        std::string hint;
+        if (e.type == "NameError" && parse::kind(expr) == Kind::k_identifier) {
+          // `flag=true`, `norm=batch`: a shell-style value where Python needs a literal.
+          hint = fmt::format(" (VALUE is Python: True, False, None; strings are quoted, {}='{}')", item.key, item.value_source);
+        }
+        return error_at(target.file, 0,
+                        fmt::format("--config {}={}: raised {}: {}{}", item.key, item.value_source, e.type, e.message, hint));
       }
       if (is_unknown(v)) {
         return error_at(target.file, 0, fmt::format("--config {}={}: {}", item.key, item.value_source, v.as<UnknownObj>()->reason));

@@ -19,6 +19,10 @@ struct PreparedTarget {
   std::vector<std::pair<std::string, Value>> config;
 };
 
+// The parameters of a class's __init__ (`skip_first`: self is the first) or of a factory
+// function; nullptr for anything else.
+const std::vector<Param>* signature_of(const Value& callee, bool& skip_first);
+
 class ProjectSession {
  public:
   explicit ProjectSession(const index::ModulePath& where, const parse::FileSystem& files = parse::disk());

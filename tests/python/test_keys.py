@@ -92,7 +92,10 @@ def test_python_module_entry_point_matches_console():
     ("bad format", ["keys", "{good}::Net", "--format", "yaml"], "unknown --format"),
     ("not FILE::NAME", ["keys", "{good}"], "is not FILE::NAME"),
     ("unknown command", ["frobnicate"], "unknown command"),
-    ("wrong constructor argument", ["keys", "{good}::Net", "--config", "depth=2"], "unexpected keyword argument 'depth'"),
+    ("wrong constructor argument", ["keys", "{good}::Net", "--config", "depth=2"],
+     "good.py:3: --config depth: 'Net' takes no parameter 'depth' (its parameters: width)"),
+    ("shell-style boolean", ["keys", "{good}::Net", "--config", "width=true"], "VALUE is Python: True, False, None"),
+    ("unquoted string", ["keys", "{good}::Net", "--config", "width=wide"], "strings are quoted, width='wide'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case, args, fragment):
     broken = tmp_path / "broken.py"
