@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/modules/modules.h"
 #include "parse/syntax.h"
 
 namespace ckg::interp {
@@ -288,6 +289,12 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
 Value Interpreter::import_module(const std::string& dotted, const parse::Location& at) {
   auto it = modules_.find(dotted);
   if (it != modules_.end()) return Value::object(it->second);
+  // A modelled standard-library (or numpy) module, installed on first import.
+  if (modules::Installer install = modules::find(dotted)) {
+    ModuleNs* ns = new_native_module(dotted);
+    install(*this, *ns);
+    return Value::object(modules_[dotted]);
+  }
   // Every torch.nn.modules.* submodule is the same catalogue namespace.
   if (dotted.rfind("torch.nn.modules", 0) == 0 || dotted == "torch.nn.modules") {
     auto nn = modules_.find("torch.nn");
@@ -405,6 +412,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
   if (cls->native_new) return cls->native_new(*this, args);
   if (cls->is_enum) {
     Value wanted = args.positional.empty() ? Value::none() : args.positional[0];
+    if (auto* w = wanted.as<InstanceObj>(); w && w->cls == cls) return wanted;  // Format(Format.NHWC)
     for (auto& [name, v] : cls->attrs.items()) {
       if (auto* m = v.as<InstanceObj>(); m && m->cls == cls) {
         if (const Value* mv = m->attrs.find("value"); mv && values_equal(*mv, wanted)) return v;
@@ -524,7 +532,7 @@ ClassObj* Interpreter::class_of(const Value& v) {
     case ObjKind::tuple: return v.as<TupleObj>()->named ? v.as<TupleObj>()->named : types.tuple;
     case ObjKind::list: return types.list;
     case ObjKind::dict: return v.as<DictObj>()->ordered_dict ? types.ordered_dict : types.dict;
-    case ObjKind::set: return types.set;
+    case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
     case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
     case ObjKind::class_: return types.type;
     case ObjKind::instance: return v.as<InstanceObj>()->cls;
@@ -625,6 +633,7 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   }
   if (obj.as<TensorObj>()) return tensor_attr(obj, name);
   if (auto* fn = obj.as<FunctionObj>()) {
+    if (const Value* v = fn->attrs.find(name)) return *v;
     if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
     if (name == "__doc__") return Value::none();
@@ -677,6 +686,11 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
   if (is_unknown(obj)) return;
   if (auto* inst = obj.as<InstanceObj>()) {
     if (inst->module) return module_setattr(*inst, name, std::move(value));
+    // A class's own __setattr__ (a frozen dataclass, say) decides; object's just stores.
+    if (const Value* own = inst->cls->lookup("__setattr__"); own && own != types.object->attrs.find("__setattr__")) {
+      call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
+      return;
+    }
     inst->attrs.set(name, std::move(value));
     return;
   }
@@ -689,7 +703,7 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
     }
     return;
   }
-  if (auto* fn = obj.as<FunctionObj>()) { (void)fn; return; }
+  if (auto* fn = obj.as<FunctionObj>()) return fn->attrs.set(name, std::move(value));
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
 }
 
@@ -906,7 +920,10 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
   }
   if (auto* t = v.as<TensorObj>()) {
     Value len = length(v);
-    if (is_unknown(len)) return {};
+    if (is_unknown(len)) {
+      note_unknown(len, "iteration over a tensor");
+      return {};
+    }
     std::vector<Value> rows;
     for (std::int64_t i = 0; i < len.as_int(); ++i) rows.push_back(tensor_getitem(v, Value::integer(i)));
     (void)t;
@@ -1133,10 +1150,12 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
   if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
   if (op == "==" || op == "!=") {
     bool eq;
-    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup("__eq__") && !ia->cls->lookup("__eq__")->as<BuiltinObj>()) {
+    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup("__eq__")) {
       CallArgs args;
       args.positional.push_back(b);
-      eq = truthy(call(get_attr(a, "__eq__"), std::move(args)));
+      Value r = call(get_attr(a, "__eq__"), std::move(args));
+      bool not_implemented = r.is_str() && r.as_str() == "NotImplemented";
+      eq = not_implemented ? identical(a, b) : truthy(r);
     } else {
       eq = values_equal(a, b) || identical(a, b);
     }

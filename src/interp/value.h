@@ -188,6 +188,7 @@ struct SetObj : Object {
   static constexpr ObjKind kKind = ObjKind::set;
   SetObj() : Object(kKind) {}
   std::vector<Value> items;
+  bool frozen = false;  // a frozenset: hashable, no mutating methods
   bool contains(const Value& v) const;
   void add(const Value& v);
 };
@@ -255,6 +256,7 @@ struct FunctionObj : Object {
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
+  OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
 };
 
 using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;

@@ -1,0 +1,20 @@
+// The one list of module overlays: adding a modelled module means one line here.
+#include <map>
+
+#include "interp/modules/modules.h"
+
+namespace ckg::interp::modules {
+
+Installer find(const std::string& dotted) {
+  static const std::map<std::string, Installer> overlays = {
+      {"re", install_re},
+      {"dataclasses", install_dataclasses},
+      {"enum", install_enum},
+      {"functools", install_functools},
+      {"numpy", install_numpy},
+  };
+  auto it = overlays.find(dotted);
+  return it == overlays.end() ? nullptr : it->second;
+}
+
+}  // namespace ckg::interp::modules
