@@ -1059,25 +1059,6 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(math, "isinf", in.builtin("math.isinf", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isinf(native_required(i, a, 0, nullptr).as_float())); }));
   in.set_global(math, "isnan", in.builtin("math.isnan", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isnan(native_required(i, a, 0, nullptr).as_float())); }));
 
-  ModuleNs* collections = in.new_native_module("collections");
-  in.set_global(collections, "OrderedDict", cls_value(types.ordered_dict));
-  in.set_global(collections, "defaultdict", in.builtin("collections.defaultdict", [](Interpreter& i, CallArgs&) { return i.unknown("collections.defaultdict is not modelled"); }));
-  in.set_global(collections, "namedtuple", in.builtin("collections.namedtuple", [](Interpreter& i, CallArgs& a) {
-    auto cls = std::make_shared<ClassObj>();
-    cls->name = cls->qualname = native_required(i, a, 0, nullptr).as_str();
-    const Value& fields = native_required(i, a, 1, "field_names");
-    std::vector<Value> names = fields.is_str() ? make_list({}).as<ListObj>()->items : i.iterate(fields);
-    if (fields.is_str()) {
-      std::string f = fields.as_str();
-      std::replace(f.begin(), f.end(), ',', ' ');
-      for (auto& p : split_string(f, Value::none(), -1)) names.push_back(Value::string(p));
-    }
-    for (auto& n : names) cls->namedtuple_fields.push_back(n.as_str());
-    cls->bases.push_back(Value::object(ObjPtr(ObjPtr(), i.types.tuple)));
-    cls->mro = {cls.get(), i.types.tuple, i.types.object};
-    return Value::object(cls);
-  }));
-
   ModuleNs* copy = in.new_native_module("copy");
   Value deepcopy = in.builtin("copy.deepcopy", [](Interpreter& i, CallArgs& a) {
     std::vector<std::pair<const Object*, Value>> memo;
@@ -1108,7 +1089,6 @@ void install_python_builtins(Interpreter& in) {
     in.set_global(collections_abc, name, cls_value(cls));
     in.set_global(typing, name, cls_value(cls));
   }
-  in.set_global(collections, "abc", Value::object(ObjPtr(ObjPtr(), collections_abc)));
   // typing.OrderedDict() is a real OrderedDict in CPython; the other aliases map to their types.
   for (auto [name, cls] : {std::pair{"OrderedDict", types.ordered_dict}, {"Dict", types.dict}, {"List", types.list},
                            {"Tuple", types.tuple}, {"Set", types.set}, {"FrozenSet", types.frozenset}}) {

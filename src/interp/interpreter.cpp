@@ -570,6 +570,11 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     std::string sub = ns->name + "." + name;
     if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
+    if (name == "__dict__") {  // a snapshot of the globals (`vits.__dict__[arch](...)`)
+      auto d = std::make_shared<DictObj>();
+      for (auto& [k, v] : ns->globals->vars.items()) d->set(Value::string(k), resolve_lazy(v));
+      return Value::object(d);
+    }
     if (ns->is_project) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
     return unknown(fmt::format("{}.{} is not modelled", ns->name, name));
   }
@@ -652,6 +657,11 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       for (auto& [k, v] : p->bound.keywords) d->set(Value::string(k), v);
       return Value::object(d);
     }
+  }
+  if (auto* t = obj.as<TupleObj>(); t && t->named) {  // a namedtuple's fields
+    const auto& fields = t->named->namedtuple_fields;
+    auto it = std::find(fields.begin(), fields.end(), name);
+    if (it != fields.end() && static_cast<std::size_t>(it - fields.begin()) < t->items.size()) return t->items[static_cast<std::size_t>(it - fields.begin())];
   }
   if (auto* s = obj.as<SliceObj>()) {
     if (name == "start") return s->start;
@@ -767,6 +777,11 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (auto* t = obj.as<TupleObj>()) return sequence_item(t->items, false);
   if (auto* d = obj.as<DictObj>()) {
     if (Value* v = d->find(key)) return *v;
+    if (!d->default_factory.is_none()) {
+      Value made = call(d->default_factory, CallArgs{});
+      d->set(key, made);
+      return made;
+    }
     raise("KeyError", repr(key));
   }
   if (obj.is_str()) {

@@ -179,6 +179,7 @@ struct DictObj : Object {
   DictObj() : Object(kKind) {}
   std::vector<std::pair<Value, Value>> items;
   bool ordered_dict = false;  // collections.OrderedDict
+  Value default_factory;      // collections.defaultdict: called for a missing key (None: a plain dict)
   Value* find(const Value& key);
   void set(const Value& key, Value value);
   bool erase(const Value& key);

@@ -19,5 +19,7 @@ void install_dataclasses(Interpreter& in, ModuleNs& ns);  // dataclasses_module.
 void install_enum(Interpreter& in, ModuleNs& ns);         // enum_module.cpp
 void install_functools(Interpreter& in, ModuleNs& ns);    // functools_module.cpp
 void install_numpy(Interpreter& in, ModuleNs& ns);        // numpy_module.cpp
+void install_collections(Interpreter& in, ModuleNs& ns);  // collections_module.cpp
+void install_sys(Interpreter& in, ModuleNs& ns);          // sys_module.cpp
 
 }  // namespace ckg::interp::modules

@@ -12,6 +12,8 @@ Installer find(const std::string& dotted) {
       {"enum", install_enum},
       {"functools", install_functools},
       {"numpy", install_numpy},
+      {"collections", install_collections},
+      {"sys", install_sys},
   };
   auto it = overlays.find(dotted);
   return it == overlays.end() ? nullptr : it->second;
