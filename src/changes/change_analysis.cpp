@@ -134,9 +134,10 @@ class VersionModels {
     return std::nullopt;
   }
 
-  // nullopt with an empty `error`: `name` is a function that does not build a model.
+  // nullopt with no `failure`: `name` is a function that does not build a model.
   std::optional<manifest::BranchSet> describe(const std::string& rel, const std::string& name,
-                                             const std::vector<interp::ConfigItem>& config, std::string* error) {
+                                             const std::vector<interp::ConfigItem>& config,
+                                             std::optional<interp::PredictionError>* failure) {
     std::string options = fmt::format("{} {} {} {}", name, options_.branches, options_.limits.max_runs, options_.limits.max_branches);
     for (const auto& c : config) options += fmt::format(" {}={}", c.key, c.value_source);
     std::string key = description_key(version_, graph_, rel, changed_, options);
@@ -149,11 +150,11 @@ class VersionModels {
     std::optional<manifest::BranchSet> set;
     if (options_.branches) {
       interp::BranchResult r = workspace_.branches(target, config, options_.limits);
-      if (r.error) *error = explain(*r.error);
+      if (r.error) *failure = relative(*r.error);
       set = std::move(r.set);
     } else {
       interp::PredictionResult r = workspace_.predict(target, config);
-      if (r.error) *error = explain(*r.error);
+      if (r.error) *failure = relative(*r.error);
       if (r.prediction) {
         set.emplace();
         set->branches.push_back({"default", "True", {}, r.prediction->manifest, r.prediction->unresolved, r.prediction->executed,
@@ -175,10 +176,10 @@ class VersionModels {
   }
 
  private:
-  std::string explain(interp::PredictionError e) const {
-    if (e.not_a_model) return {};
+  std::optional<interp::PredictionError> relative(interp::PredictionError e) const {
+    if (e.not_a_model) return std::nullopt;
     relativize_(e.file);
-    return e.line > 0 ? fmt::format("{}:{}: {}", e.file, e.line, e.message) : fmt::format("{}: {}", e.file, e.message);
+    return e;
   }
 
   const ProjectVersion& version_;
@@ -382,6 +383,30 @@ std::string line_of(const std::string& text, int line) {
   return text.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+std::string failure_text(const interp::PredictionError& e) {
+  return e.line > 0 ? fmt::format("{}:{}: {}", e.file, e.line, e.message) : fmt::format("{}: {}", e.file, e.message);
+}
+
+// CKG110: a model that built before the change and cannot be built now. It points at the line
+// that failed when that line is in a changed file (the edit), else at the model.
+diag::Diagnostic not_buildable(const std::string& display, const std::string& file, int line,
+                               const interp::PredictionError& failure, const std::set<std::string>& changed) {
+  diag::Diagnostic d;
+  d.code = "CKG110";
+  d.name = "model-not-buildable";
+  d.severity = diag::Severity::error;
+  const bool at_edit = failure.line > 0 && changed.count(failure.file);
+  d.span = at_edit ? diag::Span{failure.file, failure.line, 1} : diag::Span{file, line, 1};
+  d.message = fmt::format("{} (it built before this change)", failure.message);
+  d.help = "its checkpoints cannot be checked against this version. If the constructor really fails, fix it; if "
+           "ckptguard cannot follow it, give its arguments in [tool.ckptguard.configs] or suppress with "
+           "`# noqa: CKG110`";
+  d.data["target"] = display;
+  d.data["failure"] = failure_text(failure);
+  if (at_edit) d.data["edit"] = {{"file", failure.file}, {"line", failure.line}};
+  return d;
+}
+
 }  // namespace
 
 ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVersion& new_version,
@@ -421,16 +446,24 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
     }
     if (!missing.empty()) {
       need_arguments.push_back(fmt::format("{} ({})", display, fmt::join(missing, ", ")));
+      report.not_compared.push_back(display);
       continue;
     }
-    std::string old_error, new_error;
-    auto old_set = old_models.describe(o.file, o.model.name, config, &old_error);
-    auto new_set = new_models.describe(n.file, n.model.name, config, &new_error);
+    std::optional<interp::PredictionError> old_failure, new_failure;
+    auto old_set = old_models.describe(o.file, o.model.name, config, &old_failure);
+    auto new_set = new_models.describe(n.file, n.model.name, config, &new_failure);
     if (!old_set || !new_set) {
-      const std::string& why = !new_set ? new_error : old_error;
-      if (why.empty()) continue;  // a function that is not a model builder
-      report.notes.push_back(fmt::format("{} skipped: it could not be built statically ({} version: {})", display,
-                                         !new_set ? "new" : "old", why));
+      const std::optional<interp::PredictionError>& why = !new_set ? new_failure : old_failure;
+      if (!why) continue;  // a function that is not a model builder
+      if (old_set) {
+        // It built before the change and does not now: its checkpoints can no longer be checked,
+        // and if the constructor really raises, nothing loads them.
+        findings.push_back(not_buildable(display, n.file, n.model.line, *why, changed_set));
+      } else {
+        report.notes.push_back(fmt::format("{} skipped: it could not be built statically ({} version: {})", display,
+                                           !new_set ? "new" : "old", failure_text(*why)));
+      }
+      report.not_compared.push_back(display);
       continue;
     }
     compare::ModelDiff diff = compare::diff_branches(display, *old_set, *new_set, n.file, n.model.line);

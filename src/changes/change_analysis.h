@@ -56,6 +56,7 @@ struct ChangeReport {
   std::map<std::string, std::string> remap;  // old key -> new key, for every finding not suppressed
   std::vector<compare::RemapRule> remap_rules;  // the same, compact
   std::vector<std::string> notes;            // models skipped, and why
+  std::vector<std::string> not_compared;     // FILE::NAME of affected models that could not be compared
   std::vector<ComparedModel> models;
   std::vector<std::string> changed_files;  // relative, as given
   int affected_files = 0;                  // files whose models the change can affect

@@ -144,6 +144,11 @@ const std::vector<RuleInfo>& diff_rules() {
       diag::rule("CKG109",
        "**What**: the model gained a configuration with keys no old configuration had. Old checkpoints still load into "
        "their own configurations; this is reported for review."),
+      diag::rule("CKG110",
+       "**What**: a model the change can reach was built from the old version and cannot be built from the new one: "
+       "its constructor raises, or ckptguard cannot follow the new code.\n\n**Why**: nothing can be said about its "
+       "checkpoints, and if the constructor really raises, none of them loads. `diff` never passes such a change "
+       "silently; suppress it at the reported line when ckptguard is the one that cannot follow."),
       diag::rule("CKG201",
        "**What**: the same key has another shape, e.g. a width change.\n\n**Why**: loading raises \"size mismatch\", even "
        "with strict=False."),

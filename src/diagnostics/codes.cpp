@@ -30,6 +30,8 @@ const std::vector<CodeInfo>& codes() {
      "a configuration branch no longer exists"},
     {"CKG109", "branch-added", Severity::note, Family::state_dict_keys,
      "a new configuration branch"},
+    {"CKG110", "model-not-buildable", Severity::error, Family::state_dict_keys,
+     "a model the change reaches built before it and cannot be built after it"},
     {"CKG201", "shape-changed", Severity::error, Family::shapes_and_dtypes,
      "a tensor's shape changed"},
     {"CKG202", "dtype-changed", Severity::warning, Family::shapes_and_dtypes,

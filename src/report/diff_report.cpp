@@ -78,6 +78,7 @@ nlohmann::ordered_json diff_to_json(const changes::ChangeReport& report) {
   j["affected_files"] = report.affected_files;
   j["models_compared"] = nlohmann::ordered_json::array();
   for (const auto& m : report.models) j["models_compared"].push_back(fmt::format("{}::{}", m.file, m.name));
+  j["models_not_compared"] = report.not_compared;
   return j;
 }
 
@@ -109,6 +110,9 @@ std::string render_diff_text(const changes::ChangeReport& report, const std::fun
   std::size_t errors = std::count_if(report.findings.begin(), report.findings.end(), [](auto& d) { return d.severity == diag::Severity::error; });
   std::string scope = fmt::format("{} changed file{}, {} model{} compared", report.changed_files.size(),
                                   report.changed_files.size() == 1 ? "" : "s", report.models.size(), report.models.size() == 1 ? "" : "s");
+  if (!report.not_compared.empty()) {
+    scope += fmt::format("; {} affected model{} not compared", report.not_compared.size(), report.not_compared.size() == 1 ? "" : "s");
+  }
   out += report.findings.empty() ? fmt::format("No checkpoint-breaking changes ({}).\n", scope)
                                  : fmt::format("Found {} finding{} ({} breaking; {}).\n", report.findings.size(),
                                                report.findings.size() == 1 ? "" : "s", errors, scope);

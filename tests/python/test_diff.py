@@ -99,6 +99,32 @@ def test_edit_is_caught_with_its_code(tmp_path: Path, case, replacements, code, 
             new_model.load_state_dict(state, strict=True)  # the finding is a real break
 
 
+@pytest.mark.parametrize("edit, error", [
+    (lambda s: s.replace("self.conv1 = nn.Conv2d(3, 8, 3)", "self.conv1 = nn.Conv2d(3, 8, 3)\n        raise ValueError('boom')"),
+     ValueError),
+    (lambda s: s.replace("nn.Conv2d(3, 8, 3)", "nn.Conv2d(3, WIDTH, 3)"), NameError),
+])
+def test_a_model_that_no_longer_builds_is_a_finding(tmp_path: Path, edit, error):
+    old, new = write_pair(tmp_path, edit(textwrap.dedent(BASE)))
+    with pytest.raises(error):
+        import_file(new).Net()  # the new constructor really fails: no checkpoint loads
+    done = run_console("diff", str(old), str(new), "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    [finding] = doc["findings"]
+    assert finding["code"] == "CKG110" and finding["kind"] == "model-not-buildable"
+    assert finding["line"] == next(i for i, l in enumerate(new.read_text().splitlines(), 1) if "boom" in l or "WIDTH" in l)
+    assert [m.split("::")[1] for m in doc["models_not_compared"]] == ["Net"]
+
+
+def test_models_not_compared_are_counted_not_passed_silently(tmp_path: Path):
+    broken = textwrap.dedent(BASE).replace("self.conv1 = nn.Conv2d(3, 8, 3)", "self.conv1 = nn.Conv2d(3, 8, 3)\n        raise ValueError('boom')")
+    old, new = write_pair(tmp_path, broken + "\n# a comment\n", broken)
+    done = run_console("diff", str(old), str(new))
+    assert done.returncode == 0, done.stdout  # it failed before this change too: not this edit's doing
+    assert "1 affected model not compared" in done.stdout and "could not be built statically" in done.stdout
+
+
 def test_default_flip_points_to_the_branch_that_still_loads(tmp_path: Path):
     old, new = write_pair(tmp_path, BASE.replace("use_extra=False", "use_extra=True"))
     doc = json.loads(run_console("diff", str(old), str(new), "--format", "json").stdout)
