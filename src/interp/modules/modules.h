@@ -21,5 +21,7 @@ void install_functools(Interpreter& in, ModuleNs& ns);    // functools_module.cp
 void install_numpy(Interpreter& in, ModuleNs& ns);        // numpy_module.cpp
 void install_collections(Interpreter& in, ModuleNs& ns);  // collections_module.cpp
 void install_sys(Interpreter& in, ModuleNs& ns);          // sys_module.cpp
+void install_os(Interpreter& in, ModuleNs& ns);           // os_module.cpp
+void install_numbers(Interpreter& in, ModuleNs& ns);      // numbers_module.cpp
 
 }  // namespace ckg::interp::modules

@@ -14,6 +14,8 @@ Installer find(const std::string& dotted) {
       {"numpy", install_numpy},
       {"collections", install_collections},
       {"sys", install_sys},
+      {"os", install_os},
+      {"numbers", install_numbers},
   };
   auto it = overlays.find(dotted);
   return it == overlays.end() ? nullptr : it->second;
