@@ -1112,44 +1112,6 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(abc, "ABCMeta", cls_value(types.type));
   in.set_global(abc, "abstractmethod", identity);
 
-  ModuleNs* itertools = in.new_native_module("itertools");
-  in.set_global(itertools, "chain", in.builtin("itertools.chain", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& s : a.positional) for (auto& v : i.iterate(s)) out.push_back(v);
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "product", in.builtin("itertools.product", [](Interpreter& i, CallArgs& a) {
-    std::vector<std::vector<Value>> rows{{}};
-    std::int64_t repeat = a.keyword("repeat") ? a.keyword("repeat")->as_int() : 1;
-    std::vector<std::vector<Value>> pools;
-    for (std::int64_t r = 0; r < repeat; ++r) for (auto& s : a.positional) pools.push_back(i.iterate(s));
-    for (auto& pool : pools) {
-      std::vector<std::vector<Value>> next;
-      for (auto& row : rows) for (auto& v : pool) { auto nr = row; nr.push_back(v); next.push_back(nr); }
-      rows = next;
-    }
-    std::vector<Value> out;
-    for (auto& r : rows) out.push_back(make_tuple(r));
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "accumulate", in.builtin("itertools.accumulate", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    Value acc;
-    bool first = true;
-    if (const Value* init = a.keyword("initial")) { acc = *init; out.push_back(acc); first = false; }
-    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
-      acc = first ? v : i.binary("+", acc, v);
-      first = false;
-      out.push_back(acc);
-    }
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "repeat", in.builtin("itertools.repeat", [](Interpreter& i, CallArgs& a) {
-    const Value* times = native_arg(a, 1, "times");
-    if (!times) return i.unknown("unbounded itertools.repeat");
-    return make_list(std::vector<Value>(static_cast<std::size_t>(std::max<std::int64_t>(0, times->as_int())), native_required(i, a, 0, nullptr)));
-  }));
-
   ModuleNs* op = in.new_native_module("operator");
   for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {
     std::string s = sym;

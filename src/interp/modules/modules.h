@@ -23,5 +23,6 @@ void install_collections(Interpreter& in, ModuleNs& ns);  // collections_module.
 void install_sys(Interpreter& in, ModuleNs& ns);          // sys_module.cpp
 void install_os(Interpreter& in, ModuleNs& ns);           // os_module.cpp
 void install_numbers(Interpreter& in, ModuleNs& ns);      // numbers_module.cpp
+void install_itertools(Interpreter& in, ModuleNs& ns);    // itertools_module.cpp
 
 }  // namespace ckg::interp::modules

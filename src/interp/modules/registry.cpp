@@ -16,6 +16,7 @@ Installer find(const std::string& dotted) {
       {"sys", install_sys},
       {"os", install_os},
       {"numbers", install_numbers},
+      {"itertools", install_itertools},
   };
   auto it = overlays.find(dotted);
   return it == overlays.end() ? nullptr : it->second;
