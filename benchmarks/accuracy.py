@@ -1,5 +1,5 @@
-"""Key-prediction accuracy against real torch, for every torchvision builder and the torch.nn
-catalogue, plus a set of non-default configurations.
+"""Key-prediction accuracy against real torch, for every torchvision builder, every builder and
+class of torchaudio.models, plus a set of non-default configurations.
 
 Ground truth comes from instantiating each model with real torch (weights=None and, for the
 detection models, weights_backbone=None: this machine has no network to download backbone
@@ -41,6 +41,66 @@ NON_DEFAULT = [
     ("regnet_y_400mf", {"num_classes": "13"}),
     ("mnasnet0_5", {"num_classes": "14", "dropout": "0.3"}),
     ("alexnet", {"num_classes": "15"}),
+]
+
+# torchaudio.models: every builder and class, (name, {kwarg: python literal}, default?): a case is
+# "default" when it gives only the arguments the callable requires.
+_SOURCES = '["bass", "drums", "vocals", "other"]'
+_CONFORMER = {"input_dim": "80", "num_heads": "4", "ffn_dim": "128", "num_layers": "4", "depthwise_conv_kernel_size": "31"}
+_EMFORMER = {"input_dim": "128", "num_heads": "4", "ffn_dim": "256", "num_layers": "3", "segment_length": "4"}
+_W2V2 = {"extractor_mode": "'layer_norm'", "extractor_conv_layer_config": "None", "extractor_conv_bias": "True",
+         "encoder_embed_dim": "256", "encoder_projection_dropout": "0.1", "encoder_pos_conv_kernel": "64",
+         "encoder_pos_conv_groups": "8", "encoder_num_layers": "2", "encoder_num_heads": "4",
+         "encoder_attention_dropout": "0.1", "encoder_ff_interm_features": "512", "encoder_ff_interm_dropout": "0.0",
+         "encoder_dropout": "0.1", "encoder_layer_norm_first": "True", "encoder_layer_drop": "0.0", "aux_num_out": "None"}
+_HUBERT_PRETRAIN = {**{k: v for k, v in _W2V2.items() if k != "aux_num_out"}, "mask_prob": "0.65", "mask_selection": "'static'",
+                    "mask_other": "0.0", "mask_length": "10", "no_mask_overlap": "False", "mask_min_space": "1",
+                    "mask_channel_prob": "0.0", "mask_channel_selection": "'static'", "mask_channel_other": "0.0",
+                    "mask_channel_length": "10", "no_mask_channel_overlap": "False", "mask_channel_min_space": "1",
+                    "skip_masked": "False", "skip_nomask": "False", "num_classes": "100", "final_dim": "128",
+                    "feature_grad_mult": "None"}
+TORCHAUDIO = [
+    ("conv_tasnet_base", {}, True),
+    *[(b, {}, True) for b in ("wav2vec2_base", "wav2vec2_large", "wav2vec2_large_lv60k", "hubert_base", "hubert_large",
+                              "hubert_xlarge", "hubert_pretrain_base", "hubert_pretrain_large", "hubert_pretrain_xlarge")],
+    ("wav2vec2_model", _W2V2, True),
+    ("hubert_pretrain_model", _HUBERT_PRETRAIN, True),
+    ("emformer_rnnt_base", {"num_symbols": "4097"}, True),
+    ("hdemucs_low", {"sources": _SOURCES}, True),
+    ("hdemucs_medium", {"sources": _SOURCES}, True),
+    ("hdemucs_high", {"sources": _SOURCES}, True),
+    ("Wav2Letter", {}, True),
+    ("WaveRNN", {"upsample_scales": "[5, 5, 8]", "n_classes": "512", "hop_length": "200"}, True),
+    ("ConvTasNet", {}, True),
+    ("DeepSpeech", {"n_feature": "128"}, True),
+    ("Tacotron2", {}, True),
+    ("Conformer", _CONFORMER, True),
+    ("Emformer", _EMFORMER, True),
+    ("HDemucs", {"sources": _SOURCES}, True),
+    # non-default configurations
+    ("wav2vec2_base", {"aux_num_out": "32"}, False),
+    ("wav2vec2_large", {"aux_num_out": "29", "encoder_layer_drop": "0.0"}, False),
+    ("hubert_base", {"aux_num_out": "10"}, False),
+    ("hubert_large", {"aux_num_out": "7"}, False),
+    ("wav2vec2_model", {**_W2V2, "extractor_mode": "'group_norm'", "extractor_conv_bias": "False",
+                        "encoder_layer_norm_first": "False", "aux_num_out": "12"}, False),
+    ("conv_tasnet_base", {"num_sources": "3"}, False),
+    ("Wav2Letter", {"input_type": "'mfcc'", "num_features": "13", "num_classes": "20"}, False),
+    ("Wav2Letter", {"input_type": "'power_spectrum'", "num_features": "201"}, False),
+    ("WaveRNN", {"upsample_scales": "[4, 4]", "n_classes": "256", "hop_length": "16", "n_res_block": "3",
+                 "n_rnn": "64", "n_fc": "32", "n_freq": "40", "n_hidden": "32", "n_output": "16"}, False),
+    ("ConvTasNet", {"num_sources": "3", "enc_kernel_size": "8", "enc_num_feats": "64", "msk_kernel_size": "3",
+                    "msk_num_feats": "32", "msk_num_hidden_feats": "64", "msk_num_layers": "2", "msk_num_stacks": "2",
+                    "msk_activate": "'relu'"}, False),
+    ("DeepSpeech", {"n_feature": "40", "n_hidden": "64", "n_class": "10", "dropout": "0.1"}, False),
+    ("Tacotron2", {"mask_padding": "True", "n_mels": "40", "n_symbol": "60", "encoder_n_convolution": "2",
+                   "decoder_rnn_dim": "256", "attention_rnn_dim": "256", "postnet_n_convolution": "3"}, False),
+    ("Tacotron2", {"n_frames_per_step": "2", "symbol_embedding_dim": "128", "encoder_embedding_dim": "128",
+                   "prenet_dim": "64", "attention_hidden_dim": "32"}, False),
+    ("Conformer", {**_CONFORMER, "use_group_norm": "True", "convolution_first": "True"}, False),
+    ("Emformer", {**_EMFORMER, "left_context_length": "30", "right_context_length": "4", "max_memory_size": "2",
+                  "weight_init_scale_strategy": "'constant'", "tanh_on_mem": "True"}, False),
+    ("HDemucs", {"sources": _SOURCES, "audio_channels": "1", "channels": "16", "depth": "4", "nfft": "2048"}, False),
 ]
 
 
@@ -93,15 +153,42 @@ def compute_truth() -> dict:
     return out
 
 
-def load_truth(refresh: bool) -> dict:
+def compute_torchaudio_truth() -> dict:
+    """Runs in a subprocess: instantiate every torchaudio case with real torch."""
     import torch
-    import torchvision
+    import torchaudio.models as models
 
+    out = {"cases": [], "seconds": 0.0}
+    start = time.perf_counter()
+    for name, kwargs, default in TORCHAUDIO:
+        fn = getattr(models, name)
+        src = inspect.unwrap(fn)
+        record = {"builder": name, "config": kwargs, "default": default,
+                  "target": f"{inspect.getsourcefile(src)}::{src.__name__}"}
+        try:
+            torch.manual_seed(0)
+            model = fn(**{k: eval(v, {"torch": torch, "nn": torch.nn}) for k, v in kwargs.items()})
+            record["keys"] = entries(model)
+            del model
+        except Exception as e:  # recorded, not hidden
+            record["error"] = f"{type(e).__name__}: {e}"
+        out["cases"].append(record)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def load_truth(refresh: bool, library: str = "torchvision") -> dict:
+    import importlib
+
+    import torch
+
+    lib = importlib.import_module(library)
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"torchvision-{torchvision.__version__}-torch-{torch.__version__}-truth.json"
+    path = CACHE / f"{library}-{lib.__version__}-torch-{torch.__version__}-truth.json"
     if refresh or not path.exists():
         print(f"computing ground truth with real torch into {path.relative_to(REPO)} ...", file=sys.stderr)
-        subprocess.run([sys.executable, __file__, "--truth-only", str(path)], check=True)
+        flag = "--truth-only" if library == "torchvision" else "--torchaudio-truth-only"
+        subprocess.run([sys.executable, __file__, flag, str(path)], check=True)
     return json.loads(path.read_text())
 
 
@@ -162,9 +249,13 @@ def main() -> int:
     parser.add_argument("--refresh-truth", action="store_true")
     parser.add_argument("--failures", type=int, default=20, help="how many failing cases to list per corpus")
     parser.add_argument("--truth-only", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--torchaudio-truth-only", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.truth_only:
         Path(args.truth_only).write_text(json.dumps(compute_truth()))
+        return 0
+    if args.torchaudio_truth_only:
+        Path(args.torchaudio_truth_only).write_text(json.dumps(compute_torchaudio_truth()))
         return 0
     truth = load_truth(args.refresh_truth)
     defaults = [c for c in truth["cases"] if list(c["config"]) in (["weights"], ["weights", "weights_backbone"])]
@@ -172,6 +263,9 @@ def main() -> int:
     run_corpus("torchvision builders (defaults)", defaults, args.failures)
     run_corpus("torchvision non-default configs", non_default, args.failures)
     print(f"dynamic ground truth (import + instantiate + state_dict, all cases): {truth['seconds']:.1f} s")
+    audio = load_truth(args.refresh_truth, "torchaudio")
+    run_corpus("torchaudio builders and classes (defaults)", [c for c in audio["cases"] if c["default"]], args.failures)
+    run_corpus("torchaudio non-default configs", [c for c in audio["cases"] if not c["default"]], args.failures)
     return 0
 
 

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "cli/cli.h"
+#include "index/project_index.h"
 #include "interp/predict.h"
 #include "checkpoint/checkpoint_info.h"
 #include "compare/checkpoint_manifest.h"
@@ -179,4 +180,6 @@ PYBIND11_MODULE(_core, m) {
         "Run a Python file's top level in the interpreter; returns (what print() wrote, error or '').");
   m.def("predict_keys_batch_json", &predict_keys_batch_json, py::arg("items"),
         "Predict many targets in one process (shared project modules); JSON per item, or {\"error\": ...}.");
+  m.def("set_library_path", [](std::vector<std::string> dirs) { ckg::index::set_library_path(std::move(dirs)); },
+        py::arg("dirs"), "Directories of installed packages (a sys.path) that imports outside the project resolve through.");
 }

@@ -29,7 +29,7 @@ if [ ! -f "$build/build.ninja" ]; then
   # The grammar is a verified download; reuse the main build's copy when there is one.
   if [ -d build/grammar ] && [ ! -d "$build/grammar" ]; then cp -r build/grammar "$build/"; fi
   CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DPYTHON_EXECUTABLE=/usr/bin/python3 -DCKPTGUARD_FUZZ=ON -DCKPTGUARD_WITH_TORCH=OFF >/dev/null
+    -DPYTHON_EXECUTABLE=/usr/bin/python3 -DCKPTGUARD_FUZZ=ON -DCKPTGUARD_WITH_TORCH=OFF -DCKPTGUARD_PACKAGE_DIR="$PWD/$build/package" >/dev/null
 fi
 cmake --build "$build" --target "fuzz_$target" >/dev/null
 

@@ -16,7 +16,7 @@ status=0
 if [ ! -f build/asan/build.ninja ]; then
   mkdir -p build/asan && cp -r build/grammar build/asan/
   cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPYTHON_EXECUTABLE=/usr/bin/python3 \
-    -DCKPTGUARD_SANITIZE=ON -DCKPTGUARD_WITH_TORCH=OFF >/dev/null
+    -DCKPTGUARD_SANITIZE=ON -DCKPTGUARD_WITH_TORCH=OFF -DCKPTGUARD_PACKAGE_DIR="$PWD/build/asan/package" >/dev/null
 fi
 cmake --build build/asan --target ckptguard_checkpoint_tests ckptguard_tests ckptguard_analyzer_tests || status=1
 (cd build/asan && ctest --output-on-failure -j"$(nproc)") || status=1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from typing import Any, Mapping
 
 __version__ = "0.1.0"
@@ -29,10 +30,24 @@ def _reason(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
+def _library_path() -> list[str]:
+    """This interpreter's sys.path without the standard library: where installed packages that
+    model code imports are found (what the command line asks the project's interpreter for)."""
+    import sys
+    import sysconfig
+
+    skip = {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")}
+    return [os.path.abspath(p) for p in sys.path[1:]
+            if p and p not in skip and not p.endswith(("lib-dynload", ".zip")) and os.path.isdir(p)]
+
+
 def _load_core():
-    """The ``_core`` extension, or ExtensionError."""
+    """The ``_core`` extension (imports resolved through this interpreter's sys.path), or ExtensionError."""
     try:
-        return importlib.import_module("ckptguard._core")
+        core = importlib.import_module("ckptguard._core")
+        if os.environ.get("CKPTGUARD_NO_LIBRARIES") != "1" and hasattr(core, "set_library_path"):
+            core.set_library_path(_library_path())
+        return core
     except ImportError as e:
         raise ExtensionError(f"the native extension ckptguard._core is missing or broken ({_reason(e)}); "
                              f"{REINSTALL}") from e

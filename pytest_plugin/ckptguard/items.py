@@ -231,6 +231,11 @@ class BranchItem(CkptguardItem):
             unresolved = [f"the analyzer could not follow {self._where(u)}: {u['reason']}" for u in branch["unresolved"]]
             self.disagreement(f"ckptguard's prediction for {self.label(branch['id'])} disagrees with the live model",
                               problems + unresolved, self._first_site(branch))
+        elif not branch.get("complete", True):
+            # Right this time, but not promised: the same model after an edit could be wrong silently.
+            unresolved = [f"the analyzer could not follow {self._where(u)}: {u['reason']}" for u in branch["unresolved"]]
+            self.disagreement(f"ckptguard's prediction for {self.label(branch['id'])} is incomplete",
+                              unresolved or ["a key's shape or dtype is unknown"], self._first_site(branch))
         with tempfile.TemporaryDirectory(prefix="ckptguard-") as tmp:
             path = Path(tmp) / f"{cp.name}.pt"
             live.save(model, path)

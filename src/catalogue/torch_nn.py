@@ -1666,3 +1666,21 @@ class DataParallel(Module):
             self.device_ids = device_ids
         self.output_device = output_device
 
+
+
+# --------------------------------------------------------------------------
+# methods model code calls while building: (re-)initialisation and cuDNN
+# weight packing refill values in place and change no key, shape or dtype
+# --------------------------------------------------------------------------
+
+def _refills_values(self, *args, **kwargs):
+    return None
+
+
+for _cls in [Linear, Bilinear, _ConvNd, _NormBase, LayerNorm, GroupNorm, Embedding, EmbeddingBag,
+             RNNBase, RNNCellBase, AdaptiveLogSoftmaxWithLoss]:
+    _cls.reset_parameters = _refills_values
+_NormBase.reset_running_stats = _refills_values
+RNNBase.flatten_parameters = _refills_values
+MultiheadAttention._reset_parameters = _refills_values
+Transformer._reset_parameters = _refills_values

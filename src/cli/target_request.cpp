@@ -4,14 +4,16 @@
 #include <fmt/format.h>
 
 #include "cli/arguments.h"
+#include "cli/python_env.h"
 
 namespace ckg::cli {
 
 TargetRequest parse_target_request(const std::vector<std::string>& argv, const char* command, const char* usage, Io io,
-                                   bool allow_path, const std::set<std::string>& formats) {
+                                   bool allow_path, const std::set<std::string>& formats,
+                                   const std::set<std::string>& flags) {
   TargetRequest out;
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--config", "--format"}, {}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--config", "--format", "--python"}, flags}, &error);
   if (args && args->flags.count("--help")) {
     io.out << usage;
     return out;
@@ -45,7 +47,12 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
   out.run = true;
   out.spec = args->positional[0];
   if (target) out.target = *target;
+  // Imports outside the project resolve through the user's interpreter's sys.path.
+  use_python_environment(args->last("--python"), target ? target->file : args->positional[0]);
   out.format = *format;
+  for (const auto& f : flags) {
+    if (args->flags.count(f)) out.flags.insert(f);
+  }
   return out;
 }
 

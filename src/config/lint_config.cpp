@@ -198,6 +198,10 @@ ConfigResult read_config(const std::string& path, bool top_level_fallback) {
     err = string_list(sel, "select", v);
     c.select = v;
   }
+  if (const toml::node* python = table->get("python")) {
+    if (auto v = python->value<std::string>()) c.python = *v;
+    else err = "[tool.ckptguard] python: expected a string (the project's interpreter)";
+  }
   if (!err) err = string_list(table->get("extend-select"), "extend-select", c.extend_select);
   if (!err) err = string_list(table->get("ignore"), "ignore", c.ignore);
   if (!err) {

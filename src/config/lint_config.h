@@ -26,6 +26,9 @@ struct LintConfig {
   // [tool.ckptguard.configs."pkg.module:Class"]: constructor arguments (Python literal source)
   // for classes that need them, keyed as written ("module:Class", "path.py::Class" or "Class").
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> model_configs;
+  // [tool.ckptguard] python = "...": the project's interpreter, whose sys.path resolves imports of
+  // installed packages (a path relative to `root` when it has a slash, else looked up on PATH).
+  std::optional<std::string> python;
 
   // The arguments configured for `name` of module `dotted` (file `relative_path`), if any.
   const std::vector<std::pair<std::string, std::string>>* model_config(const std::string& dotted, const std::string& name,

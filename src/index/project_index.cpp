@@ -12,6 +12,20 @@ namespace fs = std::filesystem;
 using parse::Field;
 using parse::Kind;
 
+static std::vector<std::string>& library_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+void set_library_path(std::vector<std::string> dirs) { library_dirs() = std::move(dirs); }
+const std::vector<std::string>& library_path() { return library_dirs(); }
+
+bool is_site_directory(const std::string& dir) {
+  std::string name = fs::path(dir).lexically_normal().filename().string();
+  if (name.empty()) name = fs::path(dir).lexically_normal().parent_path().filename().string();
+  return name == "site-packages" || name == "dist-packages";
+}
+
 ModulePath locate_module(const std::string& file, const parse::FileSystem& files) {
   std::error_code ec;
   fs::path path = fs::absolute(fs::path(file), ec).lexically_normal();
@@ -36,7 +50,7 @@ ModulePath locate_module(const std::string& file, const parse::FileSystem& files
 }
 
 ProjectIndex::ProjectIndex(std::vector<std::string> search_roots, const parse::FileSystem& files)
-    : roots_(std::move(search_roots)), files_(files) {}
+    : roots_(std::move(search_roots)), libraries_(library_path()), files_(files) {}
 
 void ProjectIndex::add_search_root(const std::string& root) {
   if (std::find(roots_.begin(), roots_.end(), root) == roots_.end()) roots_.push_back(root);
@@ -65,25 +79,32 @@ static bool in_package(const std::string& dotted, const std::string& top) {
 }
 
 std::optional<std::string> ProjectIndex::find_module(const std::string& dotted_name) const {
-  if (!in_package(dotted_name, top_level_)) return std::nullopt;
   fs::path rel = dotted_to_path(dotted_name);
-  for (const auto& root : roots_) {
-    fs::path base = fs::path(root) / rel;
-    fs::path as_file = base;
-    as_file += ".py";
-    if (files_.is_file(as_file.string())) return as_file.string();
-    fs::path as_pkg = base / "__init__.py";
-    if (files_.is_file(as_pkg.string())) return as_pkg.string();
+  auto find_in = [&](const std::vector<std::string>& dirs) -> std::optional<std::string> {
+    for (const auto& root : dirs) {
+      fs::path base = fs::path(root) / rel;
+      fs::path as_file = base;
+      as_file += ".py";
+      if (files_.is_file(as_file.string())) return as_file.string();
+      fs::path as_pkg = base / "__init__.py";
+      if (files_.is_file(as_pkg.string())) return as_pkg.string();
+    }
+    return std::nullopt;
+  };
+  if (in_package(dotted_name, top_level_)) {
+    if (auto found = find_in(roots_)) return found;
   }
-  return std::nullopt;
+  return find_in(libraries_);
 }
 
 bool ProjectIndex::is_package_dir(const std::string& dotted_name) const {
-  if (!in_package(dotted_name, top_level_)) return false;
-  for (const auto& root : roots_) {
-    if (files_.is_directory((fs::path(root) / dotted_to_path(dotted_name)).string())) return true;
-  }
-  return false;
+  auto dir_in = [&](const std::vector<std::string>& dirs) {
+    for (const auto& root : dirs) {
+      if (files_.is_directory((fs::path(root) / dotted_to_path(dotted_name)).string())) return true;
+    }
+    return false;
+  };
+  return (in_package(dotted_name, top_level_) && dir_in(roots_)) || dir_in(libraries_);
 }
 
 std::optional<std::string> ProjectIndex::resolve_relative(const ModulePath& current, int level,

@@ -28,13 +28,22 @@ struct Definition {
   std::vector<std::string> bases;  // source text of each base expression (classes only)
 };
 
+// The directories of installed packages (the user's interpreter's sys.path), searched after a
+// project's own roots by every ProjectIndex created afterwards. Empty by default: imports outside
+// the project are then opaque.
+void set_library_path(std::vector<std::string> dirs);
+const std::vector<std::string>& library_path();
+
+// Whether `dir` holds installed packages (site-packages, dist-packages) rather than a project.
+bool is_site_directory(const std::string& dir);
+
 // Walks up from `file` through directories holding __init__.py to find its package root.
 ModulePath locate_module(const std::string& file, const parse::FileSystem& files = parse::disk());
 
 class ProjectIndex {
  public:
-  // `search_roots` play the role of sys.path for absolute imports inside the project; every
-  // file is read through `files` (which must outlive the index).
+  // `search_roots` play the role of sys.path for absolute imports inside the project, followed by
+  // library_path(); every file is read through `files` (which must outlive the index).
   explicit ProjectIndex(std::vector<std::string> search_roots, const parse::FileSystem& files = parse::disk());
 
   // Parses `path` once; later calls return the cached tree. Never throws.
@@ -65,6 +74,7 @@ class ProjectIndex {
 
  private:
   std::vector<std::string> roots_;
+  std::vector<std::string> libraries_;  // library_path() when the index was made
   const parse::FileSystem& files_;
   std::string top_level_;  // empty: any module under the roots
   std::map<std::string, parse::LoadResult> cache_;

@@ -307,6 +307,7 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   };
   in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
   in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {
@@ -882,7 +883,9 @@ void install_python_builtins(Interpreter& in) {
   def("hasattr", [](Interpreter& i, CallArgs& a) {
     const Value& obj = native_required(i, a, 0, nullptr);
     if (is_unknown(obj)) return obj;
-    return Value::boolean(i.has_attr(obj, native_required(i, a, 1, nullptr).as_str()));
+    const Value& name = native_required(i, a, 1, nullptr);
+    if (is_unknown(name)) return name;
+    return i.has_attr(obj, name.as_str());
   });
   def("getattr", [](Interpreter& i, CallArgs& a) {
     const Value& obj = native_required(i, a, 0, nullptr);

@@ -322,7 +322,9 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
     Value right = in.eval(f, operands[i + 1]);
     result = in.compare(ops[i], left, right);
     if (is_unknown(result)) return result;
-    if (!in.truthy(result)) return result;
+    // a chain goes on only while it holds; the last comparison's value is the result as it is
+    // (a tensor for `mask != 0`)
+    if (i + 1 == ops.size() || !in.truthy(result)) return result;
     left = right;
   }
   return result;

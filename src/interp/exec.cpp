@@ -154,6 +154,12 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   frame.env->parent = fn.closure;
   frame.module = fn.globals;
   frame.function = &fn;
+  for (const auto& [legacy, replacement] : fn.legacy_keywords) {
+    auto it = std::find_if(args.keywords.begin(), args.keywords.end(), [&](const auto& kw) { return kw.first == legacy; });
+    if (it == args.keywords.end()) continue;
+    args.keywords.erase(it);
+    if (!args.keyword(replacement)) args.keywords.emplace_back(replacement, Value::none());
+  }
   bind_arguments(*this, fn, args, *frame.env);
   if (!args.positional.empty()) frame.first_arg = args.positional[0];
   FrameScope scope(*this, frame);

@@ -9,6 +9,7 @@
 
 #include "interp/format.h"
 #include "interp/modules/modules.h"
+#include "interp/torch_inventory.h"
 #include "parse/syntax.h"
 
 namespace ckg::interp {
@@ -16,7 +17,9 @@ namespace ckg::interp {
 Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(index), limits_(limits) {
   builtins_ = std::make_shared<Env>();
   install_python_builtins(*this);
+  install_reflection(*this);
   install_torch_model(*this);
+  install_library_models(*this);
 }
 
 Interpreter::~Interpreter() = default;
@@ -133,10 +136,31 @@ void Interpreter::raise(const std::string& type, const std::string& message) {
   throw PyError{Value::object(inst), type, message, here()};
 }
 
-Value Interpreter::unknown(const std::string& reason) { return make_unknown(reason, here()); }
+Value Interpreter::unknown(const std::string& reason, bool may_hold_state) {
+  return make_unknown(reason, here(), may_hold_state);
+}
 
-void Interpreter::note_unresolved(const parse::Location& where, const std::string& reason) {
+// Modules outside the project whose attributes, and what calling them returns, are never a
+// Module or a Parameter: functions on tensors, optimizers, numbers, the environment.
+static bool stateless_module(const std::string& name) {
+  static const char* const kStateless[] = {"torch.nn.functional", "torch.optim", "torch.distributed", "torch.cuda",
+                                           "torch.backends", "numpy", "math", "os", "sys", "logging", "warnings",
+                                           "random", "time", "platform"};
+  for (std::string_view m : kStateless) {
+    if (name == m || (name.size() > m.size() && name.compare(0, m.size(), m) == 0 && name[m.size()] == '.')) return true;
+  }
+  return false;
+}
+
+static bool in_catalogue(const std::string& path) { return path.rfind("<ckptguard>", 0) == 0; }
+
+void Interpreter::note_unresolved(const parse::Location& where_in, const std::string& reason) {
   if (loading_modules_ > 0) return;
+  // Inside the embedded torch.nn catalogue, the user's line is the one that called into torch.
+  parse::Location where = where_in;
+  if (in_catalogue(where.file)) {
+    if (parse::Location user = project_location(); !user.file.empty()) where = std::move(user);
+  }
   manifest::Unresolved u{where.file, where.line, reason};
   if (std::find(unresolved_.begin(), unresolved_.end(), u) == unresolved_.end()) unresolved_.push_back(u);
 }
@@ -145,7 +169,7 @@ void Interpreter::note_unknown(const Value& v, const std::string& context) {
   if (auto* u = v.as<UnknownObj>()) {
     parse::Location at = here();
     std::string reason = context + ": " + u->reason;
-    if (u->where.file == at.file && u->where.line == at.line) {
+    if ((u->where.file == at.file && u->where.line == at.line) || in_catalogue(u->where.file)) {
       note_unresolved(at, reason);
     } else {
       note_unresolved(at, fmt::format("{} (from {}:{})", reason, u->where.file, u->where.line));
@@ -283,6 +307,7 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
     }
   }
   ns->executed = true;
+  apply_library_models(*this, *ns);
   return ns.get();
 }
 
@@ -302,6 +327,13 @@ Value Interpreter::import_module(const std::string& dotted, const parse::Locatio
     return Value::object(nn->second);
   }
   bool native_root = dotted == "torch" || dotted.rfind("torch.", 0) == 0;
+  // A package modelled natively (numpy, einops, the standard library's) is never followed into
+  // its source: a submodule the model lacks is opaque.
+  if (std::string top = dotted.substr(0, dotted.find('.')); top != dotted && modules::find(top)) native_root = true;
+  if (auto top = modules_.find(dotted.substr(0, dotted.find('.'))); top != modules_.end() && top->first != dotted) {
+    auto* root = static_cast<ModuleNs*>(top->second.get());
+    if (!root->is_project && !root->file) native_root = true;
+  }
   if (!native_root) {
     if (auto path = index_.find_module(dotted)) {
       std::string error;
@@ -354,7 +386,8 @@ Value Interpreter::resolve_lazy(const Value& v) {
       return make_unknown(fmt::format("cannot import name '{}' from '{}'", lazy->attribute, lazy->module), lazy->where);
     }
   }
-  return make_unknown(fmt::format("{}.{} is outside the project", lazy->module, lazy->attribute), lazy->where);
+  return make_unknown(fmt::format("{}.{} is outside the project", lazy->module, lazy->attribute), lazy->where,
+                      !stateless_module(lazy->module));
 }
 
 // ---- calls --------------------------------------------------------------------------------
@@ -562,7 +595,13 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
   if (auto* ns = obj.as<ModuleNs>()) {
-    if (ns->opaque) return unknown(fmt::format("{}.{} is outside the project", ns->name, name));
+    // torch's modules answer from the inventory of the real API: a name torch does not have
+    // raises AttributeError, as it would.
+    bool listed = inventory::covers(ns->name);
+    if (ns->opaque) {
+      if (listed && !inventory::has(ns->name, name)) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+      return unknown(fmt::format("{}.{} is outside the project", ns->name, name), !stateless_module(ns->name));
+    }
     if (Value* v = ns->globals->vars.find(name)) {
       if (v->as<LazyImportObj>()) *v = resolve_lazy(*v);
       return *v;
@@ -570,13 +609,18 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     std::string sub = ns->name + "." + name;
     if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
-    if (name == "__dict__") {  // a snapshot of the globals (`vits.__dict__[arch](...)`)
+    if (name == "__dict__") {
       auto d = std::make_shared<DictObj>();
-      for (auto& [k, v] : ns->globals->vars.items()) d->set(Value::string(k), resolve_lazy(v));
+      for (auto& [k, v] : ns->globals->vars.items()) d->set(Value::string(k), v);
       return Value::object(d);
     }
-    if (ns->is_project) raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
-    return unknown(fmt::format("{}.{} is not modelled", ns->name, name));
+    if (name == "__file__" && ns->file) return Value::string(ns->file->path());
+    // torch.nn stands for every torch.nn.modules.* submodule too (nn.modules.conv._ConvNd)
+    if (ns->name == "torch.nn" && inventory::has("torch.nn.modules", name)) return obj;
+    if (ns->is_project || (listed && !inventory::has(ns->name, name))) {
+      raise("AttributeError", fmt::format("module '{}' has no attribute '{}'", ns->name, name));
+    }
+    return unknown(fmt::format("{}.{} is not modelled", ns->name, name), !stateless_module(ns->name));
   }
   if (auto* inst = obj.as<InstanceObj>()) {
     if (name == "__class__") return Value::object(holder_of(*this, inst->cls, obj));
@@ -681,12 +725,23 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
 }
 
-bool Interpreter::has_attr(const Value& obj, const std::string& name) {
+Value Interpreter::has_attr(const Value& obj_in, const std::string& name) {
+  // torch's modules and classes, and tensors, answer from the inventory of the real API.
+  Value obj = resolve_lazy(obj_in);
+  if (auto* ns = obj.as<ModuleNs>(); ns && inventory::covers(ns->name)) return Value::boolean(inventory::has(ns->name, name));
+  if (auto* cls = obj.as<ClassObj>(); cls && inventory::covers(cls->qualname)) {
+    return Value::boolean(inventory::has(cls->qualname, name));
+  }
+  if (auto* t = obj.as<TensorObj>(); t && inventory::covers("torch.Tensor")) {
+    return Value::boolean(inventory::has(t->is_parameter ? "torch.nn.Parameter" : "torch.Tensor", name));
+  }
   try {
-    Value v = get_attr(obj, name);
-    return true;
+    // Elsewhere an attribute that resolves to an Unknown (a module outside the project,
+    // something not modelled) may not exist at all: the answer is unknown, never a guessed True.
+    Value found = get_attr(obj, name);
+    return is_unknown(found) ? found : Value::boolean(true);
   } catch (PyError& e) {
-    if (e.type == "AttributeError") return false;
+    if (e.type == "AttributeError") return Value::boolean(false);
     throw;
   }
 }

@@ -97,7 +97,8 @@ class Interpreter {
   Value call(const Value& callee, CallArgs args);
   Value get_attr(const Value& obj, const std::string& name);   // raises AttributeError
   Value get_attr_plain(const Value& obj, const std::string& name);  // without taint propagation
-  bool has_attr(const Value& obj, const std::string& name);
+  // hasattr(): a bool, or an Unknown when the attribute's existence is not known.
+  Value has_attr(const Value& obj, const std::string& name);
   void set_attr(const Value& obj, const std::string& name, Value value);
   void del_attr(const Value& obj, const std::string& name);
   Value get_item(const Value& obj, const Value& key);
@@ -124,7 +125,8 @@ class Interpreter {
 
   // ---- errors and notes ------------------------------------------------------------------
   [[noreturn]] void raise(const std::string& type, const std::string& message);
-  Value unknown(const std::string& reason);  // an Unknown located at the current line
+  // An Unknown located at the current line; `may_hold_state`: see UnknownObj.
+  Value unknown(const std::string& reason, bool may_hold_state = true);
   void note_unresolved(const parse::Location& where, const std::string& reason);
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;
@@ -266,6 +268,13 @@ Value deep_copy_value(Interpreter& in, const Value& v);
 
 // Installs the Python builtins and standard-library models (builtins.cpp).
 void install_python_builtins(Interpreter& in);
+// Replaces what installed libraries define that cannot be followed statically, once `ns` has
+// loaded (library_models.cpp).
+void apply_library_models(Interpreter& in, ModuleNs& ns);
+// Installs the library models that stand in for whole packages.
+void install_library_models(Interpreter& in);
+// Installs dir(), globals() and sys.modules (reflection.cpp).
+void install_reflection(Interpreter& in);
 // Installs the torch model: torch, torch.nn (natives + the embedded catalogue), tensors (torch_model.cpp).
 void install_torch_model(Interpreter& in);
 

@@ -153,7 +153,7 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
     s.buffers.set(name, std::move(value));
     return;
   }
-  if (is_unknown(value)) {
+  if (auto* u = value.as<UnknownObj>(); u && u->may_hold_state) {
     // Might have been a module or a Parameter: the keys under this name are unknown.
     note_unknown(value, fmt::format("value assigned to self.{}", name));
   }
@@ -487,7 +487,27 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
     module_self(i, a).attrs.set("training", Value::boolean(false));
     return a.positional[0];
   });
-  for (const char* name : {"apply", "requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
+  // apply(fn): fn on every submodule, children first, then on the module itself, as torch does;
+  // initialisers run this way can register state (a weight_norm applied through apply). A raise
+  // inside fn is noted and the walk goes on: it is likelier a gap of the analyzer than the model's.
+  in.add_method(module, "apply", [](Interpreter& i, CallArgs& a) {
+    Value self = a.positional.at(0);
+    const Value& fn = native_required(i, a, 1, "fn");
+    for (const Value& child : child_modules(module_self(i, a))) {
+      CallArgs c;
+      c.positional = {fn};
+      i.call(i.get_attr(child, "apply"), std::move(c));
+    }
+    CallArgs c;
+    c.positional = {self};
+    try {
+      i.call(fn, std::move(c));
+    } catch (PyError& e) {
+      i.note_unresolved(i.project_location(), fmt::format("Module.apply: the function raised {}: {}", e.type, e.message));
+    }
+    return self;
+  });
+  for (const char* name : {"requires_grad_", "zero_grad", "cpu", "cuda", "share_memory", "register_forward_hook",
                            "register_forward_pre_hook", "register_full_backward_hook", "register_backward_hook",
                            "_register_state_dict_hook", "load_state_dict", "to_empty"}) {
     in.add_method(module, name, [](Interpreter&, CallArgs& a) { return a.positional.at(0); });

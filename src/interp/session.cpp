@@ -1,6 +1,8 @@
 // ProjectSession: preparing and building targets in one project's interpreter.
 #include "interp/session.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "parse/syntax.h"
@@ -10,9 +12,24 @@ namespace ckg::interp {
 using parse::Kind;
 
 // A config value is a Python literal (numbers, strings, True/False/None, tuples, lists, dicts,
-// unary minus) or a dotted name such as torch.nn.GroupNorm resolved in the target's module.
+// unary minus), a dotted name such as torch.nn.GroupNorm resolved in the target's module, or a
+// call of such a name with arguments of that form: the config object a repository builds its
+// model with (`GPTConfig(n_layer=6, n_head=6)`), interpreted like the rest of its code.
+static bool is_dotted_name(TSNode n) {
+  if (parse::kind(n) == Kind::k_identifier) return true;
+  return parse::kind(n) == Kind::k_attribute && is_dotted_name(parse::field(n, parse::Field::object));
+}
+
 static bool is_literal_expression(TSNode n) {
   switch (parse::kind(n)) {
+    case Kind::k_call: {
+      if (!is_dotted_name(parse::field(n, parse::Field::function))) return false;
+      for (TSNode arg : parse::named_children(parse::field(n, parse::Field::arguments))) {
+        TSNode value = parse::kind(arg) == Kind::k_keyword_argument ? parse::field(arg, parse::Field::value) : arg;
+        if (!is_literal_expression(value)) return false;
+      }
+      return true;
+    }
     case Kind::k_integer: case Kind::k_float: case Kind::k_true: case Kind::k_false: case Kind::k_none:
     case Kind::k_identifier:
       return true;
@@ -21,7 +38,7 @@ static bool is_literal_expression(TSNode n) {
         if (parse::kind(c) == Kind::k_interpolation) return false;
       }
       return true;
-    case Kind::k_attribute: return is_literal_expression(parse::field(n, parse::Field::object));
+    case Kind::k_attribute: return is_dotted_name(n);
     case Kind::k_unary_operator: case Kind::k_tuple: case Kind::k_list: case Kind::k_parenthesized_expression:
     case Kind::k_dictionary: case Kind::k_pair: case Kind::k_concatenated_string: case Kind::k_set:
       for (TSNode c : parse::named_children(n)) {
@@ -34,8 +51,19 @@ static bool is_literal_expression(TSNode n) {
 
 ProjectSession::ProjectSession(const index::ModulePath& where, const parse::FileSystem& files)
     : index_({where.root}, files), interp_(index_) {
-  if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
-    index_.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
+  // Inside site-packages only the target's own package is the project; a repository's root
+  // holds all of its top-level packages (training/, torch_utils/, dnnlib/ side by side), and a
+  // src/ layout's packages are importable from the root too.
+  if (index::is_site_directory(where.root)) {
+    if (where.is_package || where.dotted_name.find('.') != std::string::npos) {
+      index_.restrict_to_package(where.dotted_name.substr(0, where.dotted_name.find('.')));
+    }
+  } else {
+    std::filesystem::path root(where.root);
+    if (root.filename() == "src" && !files.is_file((root / "__init__.py").string())) index_.add_search_root(root.parent_path().string());
+    if (files.is_directory((root / "src").string()) && !files.is_file((root / "src" / "__init__.py").string())) {
+      index_.add_search_root((root / "src").string());
+    }
   }
 }
 
@@ -51,7 +79,14 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
   if (auto err = loaded.file->first_syntax_error()) return error_at(target.file, err->where.line, err->reason);
   in.begin_request();
   std::string error;
-  ModuleNs* module = in.load_project_file(target.file, &error);
+  ModuleNs* module = nullptr;
+  // torch's own source (torch/nn/modules/conv.py::Conv2d) is the catalogue's to answer for.
+  index::ModulePath where = index::locate_module(target.file, index_.files());
+  if (where.dotted_name == "torch" || where.dotted_name.rfind("torch.", 0) == 0) {
+    auto* native = in.import_module(where.dotted_name, {}).as<ModuleNs>();
+    if (native && !native->opaque && native->file && native->globals->vars.find(target.name.substr(0, target.name.find('.')))) module = native;
+  }
+  if (!module) module = in.load_project_file(target.file, &error);
   if (!module) return error_at(target.file, 0, error);
 
   PreparedTarget out;
@@ -86,7 +121,12 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       Frame vf = frame;
       vf.file = value.file;
       FrameScope vscope(in, vf);
-      Value v = in.eval(vf, expr);
+      Value v;
+      try {
+        v = in.eval(vf, expr);
+      } catch (PyError& e) {
+        return error_at(target.file, 0, fmt::format("--config {}={}: raised {}: {}", item.key, item.value_source, e.type, e.message));
+      }
       if (is_unknown(v)) {
         return error_at(target.file, 0, fmt::format("--config {}={}: {}", item.key, item.value_source, v.as<UnknownObj>()->reason));
       }

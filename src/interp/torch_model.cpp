@@ -7,11 +7,13 @@
 #include <fmt/format.h>
 
 #include "interp/interpreter.h"
+#include "interp/torch_inventory.h"
 #include "parse/syntax.h"
 
 namespace ckg::embedded {
 extern const std::string_view torch_nn_catalogue;
 extern const std::string_view torch_nn_load_catalogue;
+extern const std::string_view torch_nn_utils_catalogue;
 }
 
 namespace ckg::interp {
@@ -104,8 +106,8 @@ Shape reshape(Interpreter& in, const MaybeShape& from, const Shape& to) {
   if (infer != out.end()) {
     std::int64_t known = 1;
     bool unknown_dim = !from.has_value();
-    for (auto d : out) {
-      if (d == kUnknownDim && &d != &*infer) unknown_dim = true;
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      if (*it == kUnknownDim && it != infer) unknown_dim = true;
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (out.begin() + static_cast<std::ptrdiff_t>(i) != infer) known = mul_dims(known, out[i]);
@@ -439,6 +441,16 @@ Value Interpreter::tensor_binary(const std::string& op, const Value& a, const Va
 Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
   auto* t = tensor(self);
   if (!t->shape) return make_tensor(*this, std::nullopt, t->dtype);
+  // t[i] of a tensor whose values are tracked keeps them (iterating a schedule, then .item())
+  if (key.is_int() && t->values && !t->shape->empty() && (*t->shape)[0] > 0 && numel(*t->shape) != kUnknownDim) {
+    std::int64_t rows = (*t->shape)[0], i = key.as_int() < 0 ? key.as_int() + rows : key.as_int();
+    if (i >= 0 && i < rows) {
+      Shape row(t->shape->begin() + 1, t->shape->end());
+      std::int64_t width = numel(row);
+      std::vector<double> values(t->values->begin() + i * width, t->values->begin() + (i + 1) * width);
+      return with_values(*this, row, t->dtype, std::move(values));
+    }
+  }
   std::vector<Value> parts = key.as<TupleObj>() ? key.as<TupleObj>()->items : std::vector<Value>{key};
   const Shape& in_shape = *t->shape;
   // Expand an Ellipsis to the dimensions not otherwise indexed.
@@ -508,7 +520,13 @@ Value Interpreter::tensor_attr(const Value& self, const std::string& name) {
   if (const Value* v = (t->is_parameter ? parameter_class_ : tensor_class_)->lookup(name)) {
     return Value::object(std::make_shared<BoundMethodObj>(self, *v));
   }
-  return unknown(fmt::format("Tensor.{} is not modelled", name));
+  const char* real = t->is_parameter ? "torch.nn.Parameter" : "torch.Tensor";
+  if (inventory::covers(real) && !inventory::has(real, name)) {
+    raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", t->is_parameter ? "Parameter" : "Tensor", name));
+  }
+  // What a tensor method returns is a tensor or a number, never a Module or a Parameter, except
+  // the in-place ones, which return the tensor itself.
+  return unknown(fmt::format("Tensor.{} is not modelled", name), !name.empty() && name.back() == '_');
 }
 
 void install_torch_model(Interpreter& in) {
@@ -520,7 +538,31 @@ void install_torch_model(Interpreter& in) {
   ClassObj* tensor_cls = in.new_native_class("torch.Tensor", {in.types.object});
   ClassObj* param_cls = in.new_native_class("torch.nn.Parameter", {tensor_cls});
   in.set_global(torch, "Tensor", cls_value(tensor_cls));
-  tensor_cls->native_new = [](Interpreter& i, CallArgs& a) { return make_tensor(i, size_args(i, a, 0), "float32"); };
+  // The legacy constructors: torch.Tensor([0.485, 0.456, 0.406]) is data (shape [3]), torch.Tensor(2, 3)
+  // a size; FloatTensor, LongTensor, ... likewise with their dtype.
+  auto legacy_new = [](std::string dtype) {
+    return [dtype](Interpreter& i, CallArgs& a) {
+      if (a.positional.size() == 1 && a.keywords.empty()) {
+        const Value& data = a.positional[0];
+        if (data.as<ListObj>() || data.as<TupleObj>()) {
+          std::string found;
+          std::vector<double> values;
+          MaybeShape shape = literal_shape(i, data, found, values);
+          if (shape && static_cast<std::int64_t>(values.size()) == numel(*shape)) return with_values(i, *shape, dtype, std::move(values));
+          return make_tensor(i, shape, dtype);
+        }
+        if (tensor(data)) return like(i, data, dtype);
+      }
+      if (a.positional.empty() && !a.keyword("size")) return make_tensor(i, Shape{0}, dtype);
+      return make_tensor(i, size_args(i, a, 0), dtype);
+    };
+  };
+  tensor_cls->native_new = legacy_new("float32");
+  for (auto [name, dtype] : {std::pair{"FloatTensor", "float32"}, {"DoubleTensor", "float64"}, {"HalfTensor", "float16"},
+                             {"BFloat16Tensor", "bfloat16"}, {"LongTensor", "int64"}, {"IntTensor", "int32"},
+                             {"ShortTensor", "int16"}, {"CharTensor", "int8"}, {"ByteTensor", "uint8"}, {"BoolTensor", "bool"}}) {
+    in.set_global(torch, name, in.builtin(std::string("torch.") + name, legacy_new(dtype)));
+  }
 
   auto def = [&](ModuleNs* m, const std::string& name, NativeFn fn) { in.set_global(m, name, in.builtin(m->name + "." + name, std::move(fn))); };
 
@@ -910,11 +952,11 @@ void install_torch_model(Interpreter& in) {
       std::size_t pos = 0;
       return values_to_list(Shape{}, *t.values, t.dtype, 0, pos);
     }
-    return i.unknown("Tensor.item() of a value ckptguard does not track");
+    return i.unknown("Tensor.item() of a value ckptguard does not track", false);
   });
   method("tolist", [self_tensor](Interpreter& i, CallArgs& a) {
     TensorObj& t = self_tensor(i, a);
-    if (!t.values || !t.shape) return i.unknown("Tensor.tolist() of a value ckptguard does not track");
+    if (!t.values || !t.shape) return i.unknown("Tensor.tolist() of a value ckptguard does not track", false);
     std::size_t pos = 0;
     return values_to_list(*t.shape, *t.values, t.dtype, 0, pos);
   });
@@ -1073,9 +1115,39 @@ void install_torch_model(Interpreter& in) {
       *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn.py", std::string(embedded::torch_nn_catalogue)));
   static const parse::LoadResult& loading =
       *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn_load.py", std::string(embedded::torch_nn_load_catalogue)));
+  static const parse::LoadResult& utils =
+      *new parse::LoadResult(parse::parse_source("<ckptguard>/torch_nn_utils.py", std::string(embedded::torch_nn_utils_catalogue)));
   nn->file = layers.file;
   run_catalogue(layers);
   run_catalogue(loading);
+  run_catalogue(utils);
+  // torch.nn.utils' reparametrizations, published from the namespace torch_nn_utils.py ran in.
+  struct Export { const char* module; const char* name; const char* defined_as; };
+  static const Export exports[] = {
+      {"torch.nn.utils", "weight_norm", "weight_norm"},
+      {"torch.nn.utils", "remove_weight_norm", "remove_weight_norm"},
+      {"torch.nn.utils", "spectral_norm", "spectral_norm"},
+      {"torch.nn.utils", "remove_spectral_norm", "remove_spectral_norm"},
+      {"torch.nn.utils.weight_norm", "weight_norm", "weight_norm"},
+      {"torch.nn.utils.weight_norm", "remove_weight_norm", "remove_weight_norm"},
+      {"torch.nn.utils.spectral_norm", "spectral_norm", "spectral_norm"},
+      {"torch.nn.utils.spectral_norm", "remove_spectral_norm", "remove_spectral_norm"},
+      {"torch.nn.utils.parametrize", "register_parametrization", "register_parametrization"},
+      {"torch.nn.utils.parametrize", "remove_parametrizations", "remove_parametrizations"},
+      {"torch.nn.utils.parametrize", "is_parametrized", "is_parametrized"},
+      {"torch.nn.utils.parametrize", "type_before_parametrizations", "type_before_parametrizations"},
+      {"torch.nn.utils.parametrize", "ParametrizationList", "ParametrizationList"},
+      {"torch.nn.utils.parametrizations", "spectral_norm", "_parametrizations_spectral_norm"},
+      {"torch.nn.utils.parametrizations", "orthogonal", "orthogonal"},
+  };
+  ModuleNs* utils_mod = in.new_native_module("torch.nn.utils");
+  in.set_global(utils_mod, "parametrize", Value::object(ObjPtr(ObjPtr(), in.new_native_module("torch.nn.utils.parametrize"))));
+  in.set_global(utils_mod, "parametrizations", Value::object(ObjPtr(ObjPtr(), in.new_native_module("torch.nn.utils.parametrizations"))));
+  in.new_native_module("torch.nn.utils.weight_norm");
+  in.new_native_module("torch.nn.utils.spectral_norm");
+  for (const Export& e : exports) {
+    if (Value* fn = nn->globals->vars.find(e.defined_as)) in.set_global(in.import_module(e.module, {}).as<ModuleNs>(), e.name, *fn);
+  }
   for (const char* sub : {"functional", "utils", "common_types", "quantized", "intrinsic", "qat"}) {
     in.set_global(nn, sub, in.import_module(std::string("torch.nn.") + sub, {}));
   }

@@ -10,8 +10,8 @@ namespace ckg::interp {
 
 Value make_tuple(std::vector<Value> items) { return Value::object(std::make_shared<TupleObj>(std::move(items))); }
 Value make_list(std::vector<Value> items) { return Value::object(std::make_shared<ListObj>(std::move(items))); }
-Value make_unknown(std::string reason, parse::Location where) {
-  return Value::object(std::make_shared<UnknownObj>(std::move(reason), std::move(where)));
+Value make_unknown(std::string reason, parse::Location where, bool may_hold_state) {
+  return Value::object(std::make_shared<UnknownObj>(std::move(reason), std::move(where), may_hold_state));
 }
 bool is_unknown(const Value& v) { return v.as<UnknownObj>() != nullptr; }
 

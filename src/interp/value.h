@@ -209,9 +209,14 @@ struct TensorObj : Object {
 
 struct UnknownObj : Object {
   static constexpr ObjKind kKind = ObjKind::unknown;
-  UnknownObj(std::string why, parse::Location at) : Object(kKind), reason(std::move(why)), where(std::move(at)) {}
+  UnknownObj(std::string why, parse::Location at, bool state = true)
+      : Object(kKind), reason(std::move(why)), where(std::move(at)), may_hold_state(state) {}
   std::string reason;
   parse::Location where;
+  // False for values known never to be a Module or a Parameter (a number from Tensor.item(), a
+  // torch.nn.functional function, an optimizer): kept as a plain attribute, such a value
+  // cannot add or remove state_dict keys.
+  bool may_hold_state = true;
 };
 
 struct DtypeObj : Object {
@@ -258,6 +263,9 @@ struct FunctionObj : Object {
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
   OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
+  // (legacy keyword, its replacement): a call passing the first gets the second as None instead
+  // (torchvision's pretrained= -> weights=, see library_models.cpp)
+  std::vector<std::pair<std::string, std::string>> legacy_keywords;
 };
 
 using NativeFn = std::function<Value(Interpreter&, CallArgs&)>;
@@ -399,7 +407,7 @@ struct Env {
 // Helpers for values.
 Value make_tuple(std::vector<Value> items);
 Value make_list(std::vector<Value> items);
-Value make_unknown(std::string reason, parse::Location where);
+Value make_unknown(std::string reason, parse::Location where, bool may_hold_state = true);
 bool is_unknown(const Value& v);
 bool values_equal(const Value& a, const Value& b);  // Python ==, for concrete values
 std::string type_name(const Value& v);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "compare/load_check.h"
+#include "manifest/completeness.h"
 #include "report/keys_report.h"
 
 namespace ckg::report {
@@ -13,6 +14,7 @@ namespace ckg::report {
 nlohmann::ordered_json branches_to_json(const BranchesReport& report) {
   nlohmann::ordered_json j;
   j["target"] = report.target;
+  j["torch"] = CKPTGUARD_CATALOGUE_TORCH;  // the torch release the prediction models
   j["parameters"] = nlohmann::ordered_json::array();
   for (const auto& p : report.set.parameters) {
     j["parameters"].push_back({{"name", p.name}, {"default", p.default_ ? nlohmann::ordered_json(*p.default_) : nlohmann::ordered_json(nullptr)}});
@@ -27,9 +29,13 @@ nlohmann::ordered_json branches_to_json(const BranchesReport& report) {
     branch["keys"] = nlohmann::ordered_json::array();
     for (const auto& k : b.manifest.keys) branch["keys"].push_back(key_to_json(k));
     branch["unresolved"] = unresolved_to_json(b.unresolved);
+    branch["complete"] = manifest::incompleteness(b.manifest, b.unresolved).empty();
     j["branches"].push_back(std::move(branch));
   }
   j["truncated"] = report.set.truncated;
+  auto gaps = manifest::incompleteness(report.set);
+  j["complete"] = gaps.empty();
+  j["incomplete_reasons"] = unresolved_to_json(gaps);
   // Extension: loading branch A's state_dict into branch B, as torch would report it.
   j["matrix"] = nlohmann::ordered_json::array();
   for (const auto& from : report.set.branches) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "manifest/completeness.h"
+
 namespace ckg::report {
 
 nlohmann::ordered_json key_to_json(const manifest::KeyEntry& key) {
@@ -27,10 +29,23 @@ nlohmann::ordered_json keys_to_json(const KeysReport& report) {
   j["target"] = report.target;
   j["config"] = nlohmann::ordered_json::object();
   for (const auto& [k, v] : report.config) j["config"][k] = v;
+  j["torch"] = CKPTGUARD_CATALOGUE_TORCH;  // the torch release the prediction models
   j["keys"] = nlohmann::ordered_json::array();
   for (const auto& key : report.manifest.keys) j["keys"].push_back(key_to_json(key));
   j["unresolved"] = unresolved_to_json(report.unresolved);
+  auto gaps = manifest::incompleteness(report.manifest, report.unresolved);
+  j["complete"] = gaps.empty();
+  j["incomplete_reasons"] = unresolved_to_json(gaps);
   return j;
+}
+
+std::string render_incompleteness_text(const std::vector<manifest::Unresolved>& gaps) {
+  if (gaps.empty()) return {};
+  std::string out = fmt::format("incomplete ({}): keys may be missing or wrong because of\n", gaps.size());
+  for (const auto& u : gaps) {
+    out += u.file.empty() ? fmt::format("  {}\n", u.reason) : fmt::format("  {}:{}: {}\n", u.file, u.line, u.reason);
+  }
+  return out;
 }
 
 static std::string shape_text(const manifest::KeyEntry& key) {
@@ -55,10 +70,7 @@ std::string render_keys_text(const KeysReport& report) {
                          k.dtype.value_or("?"));
     }
   }
-  if (!report.unresolved.empty()) {
-    out += fmt::format("unresolved ({}): keys may be missing or incomplete\n", report.unresolved.size());
-    for (const auto& u : report.unresolved) out += fmt::format("  {}:{}: {}\n", u.file, u.line, u.reason);
-  }
+  out += render_incompleteness_text(manifest::incompleteness(report.manifest, report.unresolved));
   return out;
 }
 

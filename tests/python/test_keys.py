@@ -118,3 +118,41 @@ def test_static_path_never_loads_torch():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "False"]
+
+
+# `complete: true` is a promise: the prediction equals torch's state_dict. Each snippet is built by
+# real torch; whatever the interpreter knows or not, a complete prediction must be exact.
+COMPLETENESS = {
+    "plain layers": ("self.fc = nn.Linear(4, 2)\n        self.norm = nn.BatchNorm1d(2)", True),
+    "a functional kept as an attribute": ("self.act = F.relu\n        self.fc = nn.Linear(4, 2)", True),
+    "a number from a tensor": ("self.scale = torch.ones(3).sum().item()\n        self.fc = nn.Linear(4, 2)", True),
+    "hasattr on torch decides a buffer": (
+        "if not hasattr(F, 'scaled_dot_product_attention'):\n"
+        "            self.register_buffer('bias', torch.tril(torch.ones(4, 4)))\n        self.fc = nn.Linear(4, 2)", None),
+    "hasattr on a name torch never had": (
+        "if not hasattr(F, 'no_such_function_anywhere'):\n"
+        "            self.extra = nn.Linear(2, 2)\n        self.fc = nn.Linear(4, 2)", None),
+    "numpy decides a layer": ("if np.sqrt(16) > 3:\n            self.extra = nn.Linear(2, 2)\n        self.fc = nn.Linear(4, 2)", None),
+    "a library model as a part": ("self.backbone = torchvision.models.resnet18()\n        self.fc = nn.Linear(4, 2)", None),
+    "a width from numpy": ("self.fc = nn.Linear(int(np.prod([2, 3])), 2)", None),
+}
+
+
+@pytest.mark.parametrize("case", COMPLETENESS)
+def test_a_complete_prediction_is_exact(tmp_path: Path, case: str):
+    body, expected_complete = COMPLETENESS[case]
+    src = tmp_path / "net.py"
+    src.write_text("import numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+                   "import torchvision\n\n"
+                   "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        " + body + "\n")
+    done = run_console("keys", f"{src}::Net", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    exact = predicted_keys(doc) == torch_keys(import_file(src).Net())
+    assert exact or not doc["complete"], f"claimed complete but wrong: {doc}"
+    if expected_complete is not None:
+        assert doc["complete"] is expected_complete and exact, doc["incomplete_reasons"]
+    if not doc["complete"]:
+        assert doc["incomplete_reasons"] and all(r["file"] == str(src) for r in doc["incomplete_reasons"])
+    strict = run_console("keys", f"{src}::Net", "--fail-incomplete")
+    assert strict.returncode == (0 if doc["complete"] else 1), strict.stdout
