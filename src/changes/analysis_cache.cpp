@@ -92,31 +92,47 @@ void AnalysisCache::put(const std::string& kind, const std::string& key, const s
   if (enabled()) write_atomically(entry_path(kind, key), value);
 }
 
+// Fields of `text` split at `sep`, as views into it.
+static std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> out;
+  for (std::size_t start = 0;;) {
+    std::size_t end = text.find(sep, start);
+    out.push_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
 void AnalysisCache::load_imports() {
   imports_loaded_ = true;
   if (!enabled()) return;
-  std::istringstream in(read_whole(entry_path("imports", "index")));
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::string id, spec;
-    std::getline(fields, id, '\t');
+  // One line per content id: ID, then per import a tab and LEVEL|LINE|MODULE|NAME,NAME...
+  const std::string text = read_whole(entry_path("imports", "index"));
+  std::string_view rest(text);
+  while (!rest.empty()) {
+    std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (line.empty()) continue;
+    std::vector<std::string_view> fields = split(line, '\t');
     std::vector<ImportSpec> specs;
-    while (std::getline(fields, spec, '\t')) {
-      std::istringstream parts(spec);
-      std::string level, at, module, names;
-      std::getline(parts, level, '|');
-      std::getline(parts, at, '|');
-      std::getline(parts, module, '|');
-      std::getline(parts, names);
+    bool damaged = false;
+    for (std::size_t f = 1; f < fields.size() && !damaged; ++f) {
+      std::vector<std::string_view> parts = split(fields[f], '|');
+      if (parts.size() != 4) {
+        damaged = true;  // the file is scanned again
+        break;
+      }
       ImportSpec s;
-      s.level = std::atoi(level.c_str());
-      s.line = std::atoi(at.c_str());
-      s.module = module;
-      std::istringstream list(names);
-      for (std::string n; std::getline(list, n, ',');) s.names.push_back(n);
+      s.level = std::atoi(std::string(parts[0]).c_str());
+      s.line = std::atoi(std::string(parts[1]).c_str());
+      s.module = std::string(parts[2]);
+      if (!parts[3].empty()) {
+        for (std::string_view n : split(parts[3], ',')) s.names.emplace_back(n);
+      }
       specs.push_back(std::move(s));
     }
-    imports_.emplace(id, std::move(specs));
+    if (!damaged) imports_.emplace(std::string(fields[0]), std::move(specs));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "changes/import_scan.h"
@@ -44,8 +46,8 @@ class AnalysisCache {
   std::string tool_id_;
   bool imports_loaded_ = false;
   bool imports_grew_ = false;
-  std::map<std::string, std::vector<ImportSpec>> imports_;
-  std::set<std::string> used_;  // ids looked up or added by this run
+  std::unordered_map<std::string, std::vector<ImportSpec>> imports_;
+  std::unordered_set<std::string> used_;  // ids looked up or added by this run
   mutable int hits_ = 0, misses_ = 0;
 };
 

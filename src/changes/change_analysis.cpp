@@ -303,6 +303,10 @@ std::vector<diag::Diagnostic> group_by_edit(std::vector<diag::Diagnostic> findin
     std::string key = fmt::format("{}|{}|{}:{}", f.code, edit, f.span.file, f.span.line);
     std::string target = f.data.value("target", "");
     std::string branch = f.data.value("branch", "default");
+    // Branch findings name their target as MODEL[branch]; the grouped finding maps MODEL to branches.
+    if (std::string suffix = "[" + branch + "]"; target.size() > suffix.size() && target.compare(target.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      target.resize(target.size() - suffix.size());
+    }
     std::string layer = f.data.value("new", nlohmann::ordered_json()).is_string() ? f.data["new"].get<std::string>()
                         : f.data.value("old", nlohmann::ordered_json()).is_string() ? f.data["old"].get<std::string>() : "";
     auto it = index.find(key);

@@ -413,6 +413,14 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   in.set_global(nn, "Module", cls_value(module));
 
   in.add_method(module, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
+  // nn.Module.__setattr__, called explicitly (`self.__setattr__('level_%d' % i, tree)`): torch's
+  // registration, not object's plain attribute.
+  in.add_method(module, "__setattr__", [](Interpreter& i, CallArgs& a) {
+    const Value& name = native_required(i, a, 1, "name");
+    if (is_unknown(name)) { i.note_unknown(name, "__setattr__ with an unresolved name"); return Value::none(); }
+    i.module_setattr(module_self(i, a), name.as_str(), native_required(i, a, 2, "value"));
+    return Value::none();
+  });
   in.add_method(module, "register_parameter", [](Interpreter& i, CallArgs& a) {
     register_parameter(i, module_self(i, a), native_required(i, a, 1, "name").as_str(), native_required(i, a, 2, "param"));
     return Value::none();

@@ -112,3 +112,30 @@ def test_report_bad_input(tmp_path: Path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     r = subprocess.run([str(VENV_BIN / "ckptguard"), "report", "--base", "HEAD"], cwd=tmp_path, capture_output=True, text=True)
     assert r.returncode == 2 and "not inside a git repository" in r.stderr
+
+
+TORCHAUDIO_MODELS = Path("/usr/lib/python3/dist-packages/torchaudio/models")
+
+
+@pytest.mark.skipif(not (TORCHAUDIO_MODELS / "conv_tasnet.py").is_file(), reason="needs Debian's python3-torchaudio")
+def test_review_of_a_one_line_edit_to_convtasnet_fits_a_github_comment(tmp_path: Path):
+    shutil.copy(TORCHAUDIO_MODELS / "conv_tasnet.py", tmp_path / "conv_tasnet.py")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q"], ["add", "."], ["commit", "-qm", "v1"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, env=env)
+    model = tmp_path / "conv_tasnet.py"
+    text = model.read_text()
+    old = "self.input_norm = torch.nn.GroupNorm(num_groups=1, num_channels=input_dim, eps=1e-8)"
+    assert text.count(old) == 1
+    model.write_text(text.replace(old, old[:-1] + ", affine=False)"))  # drops input_norm's weight and bias
+    run = lambda fmt: subprocess.run([str(VENV_BIN / "ckptguard"), "report", "--base", "HEAD", "--format", fmt],
+                                     cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    markdown = run("markdown")
+    assert markdown.returncode == 1, markdown.stderr
+    assert len(markdown.stdout) < 65_536, len(markdown.stdout)
+    doc = json.loads(run("json").stdout)
+    [finding] = [d["data"] for d in doc["diagnostics"] if d["code"] == "CKG104"]
+    # One finding for the edit; every branch it breaks listed under its model, never as a model of its own.
+    assert all("[" not in model for model in finding["models"]), finding["models"]
+    assert "default" in finding["models"]["conv_tasnet.py::ConvTasNet"]
