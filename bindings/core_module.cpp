@@ -30,6 +30,17 @@ py::tuple run_cli(const std::vector<std::string>& args) {
   return py::make_tuple(code, out.str(), err.str());
 }
 
+// The interpreter's output for a script (the conformance suite): (printed text, error or "").
+std::pair<std::string, std::string> run_script(const std::string& path) {
+  std::variant<std::string, ckg::interp::PredictionError> result;
+  {
+    py::gil_scoped_release release;
+    result = ckg::interp::run_script(path);
+  }
+  if (auto* e = std::get_if<ckg::interp::PredictionError>(&result)) return {"", e->file + ":" + std::to_string(e->line) + ": " + e->message};
+  return {std::get<std::string>(result), ""};
+}
+
 // Predicts keys; returns the `keys --format json` document as a string, or raises ValueError.
 std::string predict_keys_json(const std::string& target_spec, const std::vector<std::pair<std::string, std::string>>& config) {
   auto target = ckg::interp::parse_target(target_spec);
@@ -165,6 +176,8 @@ PYBIND11_MODULE(_core, m) {
         "What load_state_dict(strict=True) does with a state_dict described by its keys (JSON manifests); the `check` JSON.");
   m.def("check_against_manifest_json", &check_against_manifest_json, py::arg("checkpoint"), py::arg("manifest"), py::arg("label"),
         "Check a checkpoint against a live model's manifest (JSON); returns the `check` JSON document.");
+  m.def("run_script", &run_script, py::arg("path"),
+        "Run a Python file's top level in the interpreter; returns (what print() wrote, error or '').");
   m.def("predict_keys_batch_json", &predict_keys_batch_json, py::arg("items"),
         "Predict many targets in one process (shared project modules); JSON per item, or {\"error\": ...}.");
   m.def("set_library_path", [](std::vector<std::string> dirs) { ckg::index::set_library_path(std::move(dirs)); },

@@ -473,12 +473,39 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { dict_of(i, a).items.clear(); return Value::none(); });
 }
 
-void install_set_methods(Interpreter& in, ClassObj* cls) {
+// Methods of set and frozenset; `mutable` adds the ones that change the set.
+void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
   auto set_of = [](Interpreter& i, CallArgs& a) -> SetObj& {
     auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
     if (!s) i.raise("TypeError", "descriptor requires a 'set' object");
     return *s;
   };
+  in.add_method(cls, "union", [](Interpreter& i, CallArgs& a) { return i.binary("|", a.positional.at(0), a.positional.at(1)); });
+  in.add_method(cls, "issubset", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    auto other = i.iterate(native_required(i, a, 1, nullptr));
+    for (auto& v : s.items) {
+      if (std::none_of(other.begin(), other.end(), [&](const Value& o) { return values_equal(o, v); })) return Value::boolean(false);
+    }
+    return Value::boolean(true);
+  });
+  if (!mutable_) return;
+  in.add_method(cls, "remove", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    const Value& x = native_required(i, a, 1, nullptr);
+    auto it = std::find_if(s.items.begin(), s.items.end(), [&](const Value& v) { return values_equal(v, x); });
+    if (it == s.items.end()) i.raise("KeyError", repr(x));
+    s.items.erase(it);
+    return Value::none();
+  });
+  in.add_method(cls, "pop", [set_of](Interpreter& i, CallArgs& a) {
+    SetObj& s = set_of(i, a);
+    if (s.items.empty()) i.raise("KeyError", "'pop from an empty set'");
+    Value v = s.items.front();
+    s.items.erase(s.items.begin());
+    return v;
+  });
+  in.add_method(cls, "clear", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).items.clear(); return Value::none(); });
   in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).add(native_required(i, a, 1, nullptr)); return Value::none(); });
   in.add_method(cls, "update", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
@@ -491,18 +518,42 @@ void install_set_methods(Interpreter& in, ClassObj* cls) {
     s.items.erase(std::remove_if(s.items.begin(), s.items.end(), [&](const Value& v) { return values_equal(v, x); }), s.items.end());
     return Value::none();
   });
-  in.add_method(cls, "union", [](Interpreter& i, CallArgs& a) { return i.binary("|", a.positional.at(0), a.positional.at(1)); });
-  in.add_method(cls, "issubset", [set_of](Interpreter& i, CallArgs& a) {
-    SetObj& s = set_of(i, a);
-    auto other = i.iterate(native_required(i, a, 1, nullptr));
-    for (auto& v : s.items) {
-      if (std::none_of(other.begin(), other.end(), [&](const Value& o) { return values_equal(o, v); })) return Value::boolean(false);
-    }
-    return Value::boolean(true);
-  });
 }
 
 }  // namespace
+
+std::string Interpreter::display(const Value& v, bool as_repr) {
+  auto join = [&](const std::vector<Value>& items) {
+    std::string out;
+    for (std::size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + display(items[k], true);
+    return out;
+  };
+  if (auto* inst = v.as<InstanceObj>()) {
+    for (const char* name : {as_repr ? "__repr__" : "__str__", "__repr__"}) {
+      if (!inst->cls->lookup(name)) continue;
+      Value r = call(get_attr(v, name), CallArgs{});
+      if (r.is_str()) return r.as_str();
+    }
+    if (!as_repr && !inst->exception_args.empty() && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
+      return inst->exception_args.size() == 1 ? display(inst->exception_args[0], false) : "(" + join(inst->exception_args) + ")";
+    }
+  }
+  if (auto* t = v.as<TupleObj>()) {
+    if (t->named && t->named->namedtuple_fields.size() == t->items.size()) {
+      std::string out = t->named->name + "(";
+      for (std::size_t k = 0; k < t->items.size(); ++k) out += (k ? ", " : "") + t->named->namedtuple_fields[k] + "=" + display(t->items[k], true);
+      return out + ")";
+    }
+    return t->items.size() == 1 ? "(" + display(t->items[0], true) + ",)" : "(" + join(t->items) + ")";
+  }
+  if (auto* l = v.as<ListObj>()) return "[" + join(l->items) + "]";
+  if (auto* d = v.as<DictObj>(); d && !d->ordered_dict) {
+    std::string out = "{";
+    for (std::size_t k = 0; k < d->items.size(); ++k) out += (k ? ", " : "") + display(d->items[k].first, true) + ": " + display(d->items[k].second, true);
+    return out + "}";
+  }
+  return as_repr ? repr(v) : str(v);
+}
 
 Value deep_copy_value(Interpreter& in, const Value& v) {
   std::vector<std::pair<const Object*, Value>> memo;
@@ -529,6 +580,7 @@ void install_python_builtins(Interpreter& in) {
   types.dict = in.new_native_class("builtins.dict", {abc_mapping});
   types.ordered_dict = in.new_native_class("collections.OrderedDict", {types.dict});
   types.set = in.new_native_class("builtins.set", {abc_iterable});
+  types.frozenset = in.new_native_class("builtins.frozenset", {abc_iterable});
   types.function = in.new_native_class("builtins.function", {abc_callable});
   types.module = in.new_native_class("builtins.module", {types.object});
   types.dtype = in.new_native_class("torch.dtype", {types.object});
@@ -549,7 +601,7 @@ void install_python_builtins(Interpreter& in) {
   b.vars.set("list", cls_value(types.list));
   b.vars.set("dict", cls_value(types.dict));
   b.vars.set("set", cls_value(types.set));
-  b.vars.set("frozenset", cls_value(types.set));
+  b.vars.set("frozenset", cls_value(types.frozenset));
   b.vars.set("slice", cls_value(types.slice));
   b.vars.set("BaseException", cls_value(types.base_exception));
   for (const char* name : {"Exception", "ArithmeticError", "LookupError", "RuntimeError", "ImportError", "OSError", "Warning"}) {
@@ -608,6 +660,7 @@ void install_python_builtins(Interpreter& in) {
       try { return Value::floating(std::stod(t)); } catch (...) {}
       i.raise("ValueError", "could not convert string to float: " + repr(v));
     }
+    if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::floating((*t->values)[0]);
     if (v.as<TensorObj>()) return i.unknown("float() of a tensor value");
     i.raise("TypeError", "float() argument must be a string or a number");
   };
@@ -616,10 +669,10 @@ void install_python_builtins(Interpreter& in) {
     if (is_unknown(a.positional[0])) return a.positional[0];
     return Value::boolean(i.truthy(a.positional[0]));
   };
-  types.str->native_new = [](Interpreter&, CallArgs& a) {
+  types.str->native_new = [](Interpreter& i, CallArgs& a) {
     if (a.positional.empty()) return Value::string("");
     if (is_unknown(a.positional[0])) return a.positional[0];
-    return Value::string(str(a.positional[0]));
+    return Value::string(i.display(a.positional[0], false));
   };
   types.tuple->native_new = [](Interpreter& i, CallArgs& a) {
     if (a.positional.empty()) return make_tuple({});
@@ -642,14 +695,19 @@ void install_python_builtins(Interpreter& in) {
   };
   types.dict->native_new = new_dict(false);
   types.ordered_dict->native_new = new_dict(true);
-  types.set->native_new = [](Interpreter& i, CallArgs& a) {
-    auto s = std::make_shared<SetObj>();
-    if (!a.positional.empty()) {
-      if (is_unknown(a.positional[0])) return a.positional[0];
-      for (auto& v : i.iterate(a.positional[0])) s->add(v);
-    }
-    return Value::object(s);
+  auto new_set = [](bool frozen) {
+    return [frozen](Interpreter& i, CallArgs& a) {
+      auto s = std::make_shared<SetObj>();
+      s->frozen = frozen;
+      if (!a.positional.empty()) {
+        if (is_unknown(a.positional[0])) return a.positional[0];
+        for (auto& v : i.iterate(a.positional[0])) s->add(v);
+      }
+      return Value::object(s);
+    };
   };
+  types.set->native_new = new_set(false);
+  types.frozenset->native_new = new_set(true);
   // object's own methods, reached through super() and explicit object.__xxx__(self, ...) calls.
   in.add_method(types.object, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
   in.add_method(types.object, "__getattribute__", [](Interpreter& i, CallArgs& a) {
@@ -687,7 +745,8 @@ void install_python_builtins(Interpreter& in) {
   install_str_methods(in, types.str);
   install_list_methods(in, types.list);
   install_dict_methods(in, types.dict);
-  install_set_methods(in, types.set);
+  install_set_methods(in, types.set, true);
+  install_set_methods(in, types.frozenset, false);
   in.add_method(types.tuple, "index", [](Interpreter& i, CallArgs& a) {
     auto* t = native_required(i, a, 0, nullptr).as<TupleObj>();
     const Value& x = native_required(i, a, 1, nullptr);
@@ -711,7 +770,35 @@ void install_python_builtins(Interpreter& in) {
   });
 
   auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };
-  def("print", [](Interpreter&, CallArgs&) { return Value::none(); });
+  def("print", [](Interpreter& i, CallArgs& a) {
+    if (!i.print_sink) return Value::none();
+    const Value* sep = a.keyword("sep");
+    const Value* end = a.keyword("end");
+    std::string line;
+    for (std::size_t k = 0; k < a.positional.size(); ++k) {
+      if (k) line += sep && sep->is_str() ? sep->as_str() : " ";
+      line += i.display(a.positional[k], false);
+    }
+    *i.print_sink += line + (end && end->is_str() ? end->as_str() : "\n");
+    return Value::none();
+  });
+  // The namespace of the innermost frame, as a new dict: a function's parameters first, in
+  // their order, as CPython lists them.
+  def("locals", [](Interpreter& i, CallArgs&) {
+    auto d = std::make_shared<DictObj>();
+    if (!i.frames.empty()) {
+      Frame& f = *i.frames.back();
+      if (f.function) {
+        for (auto& p : f.function->params) {
+          if (const Value* v = f.env->vars.find(p.name)) d->set(Value::string(p.name), i.resolve_lazy(*v));
+        }
+      }
+      for (auto& [k, v] : f.env->vars.items()) {
+        if (!d->find(Value::string(k))) d->set(Value::string(k), i.resolve_lazy(v));
+      }
+    }
+    return Value::object(d);
+  });
   def("len", [](Interpreter& i, CallArgs& a) { return i.length(native_required(i, a, 0, nullptr)); });
   def("range", make_range);
   def("enumerate", [](Interpreter& i, CallArgs& a) {
@@ -766,7 +853,7 @@ void install_python_builtins(Interpreter& in) {
     return make_tuple({i.binary("//", a.positional.at(0), a.positional.at(1)), i.binary("%", a.positional.at(0), a.positional.at(1))});
   });
   def("pow", [](Interpreter& i, CallArgs& a) { return i.binary("**", a.positional.at(0), a.positional.at(1)); });
-  def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(repr(native_required(i, a, 0, nullptr))); });
+  def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(i.display(native_required(i, a, 0, nullptr), true)); });
   def("format", [](Interpreter& i, CallArgs& a) {
     return Value::string(format_value(i, native_required(i, a, 0, nullptr), native_arg_or(a, 1, nullptr, Value::string("")).as_str()));
   });
@@ -975,69 +1062,6 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(math, "isinf", in.builtin("math.isinf", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isinf(native_required(i, a, 0, nullptr).as_float())); }));
   in.set_global(math, "isnan", in.builtin("math.isnan", [](Interpreter& i, CallArgs& a) { return Value::boolean(std::isnan(native_required(i, a, 0, nullptr).as_float())); }));
 
-  ModuleNs* functools = in.new_native_module("functools");
-  Value partial = in.builtin("functools.partial", [](Interpreter& i, CallArgs& a) {
-    auto p = std::make_shared<PartialObj>();
-    p->func = native_required(i, a, 0, nullptr);
-    p->bound.positional.assign(a.positional.begin() + 1, a.positional.end());
-    p->bound.keywords = a.keywords;
-    // Flatten partial(partial(f, ...), ...) as CPython does.
-    if (auto* inner = p->func.as<PartialObj>()) {
-      CallArgs merged = inner->bound;
-      merged.positional.insert(merged.positional.end(), p->bound.positional.begin(), p->bound.positional.end());
-      for (auto& kv : p->bound.keywords) {
-        auto it = std::find_if(merged.keywords.begin(), merged.keywords.end(), [&](auto& e) { return e.first == kv.first; });
-        if (it != merged.keywords.end()) it->second = kv.second; else merged.keywords.push_back(kv);
-      }
-      p->func = inner->func;
-      p->bound = merged;
-    }
-    return Value::object(p);
-  });
-  in.set_global(functools, "partial", partial);
-  Value identity = in.builtin("functools.identity_decorator", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 0, nullptr); });
-  Value identity_factory = in.builtin("functools.decorator_factory", [identity](Interpreter& i, CallArgs& a) {
-    if (a.positional.size() == 1 && (a.positional[0].as<FunctionObj>() || a.positional[0].as<ClassObj>())) return a.positional[0];
-    (void)i;
-    return identity;
-  });
-  in.set_global(functools, "wraps", identity_factory);
-  in.set_global(functools, "lru_cache", identity_factory);
-  in.set_global(functools, "cache", identity);
-  in.set_global(functools, "cached_property", in.builtin("functools.cached_property", [](Interpreter& i, CallArgs& a) {
-    return Value::object(std::make_shared<PropertyObj>(native_required(i, a, 0, nullptr)));
-  }));
-  in.set_global(functools, "reduce", in.builtin("functools.reduce", [](Interpreter& i, CallArgs& a) {
-    const Value& fn = native_required(i, a, 0, nullptr);
-    auto items = i.iterate(native_required(i, a, 1, nullptr));
-    std::size_t k = 0;
-    Value acc;
-    if (const Value* init = native_arg(a, 2, nullptr)) acc = *init;
-    else if (!items.empty()) acc = items[k++];
-    else i.raise("TypeError", "reduce() of empty iterable with no initial value");
-    for (; k < items.size(); ++k) acc = i.call(fn, CallArgs{{acc, items[k]}, {}});
-    return acc;
-  }));
-
-  ModuleNs* collections = in.new_native_module("collections");
-  in.set_global(collections, "OrderedDict", cls_value(types.ordered_dict));
-  in.set_global(collections, "defaultdict", in.builtin("collections.defaultdict", [](Interpreter& i, CallArgs&) { return i.unknown("collections.defaultdict is not modelled"); }));
-  in.set_global(collections, "namedtuple", in.builtin("collections.namedtuple", [](Interpreter& i, CallArgs& a) {
-    auto cls = std::make_shared<ClassObj>();
-    cls->name = cls->qualname = native_required(i, a, 0, nullptr).as_str();
-    const Value& fields = native_required(i, a, 1, "field_names");
-    std::vector<Value> names = fields.is_str() ? make_list({}).as<ListObj>()->items : i.iterate(fields);
-    if (fields.is_str()) {
-      std::string f = fields.as_str();
-      std::replace(f.begin(), f.end(), ',', ' ');
-      for (auto& p : split_string(f, Value::none(), -1)) names.push_back(Value::string(p));
-    }
-    for (auto& n : names) cls->namedtuple_fields.push_back(n.as_str());
-    cls->bases.push_back(Value::object(ObjPtr(ObjPtr(), i.types.tuple)));
-    cls->mro = {cls.get(), i.types.tuple, i.types.object};
-    return Value::object(cls);
-  }));
-
   ModuleNs* copy = in.new_native_module("copy");
   Value deepcopy = in.builtin("copy.deepcopy", [](Interpreter& i, CallArgs& a) {
     std::vector<std::pair<const Object*, Value>> memo;
@@ -1059,6 +1083,7 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(warnings, "simplefilter", noop);
   in.set_global(warnings, "filterwarnings", noop);
 
+  Value identity = in.builtin("identity_decorator", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 0, nullptr); });
   ModuleNs* typing = in.new_native_module("typing");
   typing->opaque = false;
   ModuleNs* collections_abc = in.new_native_module("collections.abc");
@@ -1067,10 +1092,9 @@ void install_python_builtins(Interpreter& in) {
     in.set_global(collections_abc, name, cls_value(cls));
     in.set_global(typing, name, cls_value(cls));
   }
-  in.set_global(collections, "abc", Value::object(ObjPtr(ObjPtr(), collections_abc)));
   // typing.OrderedDict() is a real OrderedDict in CPython; the other aliases map to their types.
   for (auto [name, cls] : {std::pair{"OrderedDict", types.ordered_dict}, {"Dict", types.dict}, {"List", types.list},
-                           {"Tuple", types.tuple}, {"Set", types.set}, {"FrozenSet", types.set}}) {
+                           {"Tuple", types.tuple}, {"Set", types.set}, {"FrozenSet", types.frozenset}}) {
     in.set_global(typing, name, cls_value(cls));
   }
   for (const char* name : {"Any", "Optional", "Union", "Type",
@@ -1086,129 +1110,10 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(typing, "NamedTuple", cls_value(in.new_native_class("typing.NamedTuple", {types.tuple})));
   in.set_global(in.new_native_module("typing_extensions"), "Literal", cls_value(types.object));
 
-  ModuleNs* dataclasses = in.new_native_module("dataclasses");
-  ClassObj* field_class = in.new_native_class("dataclasses.Field", {types.object});
-  in.set_global(dataclasses, "field", in.builtin("dataclasses.field", [field_class](Interpreter&, CallArgs& a) {
-    auto f = std::make_shared<InstanceObj>(field_class);
-    for (auto& [k, v] : a.keywords) f->attrs.set(k, v);
-    return Value::object(f);
-  }));
-  // @dataclass: collects the fields (bases first) and installs a real __init__, so that
-  // subclasses can call super().__init__(...) as in CPython.
-  auto make_dataclass = [field_class](Interpreter& i, const Value& cls_value) {
-    auto* cls = cls_value.as<ClassObj>();
-    if (!cls) return cls_value;
-    std::vector<DataclassField> fields;
-    for (auto it = cls->mro.rbegin(); it != cls->mro.rend(); ++it) {
-      ClassObj* c = *it;
-      if (c != cls && !c->is_dataclass) continue;
-      for (auto& fld : c->dataclass_fields) {
-        DataclassField out{fld.name, fld.default_value, fld.default_factory};
-        if (c == cls) {
-          if (const Value* v = cls->attrs.find(fld.name)) {
-            if (auto* spec = v->as<InstanceObj>(); spec && spec->cls == field_class) {
-              if (const Value* d = spec->attrs.find("default")) out.default_value = *d;
-              if (const Value* df = spec->attrs.find("default_factory")) out.default_factory = *df;
-              cls->attrs.erase(fld.name);
-            } else {
-              out.default_value = *v;
-            }
-          }
-        }
-        auto existing = std::find_if(fields.begin(), fields.end(), [&](auto& x) { return x.name == out.name; });
-        if (existing != fields.end()) *existing = out; else fields.push_back(out);
-      }
-    }
-    cls->dataclass_fields = fields;
-    cls->is_dataclass = true;
-    if (!cls->attrs.find("__init__")) {
-      i.add_method(cls, "__init__", [cls](Interpreter& in2, CallArgs& a) {
-        Value self = native_required(in2, a, 0, "self");
-        std::size_t pos = 1;
-        for (auto& fld : cls->dataclass_fields) {
-          Value v;
-          if (const Value* kw = a.keyword(fld.name)) v = *kw;
-          else if (pos < a.positional.size()) v = a.positional[pos++];
-          else if (fld.default_value) v = *fld.default_value;
-          else if (!fld.default_factory.is_none()) v = in2.call(fld.default_factory, CallArgs{});
-          else in2.raise("TypeError", fmt::format("{}.__init__() missing 1 required positional argument: '{}'", cls->name, fld.name));
-          in2.set_attr(self, fld.name, v);
-        }
-        if (pos < a.positional.size()) in2.raise("TypeError", fmt::format("{}.__init__() takes {} positional arguments but {} were given", cls->name, pos, a.positional.size()));
-        if (cls->lookup("__post_init__")) in2.call(in2.get_attr(self, "__post_init__"), CallArgs{});
-        return Value::none();
-      });
-    }
-    return cls_value;
-  };
-  in.set_global(dataclasses, "dataclass", in.builtin("dataclasses.dataclass", [make_dataclass](Interpreter& i, CallArgs& a) -> Value {
-    if (!a.positional.empty()) return make_dataclass(i, a.positional[0]);
-    return i.builtin("dataclasses.dataclass", [make_dataclass](Interpreter& j, CallArgs& b2) { return make_dataclass(j, native_required(j, b2, 0, nullptr)); });
-  }));
-  in.set_global(dataclasses, "fields", in.builtin("dataclasses.fields", [](Interpreter& i, CallArgs& a) {
-    ClassObj* c = native_required(i, a, 0, nullptr).as<ClassObj>();
-    if (!c) c = i.class_of(a.positional[0]);
-    std::vector<Value> out;
-    for (auto& f : c->dataclass_fields) {
-      auto fo = std::make_shared<InstanceObj>(i.types.object);
-      fo->attrs.set("name", Value::string(f.name));
-      out.push_back(Value::object(fo));
-    }
-    return make_tuple(std::move(out));
-  }));
-
-  ModuleNs* enum_mod = in.new_native_module("enum");
-  ClassObj* enum_cls = in.new_native_class("enum.Enum", {types.object});
-  enum_cls->is_enum = true;
-  in.set_global(enum_mod, "Enum", cls_value(enum_cls));
-  ClassObj* int_enum = in.new_native_class("enum.IntEnum", {types.int_, enum_cls});
-  int_enum->is_enum = true;
-  in.set_global(enum_mod, "IntEnum", cls_value(int_enum));
-  auto counter = std::make_shared<std::int64_t>(0);  // enum.auto(): increasing values within a process
-  in.set_global(enum_mod, "auto", in.builtin("enum.auto", [counter](Interpreter&, CallArgs&) { return Value::integer(++*counter); }));
-
   ModuleNs* abc = in.new_native_module("abc");
   in.set_global(abc, "ABC", cls_value(in.new_native_class("abc.ABC", {types.object})));
   in.set_global(abc, "ABCMeta", cls_value(types.type));
   in.set_global(abc, "abstractmethod", identity);
-
-  ModuleNs* itertools = in.new_native_module("itertools");
-  in.set_global(itertools, "chain", in.builtin("itertools.chain", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& s : a.positional) for (auto& v : i.iterate(s)) out.push_back(v);
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "product", in.builtin("itertools.product", [](Interpreter& i, CallArgs& a) {
-    std::vector<std::vector<Value>> rows{{}};
-    std::int64_t repeat = a.keyword("repeat") ? a.keyword("repeat")->as_int() : 1;
-    std::vector<std::vector<Value>> pools;
-    for (std::int64_t r = 0; r < repeat; ++r) for (auto& s : a.positional) pools.push_back(i.iterate(s));
-    for (auto& pool : pools) {
-      std::vector<std::vector<Value>> next;
-      for (auto& row : rows) for (auto& v : pool) { auto nr = row; nr.push_back(v); next.push_back(nr); }
-      rows = next;
-    }
-    std::vector<Value> out;
-    for (auto& r : rows) out.push_back(make_tuple(r));
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "accumulate", in.builtin("itertools.accumulate", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    Value acc;
-    bool first = true;
-    if (const Value* init = a.keyword("initial")) { acc = *init; out.push_back(acc); first = false; }
-    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
-      acc = first ? v : i.binary("+", acc, v);
-      first = false;
-      out.push_back(acc);
-    }
-    return make_list(std::move(out));
-  }));
-  in.set_global(itertools, "repeat", in.builtin("itertools.repeat", [](Interpreter& i, CallArgs& a) {
-    const Value* times = native_arg(a, 1, "times");
-    if (!times) return i.unknown("unbounded itertools.repeat");
-    return make_list(std::vector<Value>(static_cast<std::size_t>(std::max<std::int64_t>(0, times->as_int())), native_required(i, a, 0, nullptr)));
-  }));
 
   ModuleNs* op = in.new_native_module("operator");
   for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {

@@ -336,12 +336,18 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
     }
   }
   if (cls->is_enum) {
-    // Enum members: every plain class attribute becomes an instance with .name and .value.
-    for (auto& [name, v] : body.env->vars.items()) {
+    // Enum members: every plain class attribute becomes an instance with .name and .value;
+    // auto() takes the previous member's value plus one, starting at 1 in each class.
+    std::optional<Value> last_value;
+    for (auto [name, v] : body.env->vars.items()) {
       if (name.rfind("_", 0) == 0 || v.as<FunctionObj>() || v.as<ClassMethodObj>() || v.as<StaticMethodObj>() ||
           v.as<PropertyObj>()) {
         continue;
       }
+      if (auto* marker = v.as<InstanceObj>(); marker && marker->cls->qualname == "enum.auto") {
+        v = last_value && last_value->is_int() ? Value::integer(last_value->as_int() + 1) : Value::integer(1);
+      }
+      last_value = v;
       auto member = std::make_shared<InstanceObj>(cls.get());
       member->cls_holder = cls;
       member->attrs.set("name", Value::string(name));
@@ -758,17 +764,27 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       std::string name = node_string(f, field(def, Field::name));
       Value value = parse::kind(def) == Kind::k_class_definition ? make_class(f, def) : make_function(f, def, name);
       const auto& decorators = named_children(stmt);
-      // Decorators apply bottom-up. Only decorators modelled natively change the object;
-      // project decorators (registries, legacy-argument shims) are taken as the identity,
-      // which is what they are for the structure a constructor builds.
-      for (auto it = decorators.rbegin(); it != decorators.rend(); ++it) {
-        if (parse::kind(*it) != Kind::k_decorator) continue;
-        Value deco = eval(f, named_children(*it).at(0));
-        if (deco.as<BuiltinObj>() || deco.as<ClassObj>() || deco.as<PartialObj>()) {
-          CallArgs a;
-          a.positional.push_back(value);
-          Value result = call(deco, std::move(a));
-          if (!is_unknown(result)) value = result;
+      // Decorators are evaluated top-down and applied bottom-up, as in CPython. One that the
+      // analyzer cannot follow (an Unknown, or a raise inside project decorator code such as a
+      // registry) is taken as the identity, which is what such decorators are for the
+      // structure a constructor builds. So is a functools.wraps wrapper: it stands for the
+      // function it wraps (legacy-argument shims), which keeps the builder's own parameters
+      // and file for branch enumeration and change analysis.
+      std::vector<Value> decos;
+      for (TSNode d : decorators) {
+        if (parse::kind(d) == Kind::k_decorator) decos.push_back(eval(f, named_children(d).at(0)));
+      }
+      for (auto it = decos.rbegin(); it != decos.rend(); ++it) {
+        if (is_unknown(*it)) continue;
+        CallArgs a;
+        a.positional.push_back(value);
+        try {
+          Value result = call(*it, std::move(a));
+          const Value* wrapped = result.as<FunctionObj>() ? result.as<FunctionObj>()->attrs.find("__wrapped__") : nullptr;
+          bool transparent = wrapped && wrapped->is_obj() && value.is_obj() && wrapped->obj() == value.obj();
+          if (!is_unknown(result) && !transparent) value = result;
+        } catch (PyError&) {
+          if (it->as<BuiltinObj>() || it->as<ClassObj>()) throw;
         }
       }
       f.env->vars.set(name, value);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/modules/modules.h"
 #include "interp/torch_inventory.h"
 #include "parse/syntax.h"
 
@@ -313,6 +314,12 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
 Value Interpreter::import_module(const std::string& dotted, const parse::Location& at) {
   auto it = modules_.find(dotted);
   if (it != modules_.end()) return Value::object(it->second);
+  // A modelled standard-library (or numpy) module, installed on first import.
+  if (modules::Installer install = modules::find(dotted)) {
+    ModuleNs* ns = new_native_module(dotted);
+    install(*this, *ns);
+    return Value::object(modules_[dotted]);
+  }
   // Every torch.nn.modules.* submodule is the same catalogue namespace.
   if (dotted.rfind("torch.nn.modules", 0) == 0 || dotted == "torch.nn.modules") {
     auto nn = modules_.find("torch.nn");
@@ -322,6 +329,7 @@ Value Interpreter::import_module(const std::string& dotted, const parse::Locatio
   bool native_root = dotted == "torch" || dotted.rfind("torch.", 0) == 0;
   // A package modelled natively (numpy, einops, the standard library's) is never followed into
   // its source: a submodule the model lacks is opaque.
+  if (std::string top = dotted.substr(0, dotted.find('.')); top != dotted && modules::find(top)) native_root = true;
   if (auto top = modules_.find(dotted.substr(0, dotted.find('.'))); top != modules_.end() && top->first != dotted) {
     auto* root = static_cast<ModuleNs*>(top->second.get());
     if (!root->is_project && !root->file) native_root = true;
@@ -437,6 +445,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
   if (cls->native_new) return cls->native_new(*this, args);
   if (cls->is_enum) {
     Value wanted = args.positional.empty() ? Value::none() : args.positional[0];
+    if (auto* w = wanted.as<InstanceObj>(); w && w->cls == cls) return wanted;  // Format(Format.NHWC)
     for (auto& [name, v] : cls->attrs.items()) {
       if (auto* m = v.as<InstanceObj>(); m && m->cls == cls) {
         if (const Value* mv = m->attrs.find("value"); mv && values_equal(*mv, wanted)) return v;
@@ -556,7 +565,7 @@ ClassObj* Interpreter::class_of(const Value& v) {
     case ObjKind::tuple: return v.as<TupleObj>()->named ? v.as<TupleObj>()->named : types.tuple;
     case ObjKind::list: return types.list;
     case ObjKind::dict: return v.as<DictObj>()->ordered_dict ? types.ordered_dict : types.dict;
-    case ObjKind::set: return types.set;
+    case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
     case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
     case ObjKind::class_: return types.type;
     case ObjKind::instance: return v.as<InstanceObj>()->cls;
@@ -673,6 +682,7 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
   }
   if (obj.as<TensorObj>()) return tensor_attr(obj, name);
   if (auto* fn = obj.as<FunctionObj>()) {
+    if (const Value* v = fn->attrs.find(name)) return *v;
     if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
     if (name == "__doc__") return Value::none();
@@ -691,6 +701,11 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       for (auto& [k, v] : p->bound.keywords) d->set(Value::string(k), v);
       return Value::object(d);
     }
+  }
+  if (auto* t = obj.as<TupleObj>(); t && t->named) {  // a namedtuple's fields
+    const auto& fields = t->named->namedtuple_fields;
+    auto it = std::find(fields.begin(), fields.end(), name);
+    if (it != fields.end() && static_cast<std::size_t>(it - fields.begin()) < t->items.size()) return t->items[static_cast<std::size_t>(it - fields.begin())];
   }
   if (auto* s = obj.as<SliceObj>()) {
     if (name == "start") return s->start;
@@ -736,6 +751,11 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
   if (is_unknown(obj)) return;
   if (auto* inst = obj.as<InstanceObj>()) {
     if (inst->module) return module_setattr(*inst, name, std::move(value));
+    // A class's own __setattr__ (a frozen dataclass, say) decides; object's just stores.
+    if (const Value* own = inst->cls->lookup("__setattr__"); own && own != types.object->attrs.find("__setattr__")) {
+      call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
+      return;
+    }
     inst->attrs.set(name, std::move(value));
     return;
   }
@@ -748,7 +768,7 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
     }
     return;
   }
-  if (auto* fn = obj.as<FunctionObj>()) { (void)fn; return; }
+  if (auto* fn = obj.as<FunctionObj>()) return fn->attrs.set(name, std::move(value));
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
 }
 
@@ -812,6 +832,11 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (auto* t = obj.as<TupleObj>()) return sequence_item(t->items, false);
   if (auto* d = obj.as<DictObj>()) {
     if (Value* v = d->find(key)) return *v;
+    if (!d->default_factory.is_none()) {
+      Value made = call(d->default_factory, CallArgs{});
+      d->set(key, made);
+      return made;
+    }
     raise("KeyError", repr(key));
   }
   if (obj.is_str()) {
@@ -965,7 +990,10 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
   }
   if (auto* t = v.as<TensorObj>()) {
     Value len = length(v);
-    if (is_unknown(len)) return {};
+    if (is_unknown(len)) {
+      note_unknown(len, "iteration over a tensor");
+      return {};
+    }
     std::vector<Value> rows;
     for (std::int64_t i = 0; i < len.as_int(); ++i) rows.push_back(tensor_getitem(v, Value::integer(i)));
     (void)t;
@@ -1192,10 +1220,12 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
   if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
   if (op == "==" || op == "!=") {
     bool eq;
-    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup("__eq__") && !ia->cls->lookup("__eq__")->as<BuiltinObj>()) {
+    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup("__eq__")) {
       CallArgs args;
       args.positional.push_back(b);
-      eq = truthy(call(get_attr(a, "__eq__"), std::move(args)));
+      Value r = call(get_attr(a, "__eq__"), std::move(args));
+      bool not_implemented = r.is_str() && r.as_str() == "NotImplemented";
+      eq = not_implemented ? identical(a, b) : truthy(r);
     } else {
       eq = values_equal(a, b) || identical(a, b);
     }

@@ -76,7 +76,7 @@ struct Observation {
 struct Limits {
   std::int64_t max_steps = 20'000'000;
   int max_call_depth = 200;
-  std::int64_t max_loop_iterations = 100'000;
+  std::int64_t max_loop_iterations = 10'000'000;  // while-loops; the step budget bounds the rest
   std::int64_t max_sequence = 1'000'000;
 };
 
@@ -105,6 +105,8 @@ class Interpreter {
   Value get_item_plain(const Value& obj, const Value& key);
   void set_item(const Value& obj, const Value& key, Value value);
   void del_item(const Value& obj, const Value& key);
+  // Python str() (as_repr false) or repr() of a value, calling instances' __str__ / __repr__.
+  std::string display(const Value& v, bool as_repr);
   // Truth value; an Unknown is noted as unresolved and taken as false.
   bool truthy(const Value& v);
   std::vector<Value> iterate(const Value& v);  // finite iteration of an iterable
@@ -200,10 +202,13 @@ class Interpreter {
   struct TypeClasses {
     ClassObj *object = nullptr, *type = nullptr, *none_type = nullptr, *bool_ = nullptr, *int_ = nullptr,
              *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
-             *ordered_dict = nullptr, *set = nullptr, *function = nullptr, *module = nullptr,
+             *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
              *base_exception = nullptr;
   } types;
+
+  // Where print() writes; null: print() is a no-op (the conformance suite reads it).
+  std::string* print_sink = nullptr;
 
   // Frames currently executing, innermost last (for locations).
   std::vector<Frame*> frames;

@@ -57,6 +57,20 @@ std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionReq
   return out;
 }
 
+std::variant<std::string, PredictionError> run_script(const std::string& file) {
+  ProjectSession session(index::locate_module(file));
+  Interpreter& in = session.interpreter();
+  std::string out;
+  in.print_sink = &out;
+  std::string error;
+  try {
+    if (!in.load_project_file(file, &error)) return PredictionError{file, 0, error};
+  } catch (AnalysisAbort& e) {
+    return PredictionError{e.where.file, e.where.line, e.reason};
+  }
+  return out;
+}
+
 std::vector<ModelTarget> list_models(const std::string& file, std::optional<PredictionError>* error) {
   return Workspace().list_models(file, error);
 }

@@ -92,4 +92,9 @@ std::vector<ModelTarget> list_models(const std::string& file, std::optional<Pred
 // each project file is parsed and loaded once (e.g. every torchvision builder).
 std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests);
 
+// Runs FILE's top level as a module and returns what print() wrote (the conformance suite
+// compares it with CPython's output). A statement that raises stops nothing: its names are bound
+// to Unknowns, as for any project module.
+std::variant<std::string, PredictionError> run_script(const std::string& file);
+
 }  // namespace ckg::interp

@@ -1,4 +1,4 @@
-// Reflection model code uses to look things up by name: dir(), globals(), locals(), sys.modules.
+// Reflection model code uses to look things up by name: dir(), globals().
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -62,31 +62,8 @@ void install_reflection(Interpreter& in) {
     }
     return Value::object(d);
   });
-
-  // locals(): the calling function's variables (a copy).
-  def("locals", [](Interpreter& i, CallArgs&) {
-    auto d = std::make_shared<DictObj>();
-    const Frame* f = i.frames.empty() ? nullptr : i.frames.back();
-    if (f && f->env) {
-      for (auto& [k, v] : f->env->vars.items()) d->set(Value::string(k), v);
-    }
-    return Value::object(d);
-  });
-
-  // sys.modules[name]: the module of that name, imported as `import name` would.
-  ModuleNs* sys = in.new_native_module("sys");
-  ClassObj* modules_cls = in.new_native_class("sys.modules", {in.types.object});
-  in.add_method(modules_cls, "__getitem__", [](Interpreter& i, CallArgs& a) {
-    const Value& key = native_required(i, a, 1, "key");
-    if (!key.is_str()) return is_unknown(key) ? key : i.unknown("sys.modules with a non-string key");
-    return i.import_module(key.as_str(), i.here());
-  });
-  in.add_method(modules_cls, "get", [](Interpreter& i, CallArgs& a) {
-    const Value& key = native_required(i, a, 1, "key");
-    if (!key.is_str()) return is_unknown(key) ? key : i.unknown("sys.modules with a non-string key");
-    return i.import_module(key.as_str(), i.here());
-  });
-  in.set_global(sys, "modules", Value::object(std::make_shared<InstanceObj>(modules_cls)));
+  // locals() is with the builtins (parameters first, as CPython lists them); sys.modules is in
+  // modules/sys_module.cpp.
 }
 
 }  // namespace ckg::interp

@@ -239,6 +239,85 @@ Value like(Interpreter& in, const Value& t, std::optional<std::string> dtype = s
   return make_tensor(in, src ? src->shape : std::nullopt, d);
 }
 
+// The values `parts` (ints, slices and None only) select from a tensor, in row-major order;
+// nullopt for any other index.
+std::optional<std::vector<double>> indexed_values(Interpreter& in, const Shape& shape, const std::vector<double>& values,
+                                                   const std::vector<Value>& parts) {
+  std::vector<std::vector<std::int64_t>> picks;
+  std::size_t d = 0;
+  for (auto& p : parts) {
+    if (p.is_none()) continue;
+    if (d >= shape.size()) return std::nullopt;
+    std::int64_t size = shape[d++];
+    if (p.is_int()) picks.push_back({p.as_int() < 0 ? p.as_int() + size : p.as_int()});
+    else if (auto* sl = p.as<SliceObj>(); sl && !is_unknown(sl->start) && !is_unknown(sl->stop) && !is_unknown(sl->step)) {
+      std::vector<std::int64_t> idx;
+      for (auto k : slice_indices(in, *sl, static_cast<std::size_t>(size))) idx.push_back(static_cast<std::int64_t>(k));
+      picks.push_back(std::move(idx));
+    } else {
+      return std::nullopt;
+    }
+  }
+  for (; d < shape.size(); ++d) {
+    std::vector<std::int64_t> all(static_cast<std::size_t>(shape[d]));
+    for (std::int64_t k = 0; k < shape[d]; ++k) all[static_cast<std::size_t>(k)] = k;
+    picks.push_back(std::move(all));
+  }
+  std::vector<double> out;
+  std::vector<std::size_t> at(picks.size(), 0);
+  if (std::any_of(picks.begin(), picks.end(), [](auto& p) { return p.empty(); })) return out;
+  while (true) {
+    std::int64_t flat = 0;
+    for (std::size_t k = 0; k < picks.size(); ++k) flat = flat * shape[k] + picks[k][at[k]];
+    out.push_back(values.at(static_cast<std::size_t>(flat)));
+    std::size_t k = picks.size();
+    while (k > 0 && ++at[k - 1] == picks[k - 1].size()) at[--k] = 0;
+    if (k == 0) break;
+  }
+  return out;
+}
+
+// torch.linspace's values: torch computes them in the tensor's dtype from both ends.
+std::vector<double> linspace_values(double start, double end, std::int64_t steps, const std::string& dtype) {
+  std::vector<double> out;
+  if (steps == 1) return {start};
+  std::int64_t halfway = steps / 2;
+  if (dtype == "float32") {
+    float s = static_cast<float>(start), e = static_cast<float>(end), step = (e - s) / static_cast<float>(steps - 1);
+    for (std::int64_t k = 0; k < steps; ++k) out.push_back(k < halfway ? s + step * static_cast<float>(k) : e - step * static_cast<float>(steps - k - 1));
+  } else {
+    double step = (end - start) / static_cast<double>(steps - 1);
+    for (std::int64_t k = 0; k < steps; ++k) out.push_back(k < halfway ? start + step * static_cast<double>(k) : end - step * static_cast<double>(steps - k - 1));
+  }
+  return out;
+}
+
+// Pieces of `self` along `dim` with the given sizes (split, chunk, unbind), values included.
+Value split_pieces(Interpreter& in, const TensorObj& t, const std::vector<std::int64_t>& sizes, std::int64_t dim, bool squeeze) {
+  const Shape& shape = *t.shape;
+  std::int64_t outer = 1, inner = 1, size = shape[static_cast<std::size_t>(dim)];
+  for (std::int64_t k = 0; k < dim; ++k) outer *= shape[static_cast<std::size_t>(k)];
+  for (std::size_t k = static_cast<std::size_t>(dim) + 1; k < shape.size(); ++k) inner *= shape[k];
+  std::vector<Value> pieces;
+  std::int64_t begin = 0;
+  for (std::int64_t n : sizes) {
+    Shape piece = shape;
+    if (squeeze) piece.erase(piece.begin() + dim);
+    else piece[static_cast<std::size_t>(dim)] = n;
+    if (t.values) {
+      std::vector<double> v;
+      for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t k = begin; k < begin + n; ++k)
+          for (std::int64_t j = 0; j < inner; ++j) v.push_back((*t.values)[static_cast<std::size_t>((o * size + k) * inner + j)]);
+      pieces.push_back(with_values(in, piece, t.dtype, std::move(v)));
+    } else {
+      pieces.push_back(make_tensor(in, piece, t.dtype));
+    }
+    begin += n;
+  }
+  return make_tuple(std::move(pieces));
+}
+
 Value values_to_list(const Shape& shape, const std::vector<double>& values, const std::string& dtype, std::size_t dim, std::size_t& pos) {
   auto scalar = [&](double v) { return is_int_dtype(dtype) ? Value::integer(static_cast<std::int64_t>(v)) : dtype == "bool" ? Value::boolean(v != 0) : Value::floating(v); };
   if (dim == shape.size()) return scalar(values[pos++]);
@@ -416,6 +495,9 @@ Value Interpreter::tensor_getitem(const Value& self, const Value& key) {
     return make_tensor(*this, std::nullopt, t->dtype);
   }
   for (; d < in_shape.size(); ++d) out.push_back(in_shape[d]);
+  if (t->values) {
+    if (auto values = indexed_values(*this, in_shape, *t->values, parts)) return with_values(*this, out, t->dtype, std::move(*values));
+  }
   return make_tensor(*this, out, t->dtype);
 }
 
@@ -530,21 +612,16 @@ void install_torch_model(Interpreter& in) {
     return with_values(i, Shape{n}, dtype, std::move(values));
   });
   for (const char* name : {"linspace", "logspace"}) {
-    bool log = std::string(name) == "logspace";
-    def(torch, name, [log](Interpreter& i, CallArgs& a) {
+    bool lin = std::string(name) == "linspace";
+    def(torch, name, [lin](Interpreter& i, CallArgs& a) {
+      std::int64_t steps = dim_of(native_required(i, a, 2, "steps"));
+      std::string dtype = dtype_arg(a, "float32");
       const Value& start = native_required(i, a, 0, "start");
       const Value& end = native_required(i, a, 1, "end");
-      const Value& steps = native_required(i, a, 2, "steps");
-      std::string dtype = dtype_arg(a, "float32");
-      // the values, for schedules read back with .item()/.tolist() (stochastic depth rates)
-      if (!log && start.is_number() && end.is_number() && steps.is_int() && steps.as_int() >= 0 && steps.as_int() <= kMaxTrackedElements) {
-        std::int64_t n = steps.as_int();
-        double s0 = start.as_float(), s1 = end.as_float();
-        std::vector<double> values;
-        for (std::int64_t k = 0; k < n; ++k) values.push_back(n == 1 ? s0 : s0 + (s1 - s0) * static_cast<double>(k) / static_cast<double>(n - 1));
-        return with_values(i, Shape{n}, dtype, std::move(values));
+      if (lin && start.is_number() && end.is_number() && steps >= 0 && steps <= kMaxTrackedElements) {
+        return with_values(i, Shape{steps}, dtype, linspace_values(start.as_float(), end.as_float(), steps, dtype));
       }
-      return make_tensor(i, Shape{dim_of(steps)}, dtype);
+      return make_tensor(i, Shape{steps}, dtype);
     });
   }
   def(torch, "eye", [](Interpreter& i, CallArgs& a) {
@@ -845,6 +922,15 @@ void install_torch_model(Interpreter& in) {
     method(name, [self_tensor, n](Interpreter& i, CallArgs& a) {
       TensorObj& t = self_tensor(i, a);
       std::string dtype = n == "any" || n == "all" ? "bool" : (n == "sum" || n == "prod") && t.dtype == "bool" ? "int64" : t.dtype;
+      bool whole = a.positional.size() == 1 && !a.keyword("dim");
+      if (whole && t.values && !t.values->empty() && (n == "sum" || n == "mean" || n == "prod" || n == "amax" || n == "amin")) {
+        if (n == "mean" && !is_float_dtype(t.dtype)) i.raise("RuntimeError", "mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype.");
+        const auto& v = *t.values;
+        double r = n == "prod" ? 1 : n == "amax" || n == "amin" ? v[0] : 0;
+        for (double x : v) r = n == "sum" || n == "mean" ? r + x : n == "prod" ? r * x : n == "amax" ? std::max(r, x) : std::min(r, x);
+        if (n == "mean") r /= static_cast<double>(v.size());
+        return with_values(i, Shape{}, dtype, {r});
+      }
       return reduce(i, a.positional[0], a, dtype);
     });
   }
@@ -883,21 +969,62 @@ void install_torch_model(Interpreter& in) {
     });
   }
   for (const char* name : {"unbind", "chunk", "split"}) {
-    method(name, [](Interpreter& i, CallArgs&) { return i.unknown("tensor splitting is not modelled", false); });
+    std::string n = name;
+    method(name, [self_tensor, n](Interpreter& i, CallArgs& a) -> Value {
+      TensorObj& t = self_tensor(i, a);
+      const Value* dim_v = native_arg(a, n == "unbind" ? 1 : 2, "dim");
+      if (!t.shape || (dim_v && !dim_v->is_int())) return i.unknown("Tensor." + n + " of a tensor of unknown shape");
+      std::int64_t dim = norm_dim(i, dim_v ? dim_v->as_int() : 0, t.shape->size());
+      std::int64_t size = (*t.shape)[static_cast<std::size_t>(dim)];
+      if (size == kUnknownDim) return i.unknown("Tensor." + n + " along a dimension of unknown size");
+      std::vector<std::int64_t> sizes;
+      if (n == "unbind") {
+        sizes.assign(static_cast<std::size_t>(size), 1);
+        return split_pieces(i, t, sizes, dim, true);
+      }
+      const Value& arg = native_required(i, a, 1, n == "chunk" ? "chunks" : "split_size_or_sections");
+      if (arg.is_int()) {
+        std::int64_t step = arg.as_int();
+        if (n == "chunk") {
+          if (step <= 0) i.raise("RuntimeError", "chunk expects `chunks` to be greater than 0");
+          step = (size + step - 1) / step;
+        } else if (step <= 0) {
+          i.raise("RuntimeError", "split_size can only be 0 if dimension size is 0");
+        }
+        for (std::int64_t b = 0; b < size; b += step) sizes.push_back(std::min(step, size - b));
+        if (sizes.empty()) sizes.push_back(0);
+      } else if (n == "split" && (arg.as<ListObj>() || arg.as<TupleObj>())) {
+        std::int64_t total = 0;
+        for (auto& v : i.iterate(arg)) {
+          if (!v.is_int()) return i.unknown("Tensor.split with unresolved sizes");
+          sizes.push_back(v.as_int());
+          total += v.as_int();
+        }
+        if (total != size) i.raise("RuntimeError", fmt::format("split_with_sizes expects split_sizes to sum exactly to {} (input tensor's size at dimension {}), but got split_sizes={}", size, dim, repr(arg)));
+      } else {
+        return i.unknown("Tensor." + n + " with unresolved sizes");
+      }
+      return split_pieces(i, t, sizes, dim, false);
+    });
+    def(torch, name, [n](Interpreter& i, CallArgs& a) -> Value {
+      const Value& self = native_required(i, a, 0, "input");
+      if (!tensor(self)) return i.unknown("torch." + n + " of a non-tensor");
+      return i.call(i.tensor_attr(self, n), CallArgs{std::vector<Value>(a.positional.begin() + 1, a.positional.end()), a.keywords});
+    });
   }
-  method("__len__", [](Interpreter& i, CallArgs& a) { return i.length(a.positional.at(0)); });
-
-  // numpy: only what model constructors use to compute schedules; the rest is unknown.
-  ModuleNs* numpy = in.new_native_module("numpy");
-  def(numpy, "linspace", [](Interpreter& i, CallArgs& a) {
-    double start = native_required(i, a, 0, "start").as_float(), stop = native_required(i, a, 1, "stop").as_float();
-    const Value& num = native_arg_or(a, 2, "num", Value::integer(50));
-    if (!num.is_int()) return i.unknown("numpy.linspace with an unresolved count");
-    std::int64_t n = num.as_int();
-    std::vector<double> values;
-    for (std::int64_t k = 0; k < n; ++k) values.push_back(n == 1 ? start : start + (stop - start) * static_cast<double>(k) / static_cast<double>(n - 1));
-    return with_values(i, Shape{n}, "float64", std::move(values));
+  method("cumsum", [self_tensor](Interpreter& i, CallArgs& a) -> Value {
+    TensorObj& t = self_tensor(i, a);
+    std::string dtype = is_float_dtype(t.dtype) ? t.dtype : "int64";
+    const Value* dim = native_arg(a, 1, "dim");
+    if (!t.values || !t.shape || t.shape->size() != 1 || !dim || !dim->is_int() || (dim->as_int() != 0 && dim->as_int() != -1)) {
+      return make_tensor(i, t.shape, dtype);
+    }
+    std::vector<double> out;
+    double acc = 0;
+    for (double v : *t.values) out.push_back(acc += v);
+    return with_values(i, *t.shape, dtype, std::move(out));
   });
+  method("__len__", [](Interpreter& i, CallArgs& a) { return i.length(a.positional.at(0)); });
 
   // ---- torch.nn ---------------------------------------------------------------------------
   ModuleNs* nn = in.new_native_module("torch.nn");
@@ -952,7 +1079,12 @@ void install_torch_model(Interpreter& in) {
   in.set_global(torch, "jit", Value::object(ObjPtr(ObjPtr(), jit)));
   def(jit, "is_scripting", [](Interpreter&, CallArgs&) { return Value::boolean(false); });
   def(jit, "is_tracing", [](Interpreter&, CallArgs&) { return Value::boolean(false); });
-  Value jit_identity = in.builtin("torch.jit.decorator", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 0, "fn"); });
+  // @torch.jit.ignore and @torch.jit.ignore(drop=True) / @torch.jit.ignore(): the second form
+  // returns the decorator itself.
+  Value jit_identity = in.builtin("torch.jit.decorator", [](Interpreter& i, CallArgs& a) {
+    if (!a.positional.empty()) return a.positional[0];
+    return i.builtin("torch.jit.decorator", [](Interpreter& j, CallArgs& b) { return native_required(j, b, 0, "fn"); });
+  });
   for (const char* name : {"unused", "ignore", "export", "script_if_tracing", "_overload_method", "interface"}) in.set_global(jit, name, jit_identity);
   in.set_global(jit, "Final", in.types.object ? Value::object(ObjPtr(ObjPtr(), in.types.object)) : Value::none());
   def(jit, "annotate", [](Interpreter& i, CallArgs& a) { return native_required(i, a, 1, "the_value"); });

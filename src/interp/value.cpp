@@ -129,7 +129,7 @@ std::string type_name(const Value& v) {
     case ObjKind::tuple: return "tuple";
     case ObjKind::list: return "list";
     case ObjKind::dict: return "dict";
-    case ObjKind::set: return "set";
+    case ObjKind::set: return static_cast<const SetObj*>(v.obj().get())->frozen ? "frozenset" : "set";
     case ObjKind::function: return "function";
     case ObjKind::builtin: return "builtin_function_or_method";
     case ObjKind::bound_method: return "method";
@@ -206,7 +206,11 @@ std::string repr(const Value& v) {
     for (size_t i = 0; i < d->items.size(); ++i) out += (i ? ", " : "") + repr(d->items[i].first) + ": " + repr(d->items[i].second);
     return out + "}";
   }
-  if (auto* s = v.as<SetObj>()) return s->items.empty() ? "set()" : "{" + join_repr(s->items) + "}";
+  if (auto* s = v.as<SetObj>()) {
+    std::string body = s->items.empty() ? std::string() : "{" + join_repr(s->items) + "}";
+    if (s->frozen) return "frozenset(" + body + ")";
+    return s->items.empty() ? "set()" : body;
+  }
   if (auto* d = v.as<DtypeObj>()) return "torch." + d->name;
   if (auto* c = v.as<ClassObj>()) return "<class '" + c->qualname + "'>";
   if (auto* f = v.as<FunctionObj>()) return "<function " + f->qualname + ">";

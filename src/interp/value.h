@@ -179,6 +179,7 @@ struct DictObj : Object {
   DictObj() : Object(kKind) {}
   std::vector<std::pair<Value, Value>> items;
   bool ordered_dict = false;  // collections.OrderedDict
+  Value default_factory;      // collections.defaultdict: called for a missing key (None: a plain dict)
   Value* find(const Value& key);
   void set(const Value& key, Value value);
   bool erase(const Value& key);
@@ -188,6 +189,7 @@ struct SetObj : Object {
   static constexpr ObjKind kKind = ObjKind::set;
   SetObj() : Object(kKind) {}
   std::vector<Value> items;
+  bool frozen = false;  // a frozenset: hashable, no mutating methods
   bool contains(const Value& v) const;
   void add(const Value& v);
 };
@@ -260,6 +262,7 @@ struct FunctionObj : Object {
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
+  OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
   // (legacy keyword, its replacement): a call passing the first gets the second as None instead
   // (torchvision's pretrained= -> weights=, see library_models.cpp)
   std::vector<std::pair<std::string, std::string>> legacy_keywords;

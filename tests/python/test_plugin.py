@@ -232,14 +232,14 @@ def make_project(pytester, source: str, pyproject: str = "") -> None:
 
 
 UNFOLLOWED = """
-    import os
+    import json
     import torch.nn as nn
 
     class Dynamic(nn.Module):
         def __init__(self):
             super().__init__()
             self.fc = nn.Linear(4, 4)
-            for name in sorted(os.environ.get("CKG_PLUGIN_EXTRA", "extra").split(",")):
+            for name in sorted(json.loads('["extra"]')):
                 self.add_module(name, nn.Linear(2, 2))
 """
 
@@ -252,8 +252,8 @@ def test_prediction_disagreement_is_a_warning_by_default_and_a_failure_under_str
         "*/nets.py:9: PredictionWarning: ckptguard's prediction for Dynamic[default] disagrees with the live model",
         "    not predicted: extra.weight  [2, 2] float32",
         "    not predicted: extra.bias  [2] float32",
-        "    the analyzer could not follow nets.py:9: for-loop over an unresolved iterable: os.environ is outside the project",
-        '    for name in sorted(os.environ.get("CKG_PLUGIN_EXTRA", "extra").split(",")):',  # the source line
+        "    the analyzer could not follow nets.py:9: for-loop over an unresolved iterable: json.loads is outside the project",
+        "    for name in sorted(json.loads('[\"extra\"]')):",  # the source line
     ]))
     result = pytester.runpytest("--ckptguard-strict")
     result.assert_outcomes(failed=1)
