@@ -12,6 +12,20 @@
 
 namespace ckg::cli {
 
+namespace {
+
+// In a forked child: becomes argv[0] (looked up on PATH) in `cwd`; exit 127 when that fails.
+[[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::optional<std::string>& cwd) {
+  if (cwd && chdir(cwd->c_str()) != 0) _exit(127);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
+}  // namespace
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::optional<std::string>& cwd,
                           const std::optional<std::string>& input) {
   ProcessResult result;
@@ -34,12 +48,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::optio
     } else if (int devnull = open("/dev/null", O_RDONLY); devnull >= 0) {
       dup2(devnull, 0);
     }
-    if (cwd && chdir(cwd->c_str()) != 0) _exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    exec_child(argv, cwd);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -92,12 +101,7 @@ Coprocess::Coprocess(const std::vector<std::string>& argv, const std::optional<s
     if (devnull >= 0) dup2(devnull, 2);
     close(to_child[1]);
     close(from_child[0]);
-    if (cwd && chdir(cwd->c_str()) != 0) _exit(127);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
+    exec_child(argv, cwd);
   }
   close(to_child[0]);
   close(from_child[1]);
