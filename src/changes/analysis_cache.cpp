@@ -35,10 +35,10 @@ AnalysisCache::~AnalysisCache() {
   if (!imports_grew_ || !enabled()) return;
   // Only the files this run saw: ids of contents no version has any more drop out.
   std::string text;
-  for (const auto& [id, specs] : imports_) {
-    if (!used_.count(id)) continue;
+  for (const auto& [id, file] : imports_) {
+    if (!file.used) continue;
     text += id;
-    for (const auto& s : specs) {
+    for (const auto& s : file.specs) {
       text += fmt::format("\t{}|{}|{}|", s.level, s.line, s.module);
       for (std::size_t i = 0; i < s.names.size(); ++i) text += (i ? "," : "") + s.names[i];
     }
@@ -132,7 +132,7 @@ void AnalysisCache::load_imports() {
       }
       specs.push_back(std::move(s));
     }
-    if (!damaged) imports_.emplace(std::string(fields[0]), std::move(specs));
+    if (!damaged) imports_.emplace(std::string(fields[0]), FileImports{std::move(specs)});
   }
 }
 
@@ -140,14 +140,13 @@ const std::vector<ImportSpec>* AnalysisCache::imports(const std::string& content
   if (!imports_loaded_) load_imports();
   auto it = imports_.find(content_id);
   if (it == imports_.end()) return nullptr;
-  used_.insert(content_id);
-  return &it->second;
+  it->second.used = true;
+  return &it->second.specs;
 }
 
 void AnalysisCache::remember_imports(const std::string& content_id, std::vector<ImportSpec> specs) {
   if (!imports_loaded_) load_imports();
-  imports_[content_id] = std::move(specs);
-  used_.insert(content_id);
+  imports_[content_id] = FileImports{std::move(specs), true};
   imports_grew_ = true;
 }
 

@@ -8,7 +8,6 @@
 #include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "changes/import_scan.h"
@@ -46,8 +45,11 @@ class AnalysisCache {
   std::string tool_id_;
   bool imports_loaded_ = false;
   bool imports_grew_ = false;
-  std::unordered_map<std::string, std::vector<ImportSpec>> imports_;
-  std::unordered_set<std::string> used_;  // ids looked up or added by this run
+  struct FileImports {
+    std::vector<ImportSpec> specs;
+    bool used = false;  // looked up or added by this run
+  };
+  std::unordered_map<std::string, FileImports> imports_;
   mutable int hits_ = 0, misses_ = 0;
 };
 

@@ -38,11 +38,16 @@ ImportGraph::ImportGraph(const ProjectVersion& old_version, const ProjectVersion
     if (rel.rfind("src/", 0) == 0) roots.insert("src");
   }
   roots_.assign(roots.begin(), roots.end());
-  std::set<std::string> seen_ids;
+  const auto& old_files = old_version.python_files();
   for (const auto* v : {&old_version, &new_version}) {
     for (const auto& [rel, known] : v->python_files()) {
+      if (v == &new_version && !known.empty()) {
+        // An unchanged file (the same id the old version already knows) has no new imports.
+        auto old = old_files.find(rel);
+        if (old != old_files.end() && old->second == known) continue;
+      }
       std::optional<std::string> id = v->content_id(rel);
-      if (!id || !seen_ids.insert(rel + "\n" + *id).second) continue;  // each content of a file once
+      if (!id) continue;
       const std::vector<ImportSpec>* specs = cache.imports(*id);
       if (!specs) {
         std::string error;

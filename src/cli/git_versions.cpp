@@ -14,19 +14,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> split_nul(const std::string& s) {
-  std::vector<std::string> out;
+// The NUL-terminated entries of git's -z output, as views into it.
+std::vector<std::string_view> split_nul(std::string_view s) {
+  std::vector<std::string_view> out;
   std::size_t start = 0;
   while (start < s.size()) {
     std::size_t end = s.find('\0', start);
-    if (end == std::string::npos) end = s.size();
+    if (end == std::string_view::npos) end = s.size();
     if (end > start) out.push_back(s.substr(start, end - start));
     start = end + 1;
   }
   return out;
 }
 
-bool is_python(const std::string& path) { return path.size() > 3 && path.compare(path.size() - 3, 3, ".py") == 0; }
+bool is_python(std::string_view path) { return path.size() > 3 && path.compare(path.size() - 3, 3, ".py") == 0; }
 
 // Blob contents, from one `git cat-file --batch` started on first use.
 class BlobStore {
@@ -62,8 +63,8 @@ class GitTreeFiles final : public parse::FileSystem {
                std::shared_ptr<BlobStore> store)
       : top_(std::move(top)), blobs_(std::move(blobs)), same_on_disk_(std::move(same_on_disk)), store_(std::move(store)) {
     for (const auto& [rel, oid] : blobs_) {
-      for (fs::path dir = fs::path(rel).parent_path(); !dir.empty(); dir = dir.parent_path()) {
-        if (!dirs_.insert(dir.string()).second) break;
+      for (std::size_t slash = rel.rfind('/'); slash != std::string::npos && slash > 0; slash = rel.rfind('/', slash - 1)) {
+        if (!dirs_.insert(rel.substr(0, slash)).second) break;
       }
     }
   }
@@ -134,7 +135,7 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
   for (const auto& entry : split_nul(*tree)) {  // "<mode> blob <oid>\t<path>"
     std::size_t tab = entry.find('\t');
     if (tab == std::string::npos || entry.find(" blob ") == std::string::npos) continue;
-    base_blobs.emplace(entry.substr(tab + 1), entry.substr(tab - 40, 40));
+    base_blobs.emplace(std::string(entry.substr(tab + 1)), std::string(entry.substr(tab - 40, 40)));
   }
   if (request.staged) {
     auto index = git_out({"git", "ls-files", "-s", "-z"}, top, &error);
@@ -142,7 +143,7 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
     for (const auto& entry : split_nul(*index)) {  // "<mode> <oid> <stage>\t<path>"
       std::size_t tab = entry.find('\t');
       if (tab == std::string::npos || tab < 43) continue;
-      index_blobs.emplace(entry.substr(tab + 1), entry.substr(tab - 42, 40));
+      index_blobs.emplace(std::string(entry.substr(tab + 1)), std::string(entry.substr(tab - 42, 40)));
     }
   }
 
@@ -164,7 +165,7 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
   auto differing = git_out(diff_args, top, &error);
   if (!differing) return fmt::format("ckptguard diff: git diff failed: {}", error);
   std::set<std::string> changed_any;
-  for (auto& f : split_nul(*differing)) changed_any.insert(f);
+  for (auto f : split_nul(*differing)) changed_any.emplace(f);
   auto within_paths = [&](const std::string& rel) {
     if (pathspec.empty()) return true;
     for (const auto& p : pathspec) {
@@ -192,17 +193,20 @@ std::variant<GitChange, std::string> read_git_change(const GitRequest& request) 
       if (!changed_any.count(rel)) base_on_disk.insert(rel);
     }
   }
-  auto old_files = std::make_shared<GitTreeFiles>(top, base_blobs, std::move(base_on_disk), store);
+  std::map<std::string, std::string> base_python = python_ids(base_blobs);
+  auto old_files = std::make_shared<GitTreeFiles>(top, std::move(base_blobs), std::move(base_on_disk), store);
   change.keep_alive.push_back(old_files);
-  change.old_version = std::make_unique<changes::ProjectVersion>(request.base, top, *old_files, python_ids(base_blobs));
   if (request.staged) {
-    auto new_files = std::make_shared<GitTreeFiles>(top, index_blobs, std::set<std::string>{}, store);
+    change.old_version = std::make_unique<changes::ProjectVersion>(request.base, top, *old_files, std::move(base_python));
+    std::map<std::string, std::string> index_python = python_ids(index_blobs);
+    auto new_files = std::make_shared<GitTreeFiles>(top, std::move(index_blobs), std::set<std::string>{}, store);
     change.keep_alive.push_back(new_files);
-    change.new_version = std::make_unique<changes::ProjectVersion>("the index", top, *new_files, python_ids(index_blobs));
+    change.new_version = std::make_unique<changes::ProjectVersion>("the index", top, *new_files, std::move(index_python));
   } else {
     // The work tree: files as they are on the disk. Those that do not differ from the base have
     // its ids; the others are read and hashed when needed (or are gone).
-    std::map<std::string, std::string> ids = python_ids(base_blobs);
+    std::map<std::string, std::string> ids = base_python;
+    change.old_version = std::make_unique<changes::ProjectVersion>(request.base, top, *old_files, std::move(base_python));
     for (const auto& f : changed_any) {
       std::error_code ec;
       if (!is_python(f)) continue;
