@@ -4,7 +4,9 @@
 #include "interp/branches.h"
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -161,37 +163,207 @@ std::vector<Decision> stable_decisions(const std::vector<Decision>& path) {
   return out;
 }
 
-std::string render_decision(const Decision& d, const std::vector<Slot>& slots) {
-  std::string text = d.text;
-  bool single = d.taint != 0 && (d.taint & (d.taint - 1)) == 0;
-  if (single && !d.template_.empty()) {
-    std::size_t slot = 0;
-    while (!(d.taint >> slot & 1)) ++slot;
-    text = d.template_;
-    text.replace(text.find(kParameterHole), 1, slots[slot].name);
+// Whether `name` occurs in `text` as a whole name (or as the head of `name.field`).
+bool mentions(const std::string& text, const std::string& name) {
+  auto is_name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
+    bool starts = at == 0 || (!is_name_char(text[at - 1]) && text[at - 1] != '.');
+    bool ends = at + name.size() == text.size() || !is_name_char(text[at + name.size()]);
+    if (starts && ends) return true;
   }
+  return false;
+}
+
+// The decision as what held, in terms of the parameters (`norm == 'batch'`, `not use_bn`), when
+// the tested value is derived from them alone: every parameter it depends on is in the text.
+std::optional<Derivation> held_of_parameters(const Decision& d, const std::vector<Slot>& slots) {
+  if (!d.derivation || d.derivation->form == Derivation::Form::literal) return std::nullopt;
+  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+    if ((d.taint >> slot & 1) && !mentions(d.derivation->text, slots[slot].name)) return std::nullopt;
+  }
+  return d.outcome ? *d.derivation : negated(*d.derivation);
+}
+
+// A decision on a value computed some other way: its source text, negated when it did not hold.
+std::string render_text(const Decision& d) {
+  const std::string& text = d.text;
   if (d.outcome) return text;
   if (text.rfind("not ", 0) == 0 && text.find_first_of(" \t\n", 4) == std::string::npos) return text.substr(4);
   return text.find_first_of(" \t\n") == std::string::npos ? "not " + text : "not (" + text + ")";
 }
 
+// What held, simplified: an equality implies everything else about its parameter, and several
+// inequalities are one `not in`.
+std::vector<std::string> simplify(const std::vector<Derivation>& held) {
+  std::map<std::string, const Derivation*> equal;
+  std::map<std::string, std::vector<std::string>> unequal;
+  for (const auto& h : held) {
+    if (h.form == Derivation::Form::comparison && h.op == "==") equal.emplace(h.parameter, &h);
+    if (h.form == Derivation::Form::comparison && h.op == "!=") unequal[h.parameter].push_back(h.literal);
+  }
+  std::vector<std::string> out;
+  std::set<std::string> done;
+  for (const auto& h : held) {
+    if (h.form == Derivation::Form::expression) {
+      out.push_back(h.text);
+      continue;
+    }
+    if (auto eq = equal.find(h.parameter); eq != equal.end()) {
+      if (done.insert(h.parameter).second) out.push_back(eq->second->text);
+      continue;
+    }
+    if (h.op == "!=" && unequal[h.parameter].size() > 1) {
+      if (done.insert(h.parameter).second) {
+        out.push_back(fmt::format("{} not in ({})", h.parameter, fmt::join(unequal[h.parameter], ", ")));
+      }
+      continue;
+    }
+    out.push_back(h.text);
+  }
+  return out;
+}
+
 // The decisions every path of a branch shares, except those that went the same way in every run
 // of the exploration (they do not tell branches apart).
-std::string render_condition(const Group& g, const std::vector<Slot>& slots, const std::set<std::string>& varying) {
+// Decisions on size parameters alone are left out: the branch holds for every size.
+std::string render_condition(const Group& g, const std::vector<Slot>& slots, const std::set<std::string>& varying,
+                             std::uint64_t size_slots) {
   std::vector<Decision> common = stable_decisions(g.paths.front());
-  common.erase(std::remove_if(common.begin(), common.end(), [&](const Decision& d) { return !varying.count(d.site); }), common.end());
+  common.erase(std::remove_if(common.begin(), common.end(), [&](const Decision& d) {
+                 return !varying.count(d.site) || (d.taint & ~size_slots) == 0;
+               }), common.end());
   for (std::size_t p = 1; p < g.paths.size(); ++p) {
     std::vector<Decision> other = stable_decisions(g.paths[p]);
     common.erase(std::remove_if(common.begin(), common.end(), [&](const Decision& d) {
                    return std::none_of(other.begin(), other.end(), [&](auto& o) { return o.site == d.site && o.outcome == d.outcome; });
                  }), common.end());
   }
+  std::vector<Derivation> held;
   std::vector<std::string> parts;
   for (auto& d : common) {
-    std::string text = render_decision(d, slots);
-    if (std::find(parts.begin(), parts.end(), text) == parts.end()) parts.push_back(text);
+    if (auto h = held_of_parameters(d, slots)) held.push_back(std::move(*h));
+    else parts.push_back(render_text(d));
   }
-  return parts.empty() ? "True" : fmt::format("{}", fmt::join(parts, " and "));
+  std::vector<std::string> clauses = simplify(held);
+  clauses.insert(clauses.end(), parts.begin(), parts.end());
+  std::vector<std::string> unique;
+  for (auto& c : clauses) {
+    if (std::find(unique.begin(), unique.end(), c) == unique.end()) unique.push_back(c);
+  }
+  return unique.empty() ? "True" : fmt::format("{}", fmt::join(unique, " and "));
+}
+
+// ---- size parameters ---------------------------------------------------------------------
+
+// Key names with every numbered component as "#": what stays when only counts change.
+std::set<std::string> numbered_as_hash(const manifest::KeyManifest& m) {
+  std::set<std::string> out;
+  for (const auto& k : m.keys) {
+    std::string name;
+    std::size_t start = 0;
+    while (start <= k.name.size()) {
+      std::size_t dot = std::min(k.name.find('.', start), k.name.size());
+      std::string part = k.name.substr(start, dot - start);
+      bool number = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+      name += (start ? "." : "") + (number ? std::string("#") : part);
+      start = dot + 1;
+    }
+    out.insert(name + "|" + manifest::to_string(k.kind));
+  }
+  return out;
+}
+
+// Which keys `a` and `b` disagree on, by the prefix before their first numbered component (or
+// their layer): "count of mask.conv.*" when children come and go, else "shapes of fc.*".
+std::string size_effect_between(const manifest::KeyManifest& a, const manifest::KeyManifest& b) {
+  std::map<std::string, std::vector<std::int64_t>> shapes;
+  for (const auto& k : a.keys) shapes[k.name] = k.shape.value_or(std::vector<std::int64_t>{});
+  std::set<std::string> counted, reshaped;
+  auto prefix = [](const std::string& name, bool numbered) {
+    std::size_t start = 0;
+    while (start < name.size()) {
+      std::size_t dot = std::min(name.find('.', start), name.size());
+      std::string part = name.substr(start, dot - start);
+      if (numbered && !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return name.substr(0, start) + "*";
+      }
+      start = dot + 1;
+    }
+    std::size_t last = name.rfind('.');
+    return last == std::string::npos ? name : name.substr(0, last) + ".*";
+  };
+  std::set<std::string> in_b;
+  for (const auto& k : b.keys) {
+    in_b.insert(k.name);
+    auto it = shapes.find(k.name);
+    if (it == shapes.end()) counted.insert(prefix(k.name, true));
+    else if (it->second != k.shape.value_or(std::vector<std::int64_t>{})) reshaped.insert(prefix(k.name, false));
+  }
+  for (const auto& k : a.keys) {
+    if (!in_b.count(k.name)) counted.insert(prefix(k.name, true));
+  }
+  auto listed = [](const std::set<std::string>& s) {
+    std::vector<std::string> v(s.begin(), s.end());
+    if (v.size() > 3) return fmt::format("{} and {} more", fmt::join(v.begin(), v.begin() + 3, ", "), v.size() - 3);
+    return fmt::format("{}", fmt::join(v, ", "));
+  };
+  if (!counted.empty()) return "count of " + listed(counted);
+  return reshaped.empty() ? std::string("shapes") : "shapes of " + listed(reshaped);
+}
+
+// Integer parameters whose values, all else equal, only change shapes and numbered children:
+// their values are not branches (README: sizes are not configurations). Returns the effect of
+// each, by slot. A group whose witness sets such a value is dropped when the same witness with
+// default sizes (`rerun` gives its manifest key) builds a group that stays.
+std::map<std::size_t, std::string> collapse_size_parameters(
+    std::vector<Group>& groups, const std::vector<Slot>& slots,
+    const std::function<std::optional<std::string>(const Witness&)>& rerun) {
+  auto same_except = [&](const Group& a, const Group& b, std::size_t slot) {
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (i != slot && repr(a.witness[i]) != repr(b.witness[i])) return false;
+    }
+    return repr(a.witness[slot]) != repr(b.witness[slot]);
+  };
+  std::vector<std::set<std::string>> shapes_aside;
+  for (const auto& g : groups) shapes_aside.push_back(numbered_as_hash(g.prediction.manifest));
+  std::map<std::size_t, std::string> effects;
+  for (std::size_t slot = 0; slot < slots.size(); ++slot) {
+    if (slots[slot].default_value.tag() != Value::Tag::integer) continue;  // not bool, str or None
+    int pairs = 0;
+    bool structural = false;
+    std::string effect;
+    for (std::size_t a = 0; a < groups.size() && !structural; ++a) {
+      for (std::size_t b = a + 1; b < groups.size() && !structural; ++b) {
+        if (!same_except(groups[a], groups[b], slot)) continue;
+        ++pairs;
+        const auto& sa = shapes_aside[a];
+        const auto& sb = shapes_aside[b];
+        std::vector<std::string> differ;
+        std::set_symmetric_difference(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(differ));
+        // Children that exist only for some counts (none at 0) are numbered ones too.
+        structural = std::any_of(differ.begin(), differ.end(), [](const std::string& n) { return n.find('#') == std::string::npos; });
+        if (effect.empty()) effect = size_effect_between(groups[a].prediction.manifest, groups[b].prediction.manifest);
+      }
+    }
+    if (pairs > 0 && !structural) effects.emplace(slot, effect);
+  }
+  if (effects.empty()) return effects;
+  auto at_default_sizes = [&](const Witness& w) {
+    Witness out = w;
+    for (const auto& [slot, effect] : effects) out[slot] = slots[slot].default_value;
+    return out;
+  };
+  std::set<std::string> staying;
+  for (const auto& g : groups) {
+    if (witness_key(at_default_sizes(g.witness)) == witness_key(g.witness)) staying.insert(manifest_key(g.prediction.manifest));
+  }
+  groups.erase(std::remove_if(groups.begin(), groups.end(), [&](const Group& g) {
+                 Witness projected = at_default_sizes(g.witness);
+                 if (witness_key(projected) == witness_key(g.witness)) return false;
+                 std::optional<std::string> key = rerun(projected);
+                 return key && staying.count(*key);
+               }), groups.end());
+  return effects;
 }
 
 }  // namespace
@@ -272,7 +444,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
     std::map<std::string, Value> config_objects;
     in.default_taint.clear();
     for (std::size_t i = 0; i < slots.size(); ++i) {
-      Value v = w[i].with_taint(std::uint64_t{1} << i);
+      Value v = w[i].with_taint(std::uint64_t{1} << i).with_derivation(Derivation::of_parameter(slots[i].name));
       if (slots[i].field.empty()) {
         // A default is not passed (a builder may refuse explicit values it sets itself); its
         // declaration taints the default instead.
@@ -412,6 +584,17 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
       groups[it->second].paths.push_back(p.paths.front());
     }
   }
+  std::uint64_t size_slots = 0;
+  auto rerun = [&](const Witness& w) -> std::optional<std::string> {
+    Run r = run(w);
+    return r.ok ? std::optional(manifest_key(r.prediction.manifest)) : std::nullopt;
+  };
+  for (const auto& [slot, effect] : collapse_size_parameters(groups, slots, rerun)) {
+    size_slots |= std::uint64_t{1} << slot;
+    for (auto& p : set.parameters) {
+      if (p.name == slots[slot].name) p.size_effect = effect;
+    }
+  }
   std::set<std::string> varying;
   for (auto& [site, seen_outcomes] : outcomes) {
     if (seen_outcomes.size() > 1) varying.insert(site);
@@ -431,7 +614,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
       changed.push_back(slots[i].name + "=" + repr(g.witness[i]));
     }
     b.id = changed.empty() ? "default" : fmt::format("{}", fmt::join(changed, ","));
-    b.condition = render_condition(g, slots, varying);
+    b.condition = render_condition(g, slots, varying, size_slots);
     b.manifest = g.prediction.manifest;
     b.unresolved = g.prediction.unresolved;
     b.executed = g.prediction.executed;

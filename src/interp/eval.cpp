@@ -300,6 +300,35 @@ static std::string operator_text(const Frame& f, TSNode node) {
   return parse::is_null(op) ? std::string() : node_string(f, op);
 }
 
+// ---- derivations: values in terms of the explored parameters -------------------------------
+
+// A value Python can write as a literal: a scalar, or a tuple, list or set of them.
+static bool is_literal_value(const Value& v) {
+  if (v.is_none() || v.is_bool() || v.is_int() || v.is_float() || v.is_str()) return true;
+  const std::vector<Value>* items = nullptr;
+  if (auto* t = v.as<TupleObj>()) items = &t->items;
+  else if (auto* l = v.as<ListObj>()) items = &l->items;
+  else if (auto* st = v.as<SetObj>()) items = &st->items;
+  return items && std::all_of(items->begin(), items->end(), [](const Value& item) {
+           return item.is_none() || item.is_bool() || item.is_int() || item.is_float() || item.is_str();
+         });
+}
+
+// An operand as Python over the parameters: its derivation, or an untainted literal.
+static std::optional<Derivation> operand_derivation(const Value& v) {
+  if (const Derivation* d = v.derivation()) return *d;
+  if (v.taint() == 0 && is_literal_value(v)) return Derivation::of_literal(repr(v));
+  return std::nullopt;
+}
+
+// The result of `a OP b`, with its derivation when it depends on parameters and both operands
+// can be stated in their terms.
+static Value derived(const Value& result, const std::string& op, const Value& a, const Value& b) {
+  if (result.taint() == 0 || is_unknown(result)) return result;
+  std::optional<Derivation> da = operand_derivation(a), db = operand_derivation(b);
+  return result.with_derivation(da && db ? std::optional(combined(*da, op, *db)) : std::nullopt);
+}
+
 static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
   std::vector<TSNode> operands;
   std::vector<std::string> ops;
@@ -322,6 +351,7 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
     Value right = in.eval(f, operands[i + 1]);
     result = in.compare(ops[i], left, right);
     if (is_unknown(result)) return result;
+    result = derived(result, ops[i], left, right);
     // a chain goes on only while it holds; the last comparison's value is the result as it is
     // (a tensor for `mask != 0`)
     if (i + 1 == ops.size() || !in.truthy(result)) return result;
@@ -388,15 +418,19 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       Value a = eval(f, field(node, Field::left));
       Value b = eval(f, field(node, Field::right));
       current_node = node;
-      return binary(operator_text(f, node), a, b);
+      std::string op = operator_text(f, node);
+      return derived(binary(op, a, b), op, a, b);
     }
     case Kind::k_unary_operator: {
       Value v = eval(f, field(node, Field::argument));
       std::string op = operator_text(f, node);
       if (is_unknown(v)) return v;
       if (op == "-") {
-        if (v.is_float()) return Value::floating(-v.as_float()).with_taint(v.taint());
-        if (v.is_int()) return Value::integer(-v.as_int()).with_taint(v.taint());
+        Value out = v.is_float() ? Value::floating(-v.as_float()) : v.is_int() ? Value::integer(-v.as_int()) : Value();
+        if (v.is_float() || v.is_int()) {
+          out = out.with_taint(v.taint());
+          return v.derivation() ? out.with_derivation(unary("-", *v.derivation())) : out;
+        }
         if (v.as<TensorObj>()) return v;
       } else if (op == "+") {
         if (v.is_number() || v.as<TensorObj>()) return v;
@@ -409,7 +443,9 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     case Kind::k_not_operator: {
       Value v = eval(f, field(node, Field::argument));
       if (is_unknown(v)) return v;
-      return Value::boolean(!truthy(v)).with_taint(v.taint());
+      Value out = Value::boolean(!truthy(v)).with_taint(v.taint());
+      if (const Derivation* d = v.derivation()) out = out.with_derivation(negated(*d));
+      return out;
     }
     case Kind::k_boolean_operator: {
       // The result depends on the left operand even when the right one is returned.
@@ -417,7 +453,8 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       if (is_unknown(a)) return a;
       bool is_and = operator_text(f, node) == "and";
       if (truthy(a) != is_and) return a;
-      return eval(f, field(node, Field::right)).with_taint(a.taint());
+      Value b = eval(f, field(node, Field::right));
+      return derived(b.with_taint(a.taint()), is_and ? "and" : "or", a, b);
     }
     case Kind::k_comparison_operator: return eval_comparison(*this, f, node);
     case Kind::k_conditional_expression: {

@@ -138,7 +138,9 @@ static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env
     }
     // Branch enumeration taints defaults it explores, so that default runs stay exact calls.
     auto taint = in.default_taint.find(&p);
-    env.vars.set(p.name, taint == in.default_taint.end() ? *p.default_value : p.default_value->with_taint(taint->second));
+    env.vars.set(p.name, taint == in.default_taint.end()
+                             ? *p.default_value
+                             : p.default_value->with_taint(taint->second).with_derivation(Derivation::of_parameter(p.name)));
   }
   if (var_pos) env.vars.set(var_pos->name, make_tuple(std::move(extra)));
   if (var_kw) env.vars.set(var_kw->name, Value::object(kwargs));

@@ -26,43 +26,11 @@ Interpreter::~Interpreter() = default;
 
 // ---- errors and notes ---------------------------------------------------------------------
 
-// A literal operand: the value a condition tests a parameter against.
-static bool is_literal_node(TSNode n) {
-  using parse::Kind;
-  switch (parse::kind(n)) {
-    case Kind::k_string: case Kind::k_integer: case Kind::k_float: case Kind::k_true: case Kind::k_false: case Kind::k_none:
-      return true;
-    case Kind::k_tuple: case Kind::k_list: case Kind::k_set: case Kind::k_unary_operator: case Kind::k_parenthesized_expression:
-      for (TSNode c : parse::named_children(n)) {
-        if (!is_literal_node(c)) return false;
-      }
-      return true;
-    default: return false;
-  }
-}
-
-// `name`, `obj.attr`, `not name`, `name OP literal`: the forms whose tested name can be shown
-// as the constructor parameter it came from (a helper's `kind == "batch"` reads as `norm == "batch"`).
-static std::string condition_template(const parse::SourceFile& file, TSNode n) {
-  using parse::Kind;
-  auto is_name = [](TSNode x) { return parse::kind(x) == Kind::k_identifier || parse::kind(x) == Kind::k_attribute; };
-  std::string hole(1, kParameterHole);
-  if (is_name(n)) return hole;
-  if (parse::kind(n) == Kind::k_not_operator && is_name(parse::field(n, parse::Field::argument))) return "not " + hole;
-  if (parse::kind(n) == Kind::k_comparison_operator) {
-    const auto& operands = parse::named_children(n);
-    if (operands.size() == 2 && is_name(operands[0]) && is_literal_node(operands[1])) {
-      std::string_view text = file.node_text(n);
-      return hole + std::string(text.substr(ts_node_end_byte(operands[0]) - ts_node_start_byte(n)));
-    }
-  }
-  return {};
-}
-
 void Interpreter::observe_decision(const Frame& f, TSNode condition, const Value& value, bool outcome) {
   if (!observing || value.taint() == 0 || !f.file) return;
   observing->decisions.push_back(Decision{fmt::format("{}:{}", f.file->path(), ts_node_start_byte(condition)),
-                                          std::string(f.file->node_text(condition)), condition_template(*f.file, condition),
+                                          std::string(f.file->node_text(condition)),
+                                          value.derivation() ? std::optional(*value.derivation()) : std::nullopt,
                                           value.taint(), outcome});
 }
 

@@ -58,13 +58,10 @@ enum class Flow { normal, return_, break_, continue_ };
 struct Decision {
   std::string site;      // file:byte-offset of the condition, identifies it across runs
   std::string text;      // the condition's source text
-  std::string template_; // the text with the tested name as kParameterHole, when it has that form
+  std::optional<Derivation> derivation;  // the tested value in terms of one parameter, when known
   std::uint64_t taint = 0;
   bool outcome = false;
 };
-
-// Stands for the tested parameter in Decision::template_ (e.g. "\x01 == 'batch'").
-inline constexpr char kParameterHole = '\x01';
 
 // What branch enumeration observes during one run of the constructor.
 struct Observation {

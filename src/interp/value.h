@@ -16,6 +16,7 @@
 
 #include <tree_sitter/api.h>
 
+#include "interp/derivation.h"
 #include "parse/source_file.h"
 #include "manifest/key_manifest.h"
 
@@ -61,10 +62,19 @@ class Value {
     v.taint_ |= t;
     return v;
   }
+  // How the value is computed from explored parameters (interp/derivation.h). Set only where
+  // the value is exactly the derivation's result; other operations make values without one.
+  const Derivation* derivation() const { return derivation_.get(); }
+  Value with_derivation(std::optional<Derivation> d) const {
+    Value v = *this;
+    v.derivation_ = d ? std::make_shared<const Derivation>(std::move(*d)) : nullptr;
+    return v;
+  }
 
  private:
   Tag tag_ = Tag::none;
   std::uint64_t taint_ = 0;
+  std::shared_ptr<const Derivation> derivation_;
   std::int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;

@@ -14,6 +14,10 @@ struct ConstructorParameter {
   std::string name;                     // "use_bn", or "config.tie_embeddings" for a config field
   std::optional<std::string> default_;  // Python literal; nullopt when there is none
   bool explored = false;                // varied by the enumeration (scalar defaults, not --config)
+  // Set for a size parameter: an integer whose values change only shapes and how many numbered
+  // children there are, never other key names ("count of mask.conv.*"). Its values are not
+  // branches.
+  std::string size_effect;
 };
 
 struct Branch {

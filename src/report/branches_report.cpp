@@ -18,6 +18,7 @@ nlohmann::ordered_json branches_to_json(const BranchesReport& report) {
   j["parameters"] = nlohmann::ordered_json::array();
   for (const auto& p : report.set.parameters) {
     j["parameters"].push_back({{"name", p.name}, {"default", p.default_ ? nlohmann::ordered_json(*p.default_) : nlohmann::ordered_json(nullptr)}});
+    if (!p.size_effect.empty()) j["parameters"].back()["size"] = p.size_effect;
   }
   j["branches"] = nlohmann::ordered_json::array();
   for (const auto& b : report.set.branches) {
@@ -66,6 +67,11 @@ std::string render_branches_text(const BranchesReport& report) {
     if (p.explored) explored.push_back(p.name + "=" + p.default_.value_or("?"));
   }
   out += fmt::format("explored parameters (defaults): {}\n", explored.empty() ? "none" : fmt::format("{}", fmt::join(explored, ", ")));
+  std::vector<std::string> sizes;
+  for (const auto& p : set.parameters) {
+    if (!p.size_effect.empty()) sizes.push_back(fmt::format("{} ({})", p.name, p.size_effect));
+  }
+  if (!sizes.empty()) out += fmt::format("size parameters (any value, same branch): {}\n", fmt::join(sizes, "; "));
   for (std::size_t i = 0; i < set.branches.size(); ++i) {
     const auto& b = set.branches[i];
     out += fmt::format("\n[{}] {}\n    when: {}\n", i, b.id, b.condition);

@@ -6,6 +6,7 @@ import ast
 import copy
 import importlib
 import inspect
+import types
 import warnings
 from pathlib import Path
 
@@ -59,3 +60,30 @@ def build(target: str, witness: dict[str, str]):
 def literal(value) -> str:
     assert ast.literal_eval(repr(value)) == value
     return repr(value)
+
+
+def condition_environment(doc: dict, witness: dict[str, str]) -> dict:
+    """The values of a `branches` JSON document's parameters under a witness: the defaults,
+    overridden by the witness; `cfg.field` names become attributes of a namespace `cfg`."""
+    values = {p["name"]: p["default"] for p in doc["parameters"] if p.get("default") is not None}
+    values.update(witness)
+    env: dict = {}
+    for name, text in values.items():
+        try:
+            value = eval(text, {})  # literals as ckptguard prints them (reprs of scalars)
+        except Exception:
+            continue
+        if "." in name:
+            head, field = name.split(".", 1)
+            setattr(env.setdefault(head, types.SimpleNamespace()), field, value)
+        else:
+            env[name] = value
+    return env
+
+
+def condition_holds(condition: str, env: dict) -> bool | None:
+    """CPython's verdict on a branch condition, or None when it is not Python over the parameters."""
+    try:
+        return bool(eval(condition, {}, dict(env)))
+    except Exception:
+        return None

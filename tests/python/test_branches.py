@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from branch_truth import build
+from branch_truth import build, condition_environment, condition_holds
 from ckg_testing import REPO, run_console, torch_keys
 
 TV = Path(torch.__file__).parent.parent / "torchvision" / "models"
@@ -53,7 +53,7 @@ def test_json_contract(enumerated):
     ids = [b["id"] for b in doc["branches"]]
     assert len(ids) == len(set(ids))
     for p in doc["parameters"]:
-        assert set(p) == {"name", "default"}
+        assert set(p) - {"size"} == {"name", "default"}
     for b in doc["branches"]:
         assert isinstance(b["condition"], str) and b["condition"]
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in b["witness"].items())
@@ -64,6 +64,61 @@ def test_every_branch_witness_builds_the_predicted_keys(enumerated):
     for b in doc["branches"]:
         predicted = [(k["name"], k["kind"], k["shape"], k["dtype"]) for k in b["keys"]]
         assert torch_keys(models[b["id"]]) == predicted, f"branch {b['id']} ({b['condition']})"
+
+
+def test_every_condition_holds_for_its_witness_only(enumerated):
+    """CPython evaluates each condition over the parameters: true for its own witness, false for
+    every other branch's."""
+    doc, _ = enumerated
+    envs = [condition_environment(doc, b["witness"]) for b in doc["branches"]]
+    for i, b in enumerate(doc["branches"]):
+        assert condition_holds(b["condition"], envs[i]) is True, f"[{i}] {b['condition']} for {b['witness']}"
+        for j, env in enumerate(envs):
+            if j != i:
+                assert condition_holds(b["condition"], env) is False, f"[{i}] {b['condition']} also holds for [{j}]"
+
+
+def test_comparison_passed_as_an_argument_is_the_condition(tmp_path):
+    """`bias=norm == "none"` tested inside Conv2d, then `if norm == "batch"`: the conditions are the
+    comparisons (once `not norm and norm == "batch"`, a contradiction)."""
+    model = tmp_path / "m.py"
+    model.write_text(
+        "import torch.nn as nn\n\n\n"
+        "class Classifier(nn.Module):\n"
+        "    def __init__(self, norm='none'):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 3, bias=norm == 'none')\n"
+        "        if norm == 'batch':\n"
+        "            self.bn = nn.BatchNorm2d(8)\n")
+    doc = branches(f"{model}::Classifier", [])
+    conditions = {tuple(b["witness"].items()): b["condition"] for b in doc["branches"]}
+    assert conditions[()] == "norm == 'none'"
+    assert conditions[(("norm", "'batch'"),)] == "norm == 'batch'"
+    other = [c for w, c in conditions.items() if w and w[0][1] != "'batch'"]
+    assert other == ["norm not in ('none', 'batch')"]
+
+
+def test_size_parameters_are_not_branches():
+    """ConvTasNet gave 18 branches (msk_num_layers=0..7, msk_num_stacks), all `True`; WaveRNN a
+    kernel_size=0 branch. Real torch agrees these are sizes: two values give the same key names
+    up to numbered children."""
+    conv_tasnet = branches(f"{TA}/conv_tasnet.py::ConvTasNet", [])
+    assert len(conv_tasnet["branches"]) == 1
+    sizes = {p["name"]: p["size"] for p in conv_tasnet["parameters"] if "size" in p}
+    assert sizes == {"msk_num_layers": "count of mask_generator.conv_layers.*",
+                     "msk_num_stacks": "count of mask_generator.conv_layers.*"}
+    import re
+
+    from torchaudio.models import ConvTasNet
+
+    def numbered(**kw):
+        return {re.sub(r"\.\d+\.", ".#.", k) for k in ConvTasNet(**kw).state_dict()}
+
+    assert numbered(msk_num_layers=2) == numbered(msk_num_layers=5)
+    wavernn = branches(f"{TA}/wavernn.py::WaveRNN", ["--config", "upsample_scales=[5, 5, 8]", "--config", "n_classes=512",
+                                                     "--config", "hop_length=200"])
+    assert [b["id"] for b in wavernn["branches"]] == ["default"]
+    assert [p["name"] for p in wavernn["parameters"] if "size" in p] == ["kernel_size"]
 
 
 def test_branches_have_distinct_key_manifests(enumerated):
