@@ -96,6 +96,14 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     }
     rest.push_back(argv[i]);
   }
+  if (optimizer) {
+    auto resolved = compare::optimizer_class(*optimizer);
+    if (auto* problem = std::get_if<1>(&resolved)) {
+      io.err << "ckptguard check: " << *problem << "\n";
+      return kExitUsage;
+    }
+    optimizer = std::get<0>(resolved);
+  }
   if (ckpt_path.empty() && std::find(argv.begin(), argv.end(), "--help") == argv.end() &&
       std::find(argv.begin(), argv.end(), "-h") == argv.end()) {
     io.err << "ckptguard check: missing CKPT\n";

@@ -3,10 +3,14 @@
 #include "compare/optimizer_check.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "text/did_you_mean.h"
 
 namespace ckg::compare {
 
@@ -21,15 +25,19 @@ struct Family {
 
 const std::vector<Family>& families() {
   static const std::vector<Family> table = {
+      // torch 1.13's param-group options; the first family whose keys are all present wins.
       {"SGD", {"momentum", "dampening", "nesterov"}, {"SGD"}},
       {"Adam/AdamW", {"betas", "amsgrad"}, {"Adam", "AdamW"}},
       {"NAdam", {"betas", "momentum_decay"}, {"NAdam"}},
-      {"Adamax", {"betas", "eps", "weight_decay"}, {"Adamax"}},
+      {"Adamax", {"betas", "eps", "weight_decay", "maximize"}, {"Adamax"}},
+      {"RAdam", {"betas", "eps", "weight_decay"}, {"RAdam"}},
+      {"SparseAdam", {"betas", "eps", "maximize"}, {"SparseAdam"}},
       {"RMSprop", {"alpha", "centered"}, {"RMSprop"}},
       {"Adagrad", {"lr_decay", "initial_accumulator_value"}, {"Adagrad"}},
       {"Adadelta", {"rho"}, {"Adadelta"}},
       {"ASGD", {"lambd", "alpha", "t0"}, {"ASGD"}},
       {"Rprop", {"etas", "step_sizes"}, {"Rprop"}},
+      {"LBFGS", {"history_size", "line_search_fn"}, {"LBFGS"}},
   };
   return table;
 }
@@ -46,6 +54,23 @@ const nlohmann::json* at_path(const nlohmann::json& root, const std::vector<std:
 std::string shape_text(const std::vector<std::int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 }  // namespace
+
+std::variant<std::string, std::string> optimizer_class(const std::string& given) {
+  std::string name = given;
+  for (const char* prefix : {"torch.optim.", "optim."}) {
+    if (name.rfind(prefix, 0) == 0) name = name.substr(std::string(prefix).size());
+  }
+  std::vector<std::string> classes;
+  for (const auto& f : families()) classes.insert(classes.end(), f.classes.begin(), f.classes.end());
+  for (const auto& c : classes) {
+    if (std::equal(c.begin(), c.end(), name.begin(), name.end(), [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return std::variant<std::string, std::string>(std::in_place_index<0>, c);
+    }
+  }
+  return std::variant<std::string, std::string>(
+      std::in_place_index<1>, fmt::format("--optimizer {}: not a torch.optim optimizer{}; one of {}", given,
+                                          text::did_you_mean_suffix(name, classes), fmt::join(classes, ", ")));
+}
 
 std::vector<OptimizerReport> check_optimizers(const checkpoint::CheckpointInfo& info, const manifest::KeyManifest& model,
                                               const std::optional<std::string>& given) {

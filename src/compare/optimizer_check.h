@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "checkpoint/checkpoint_info.h"
@@ -15,13 +16,17 @@ namespace ckg::compare {
 struct OptimizerReport {
   std::vector<std::string> path;      // where the optimizer state sits in the checkpoint
   std::string family;                 // inferred from state keys and group options, e.g. "Adam/AdamW"
-  std::optional<std::string> given;   // the optimizer class the user will load it into
+  std::optional<std::string> given;   // the torch.optim class the user will load it into (see optimizer_class)
   std::vector<int> group_sizes;       // parameters per param group
   int model_parameters = 0;           // model.parameters() count (tied tensors once)
   std::vector<std::string> problems;  // plain words, one per mismatch
 
   bool compatible() const { return problems.empty(); }
 };
+
+// The torch.optim class `given` names, spelt as the user likes ("torch.optim.AdamW", "adamw",
+// "optim.SGD"), or an error naming the classes there are ("did you mean" included).
+std::variant<std::string, std::string> optimizer_class(const std::string& given);
 
 // One report per optimizer state found in `info` (Lightning keeps a list).
 std::vector<OptimizerReport> check_optimizers(const checkpoint::CheckpointInfo& info, const manifest::KeyManifest& model,

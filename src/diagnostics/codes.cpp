@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "text/did_you_mean.h"
+
 namespace ckg::diag {
 
 const std::vector<CodeInfo>& codes() {
@@ -73,31 +75,12 @@ const CodeInfo* find_code(std::string_view code_or_name) {
   return nullptr;
 }
 
-namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 std::optional<std::string> unknown_code(std::string_view code) {
   if (find_code(code)) return std::nullopt;
   const CodeInfo* best = nullptr;
   std::size_t best_distance = 3;
   for (const auto& c : codes()) {
-    std::size_t d = std::min(edit_distance(code, c.code), edit_distance(code, c.name));
+    std::size_t d = std::min(text::edit_distance(code, c.code), text::edit_distance(code, c.name));
     if (d < best_distance) best = &c, best_distance = d;
   }
   std::string message = "unknown code '" + std::string(code) + "'";

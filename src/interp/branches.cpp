@@ -482,7 +482,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
   std::vector<std::pair<Witness, std::uint64_t>> explored;  // witness, slots its decisions depend on
   std::vector<Group> paths;
   std::map<std::string, std::size_t> path_of;
-  std::map<std::string, std::set<bool>> outcomes;  // decision site -> outcomes seen
+  std::map<std::string, std::set<bool>> outcomes;  // decision site -> outcomes seen in runs that built
   std::optional<PredictionError> default_error;
 
   auto learn = [&](const Observation& obs) {
@@ -555,10 +555,11 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
           new_path = true;
         }
       }
-      // A condition inside the torch.nn catalogue that fails a run only says the layer rejected
-      // the witness (e.g. hidden_size=0); model code that raises marks a real dead branch.
-      for (auto& d : r.observation.decisions) {
-        if (r.ok || d.site.rfind("<ckptguard>", 0) != 0) outcomes[d.site].insert(d.outcome);
+      // A decision tells branches apart only when built configurations took it both ways; one
+      // whose other way only raised (an argument check, a layer rejecting hidden_size=0) holds
+      // in every branch and says nothing about which.
+      if (r.ok) {
+        for (auto& d : r.observation.decisions) outcomes[d.site].insert(d.outcome);
       }
       // Only a witness that found a new path is worth varying further: its neighbours are where
       // the next unseen paths are; a repeat's neighbours were queued from the first witness.

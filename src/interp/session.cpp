@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "parse/syntax.h"
+#include "text/did_you_mean.h"
 
 namespace ckg::interp {
 
@@ -107,8 +108,9 @@ static std::optional<PredictionError> check_config_keys(const Value& callee, con
     if (auto* cls = callee.as<ClassObj>()) fn = cls->lookup("__init__")->as<FunctionObj>();
     int line = fn && fn->file ? fn->file->location(fn->node).line : 0;
     std::string file = fn && fn->file ? fn->file->path() : target.file;
-    return error_at(file, line, fmt::format("--config {}: '{}' takes no parameter '{}' (its parameters: {})", item.key,
-                                            target.name, item.key, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
+    return error_at(file, line, fmt::format("--config {}: '{}' takes no parameter '{}'{} (its parameters: {})", item.key,
+                                            target.name, item.key, text::did_you_mean_suffix(item.key, names),
+                                            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "))));
   }
   return std::nullopt;
 }
@@ -144,7 +146,14 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       std::size_t dot = target.name.find('.', start);
       std::string part = target.name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       Value* found = start == 0 ? module->globals->vars.find(part) : nullptr;
-      if (start == 0 && !found) return error_at(target.file, 0, fmt::format("no class or function named '{}'", target.name));
+      if (start == 0 && !found) {
+        std::vector<std::string> defined;
+        for (const auto& [name, value] : module->globals->vars.items()) {
+          if (value.as<ClassObj>() || value.as<FunctionObj>()) defined.push_back(name);
+        }
+        return error_at(target.file, 0, fmt::format("no class or function named '{}'{}", target.name,
+                                                    text::did_you_mean_suffix(part, defined)));
+      }
       out.callee = start == 0 ? in.resolve_lazy(*found) : in.get_attr(out.callee, part);
       if (dot == std::string::npos) break;
       start = dot + 1;

@@ -179,6 +179,36 @@ def test_optimizer_family_mismatch_is_named(tmp_path: Path):
     assert code == 1 and opt["problems"] == ["checkpoint holds Adam/AdamW state; SGD was given"]
 
 
+OPTIMIZERS_1_13 = ["SGD", "Adam", "AdamW", "NAdam", "RAdam", "Adamax", "RMSprop", "Adagrad", "Adadelta", "ASGD", "Rprop",
+                   "LBFGS"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS_1_13)
+def test_every_torch_optimizer_is_recognised_under_any_spelling(tmp_path: Path, name):
+    """A state saved by each torch.optim class of the torch in use is told apart (RAdam was read as
+    Adamax) and fits that class, named plainly, qualified or in lower case (`adam` and
+    `torch.optim.AdamW` were mismatches)."""
+    path = tmp_path / f"{name}.pt"
+    model = build(OPT, {})
+    cls = getattr(torch.optim, name)
+    opt = cls(model.parameters(), lr=0.1)
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, path)
+    for spelling in (name, f"torch.optim.{name}", name.lower()):
+        code, [report] = optimizer_doc(path, "--optimizer", spelling)
+        assert code == 0 and report["compatible"], (spelling, report)
+        assert name in report["family"].split("/")
+    cls(build(OPT, {}).parameters(), lr=0.1).load_state_dict(torch.load(path)["optimizer"])  # torch agrees
+
+
+def test_unknown_optimizer_is_a_usage_error(tmp_path: Path):
+    path = tmp_path / "adam.pt"
+    train_and_save(path, build(OPT, {}), torch.optim.Adam)
+    result = run_console("check", str(path), OPT, "--optimizer", "Adm")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("ckptguard check: --optimizer Adm: not a torch.optim optimizer (did you mean 'Adam'?); one of SGD,")
+    assert run_console("check", str(path), OPT, "--optimizer", "Foo").returncode == 2
+
+
 def test_reordered_parameters_are_caught_where_torch_fails_late(tmp_path: Path):
     path = tmp_path / "adam.pt"
     train_and_save(path, build(OPT, {}), torch.optim.Adam)

@@ -94,6 +94,10 @@ def test_python_module_entry_point_matches_console():
     ("unknown command", ["frobnicate"], "unknown command"),
     ("wrong constructor argument", ["keys", "{good}::Net", "--config", "depth=2"],
      "good.py:3: --config depth: 'Net' takes no parameter 'depth' (its parameters: width)"),
+    ("misspelt constructor argument", ["keys", "{good}::Net", "--config", "widht=2"],
+     "good.py:3: --config widht: 'Net' takes no parameter 'widht' (did you mean 'width'?) (its parameters: width)"),
+    ("misspelt class", ["keys", "{good}::Nte"], "good.py: no class or function named 'Nte' (did you mean 'Net'?)"),
+    ("indentation error", ["keys", "{indented}::Net"], "indented.py:5: IndentationError: unindent does not match any outer"),
     ("shell-style boolean", ["keys", "{good}::Net", "--config", "width=true"], "VALUE is Python: True, False, None"),
     ("unquoted string", ["keys", "{good}::Net", "--config", "width=wide"], "strings are quoted, width='wide'"),
 ])
@@ -103,7 +107,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case, args, fragment):
     good = tmp_path / "good.py"
     good.write_text("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self, width=2):\n"
                     "        super().__init__()\n        self.fc = nn.Linear(width, 1)\n")
-    args = [a.format(broken=broken, good=good) for a in args]
+    indented = tmp_path / "indented.py"  # once: "'Net' is a unknown, not a class or function"
+    indented.write_text("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n"
+                        "        super().__init__()\n      self.fc = nn.Linear(2, 1)\n")
+    args = [a.format(broken=broken, good=good, indented=indented) for a in args]
     result = run_console(*args)
     assert result.returncode == 2, (case, result.stdout, result.stderr)
     assert result.stdout == ""
