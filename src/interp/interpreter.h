@@ -221,6 +221,7 @@ class Interpreter {
   void install_torch();
   void compute_mro(ClassObj* cls);
   Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
+  ClassObj* dict_base(ClassObj* cls) const;  // see instantiate
   std::string layer_cache_key(ClassObj* cls, const CallArgs& args);
   void relocate_origins(const Value& module, const manifest::SourceRange& at, const std::vector<manifest::SourceRange>& chain);
 
