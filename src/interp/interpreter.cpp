@@ -177,6 +177,23 @@ void Interpreter::note_unknown(const Value& v, const std::string& context) {
   }
 }
 
+Value Interpreter::ask_runtime(const std::string& question) {
+  std::string reason = fmt::format("{} depends on the process that builds the model", question);
+  // A module's top level runs once per session, so a rebuild could not try another answer there.
+  if (loading_modules_ > 0) return unknown(reason, false);
+  auto given = runtime_answers.find(question);
+  bool answer = given != runtime_answers.end() && given->second;
+  parse::Location at = here();
+  if (in_catalogue(at.file)) {
+    if (parse::Location user = project_location(); !user.file.empty()) at = std::move(user);
+  }
+  manifest::Unresolved note{at.file, at.line, fmt::format("{} (taken as {})", reason, answer ? "True" : "False")};
+  bool asked = std::any_of(runtime_questions_.begin(), runtime_questions_.end(), [&](auto& q) { return q.first == question && q.second == note; });
+  if (!asked) runtime_questions_.emplace_back(question, note);
+  note_unresolved(at, note.reason);
+  return Value::boolean(answer);
+}
+
 void Interpreter::step() {
   if (++steps_ > limits_.max_steps) throw AnalysisAbort{"step budget exhausted", here()};
 }
@@ -637,7 +654,8 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       return *v;
     }
     std::string sub = ns->name + "." + name;
-    if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
+    // A modelled submodule (torch.distributed) is an attribute of its package, as `import torch` makes it.
+    if (modules_.count(sub) || modules::find(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
     if (name == "__dict__") {
       auto d = std::make_shared<DictObj>();

@@ -130,6 +130,15 @@ class Interpreter {
   void note_unresolved(const parse::Location& where, const std::string& reason);
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;
+  // A yes/no fact about the process that will build the model (has a torch.distributed process
+  // group been initialised?), which no source can tell. Answered from `runtime_answers` (false
+  // when absent) and noted as unresolved; ProjectSession::predict rebuilds under the other
+  // answers and withdraws the notes when every answer gives the same state_dict. While a module's
+  // top level runs (once per session, so never rebuilt) the answer is an Unknown instead.
+  Value ask_runtime(const std::string& question);
+  std::map<std::string, bool> runtime_answers;
+  // The questions asked by the current request, in order, with the note each one left.
+  const std::vector<std::pair<std::string, manifest::Unresolved>>& runtime_questions() const { return runtime_questions_; }
   // The statement of project code (not the torch.nn catalogue) the interpreter is inside.
   parse::Location project_location() const;
   manifest::SourceRange project_statement() const;
@@ -149,6 +158,7 @@ class Interpreter {
   // loaded modules are kept.
   void begin_request() {
     unresolved_.clear();
+    runtime_questions_.clear();
     executed_.clear();
     steps_ = 0;
   }
@@ -239,6 +249,7 @@ class Interpreter {
   ClassObj* tensor_class_ = nullptr;
   ClassObj* parameter_class_ = nullptr;
   std::vector<manifest::Unresolved> unresolved_;
+  std::vector<std::pair<std::string, manifest::Unresolved>> runtime_questions_;
   std::set<std::string> watched_;  // absolute, normalised paths
   std::set<manifest::SourceRange> executed_;
   std::map<std::string, std::set<manifest::SourceRange>> executed_at_load_;

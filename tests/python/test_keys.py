@@ -138,6 +138,12 @@ COMPLETENESS = {
     "numpy decides a layer": ("if np.sqrt(16) > 3:\n            self.extra = nn.Linear(2, 2)\n        self.fc = nn.Linear(4, 2)", None),
     "a library model as a part": ("self.backbone = torchvision.models.resnet18()\n        self.fc = nn.Linear(4, 2)", None),
     "a width from numpy": ("self.fc = nn.Linear(int(np.prod([2, 3])), 2)", None),
+    "a process group that cannot change keys": (
+        "self.main_process = not (torch.distributed.is_available() and torch.distributed.is_initialized())\n"
+        "        self.fc = nn.Linear(4, 2)", True),
+    "a process group that decides a layer": (
+        "if torch.distributed.is_available() and torch.distributed.is_initialized():\n"
+        "            self.sync = nn.SyncBatchNorm(2)\n        self.fc = nn.Linear(4, 2)", False),
     "explicit Module.__setattr__": ("for i in reversed(range(1, 3)):\n"
                                     "            self.__setattr__('level_%d' % i, nn.Linear(2, 2))\n"
                                     "        self.fc = nn.Linear(2, 2)", True),
