@@ -69,9 +69,19 @@ ProjectSession::ProjectSession(const index::ModulePath& where, const parse::File
   }
 }
 
+// A classmethod read off its class (`EfficientNet.from_name`): a factory target like a function.
+static const FunctionObj* class_bound_function(const Value& callee) {
+  auto* bm = callee.as<BoundMethodObj>();
+  return bm && bm->self.as<ClassObj>() ? bm->func.as<FunctionObj>() : nullptr;
+}
+
 const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
   skip_first = false;
   if (auto* fn = callee.as<FunctionObj>()) return &fn->params;
+  if (const FunctionObj* fn = class_bound_function(callee)) {
+    skip_first = true;  // cls
+    return &fn->params;
+  }
   if (auto* cls = callee.as<ClassObj>()) {
     if (const Value* init = cls->lookup("__init__")) {
       if (auto* fn = init->as<FunctionObj>()) {
@@ -103,7 +113,7 @@ static std::optional<PredictionError> check_config_keys(const Value& callee, con
   }
   for (const auto& item : config) {
     if (item.key.find('.') != std::string::npos || std::find(names.begin(), names.end(), item.key) != names.end()) continue;
-    const FunctionObj* fn = callee.as<FunctionObj>();
+    const FunctionObj* fn = callee.as<FunctionObj>() ? callee.as<FunctionObj>() : class_bound_function(callee);
     if (auto* cls = callee.as<ClassObj>()) fn = cls->lookup("__init__")->as<FunctionObj>();
     int line = fn && fn->file ? fn->file->location(fn->node).line : 0;
     std::string file = fn && fn->file ? fn->file->path() : target.file;
@@ -149,7 +159,7 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>()) {
+    if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>() && !class_bound_function(out.callee)) {
       return error_at(target.file, 0, fmt::format("'{}' is a {}, not a class or function", target.name, type_name(out.callee)));
     }
     if (auto problem = check_config_keys(out.callee, target, config)) return *problem;

@@ -68,6 +68,23 @@ def test_relative_import_across_a_namespace_package(tmp_path: Path):
     assert predicted_keys(json.loads(result.stdout)) == torch_keys(model)
 
 
+def test_a_classmethod_factory_is_a_target(tmp_path: Path):
+    src = tmp_path / "net.py"
+    src.write_text(
+        "import torch.nn as nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, width):\n        super().__init__()\n        self.fc = nn.Linear(width, 2)\n"
+        "    @classmethod\n"
+        "    def from_name(cls, name, extra=1):\n        return cls({'small': 3, 'large': 8}[name] + extra)\n")
+    result = run_console("keys", f"{src}::Net.from_name", "--config", "name='large'", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["complete"]
+    assert predicted_keys(doc) == torch_keys(import_file(src).Net.from_name(name="large"))
+    typo = run_console("keys", f"{src}::Net.from_name", "--config", "nme='large'")
+    assert typo.returncode == 2 and "(its parameters: name, extra)" in typo.stderr, typo.stderr
+
+
 def test_text_output_lists_every_key():
     result = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet")
     assert result.returncode == 0
