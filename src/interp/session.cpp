@@ -272,12 +272,19 @@ PredictionResult ProjectSession::predict(const Target& target, const std::vector
   std::vector<manifest::Unresolved> notes;
   for (auto& q : interp_.runtime_questions()) notes.push_back(q.second);
   constexpr std::size_t kMaxQuestions = 3;  // 2^3 builds at most per round
+  // A rebuild that lost track of anything the first build did not proves nothing about its answer.
+  auto nothing_new = [&](const Prediction& other) {
+    return std::all_of(other.unresolved.begin(), other.unresolved.end(), [&](const manifest::Unresolved& u) {
+      bool question = std::any_of(interp_.runtime_questions().begin(), interp_.runtime_questions().end(), [&](auto& q) { return q.second == u; });
+      return question || std::find(first.unresolved.begin(), first.unresolved.end(), u) != first.unresolved.end();
+    });
+  };
   bool same = questions.size() <= kMaxQuestions;
   for (unsigned combo = 1; same && combo < (1u << questions.size()); ++combo) {
     for (std::size_t q = 0; q < questions.size(); ++q) interp_.runtime_answers[questions[q]] = (combo >> q) & 1u;
     auto again = run();
     auto* other = std::get_if<Prediction>(&again);
-    same = other && same_state(first.manifest, other->manifest);
+    same = other && same_state(first.manifest, other->manifest) && nothing_new(*other);
     for (auto& asked : interp_.runtime_questions()) {
       if (!same || std::find(questions.begin(), questions.end(), asked.first) != questions.end()) continue;
       questions.push_back(asked.first);

@@ -161,6 +161,10 @@ COMPLETENESS = {
     "a process group that decides a layer": (
         "if torch.distributed.is_available() and torch.distributed.is_initialized():\n"
         "            self.sync = nn.SyncBatchNorm(2)\n        self.fc = nn.Linear(4, 2)", False),
+    "a process group whose size decides a layer": (
+        "if torch.distributed.is_available() and torch.distributed.is_initialized():\n"
+        "            if torch.distributed.get_world_size() > 1:\n"
+        "                self.sync = nn.SyncBatchNorm(2)\n        self.fc = nn.Linear(4, 2)", False),
     "explicit Module.__setattr__": ("for i in reversed(range(1, 3)):\n"
                                     "            self.__setattr__('level_%d' % i, nn.Linear(2, 2))\n"
                                     "        self.fc = nn.Linear(2, 2)", True),
