@@ -460,10 +460,12 @@ void Interpreter::relocate_origins(const Value& module, const manifest::SourceRa
 
 // The builtin dict (or OrderedDict) a project class derives from, when its instances can be native
 // dicts: the class leaves the item protocol to dict, which len(), `in`, iteration and subscripts
-// use directly. A class that redefines it stays an ordinary instance.
+// use directly. A class that redefines it (or how it is created or printed) stays an ordinary
+// instance.
 ClassObj* Interpreter::dict_base(ClassObj* cls) const {
   static const char* const kProtocol[] = {"__getitem__", "__setitem__", "__delitem__", "__len__", "__iter__",
-                                          "__contains__", "__bool__", "__eq__", "__hash__"};
+                                          "__contains__", "__bool__", "__eq__", "__hash__", "__new__",
+                                          "__repr__", "__str__", "__format__"};
   for (ClassObj* c : cls->mro) {
     if (c == types.dict || c == types.ordered_dict) return c;
     if (c->native_new) return nullptr;  // another builtin base comes first
