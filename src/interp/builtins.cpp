@@ -114,11 +114,15 @@ Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Obj
       return make_tuple(std::move(items));
     }
     case ObjKind::dict: {
+      auto* d = v.as<DictObj>();
       auto out = std::make_shared<DictObj>();
-      out->ordered_dict = v.as<DictObj>()->ordered_dict;
+      out->ordered_dict = d->ordered_dict;
+      out->subclass = d->subclass;
+      out->subclass_holder = d->subclass_holder;
       Value ov = Value::object(out);
       memo.emplace_back(v.obj().get(), ov);
-      for (auto& kv : v.as<DictObj>()->items) out->items.emplace_back(kv.first, deep_copy(in, kv.second, memo));
+      for (auto& kv : d->items) out->items.emplace_back(kv.first, deep_copy(in, kv.second, memo));
+      for (auto& [name, x] : d->attrs.items()) out->attrs.set(name, deep_copy(in, x, memo));
       return ov;
     }
     case ObjKind::tensor: {
@@ -467,8 +471,16 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
   });
   in.add_method(cls, "update", [](Interpreter& i, CallArgs& a) { dict_update(i, dict_of(i, a), a, 1); return Value::none(); });
   in.add_method(cls, "copy", [](Interpreter& i, CallArgs& a) {
-    auto d = std::make_shared<DictObj>(dict_of(i, a));
+    auto d = std::make_shared<DictObj>();  // a plain dict (or OrderedDict), even from a subclass
+    d->ordered_dict = dict_of(i, a).ordered_dict;
+    d->default_factory = dict_of(i, a).default_factory;
+    d->items = dict_of(i, a).items;
     return Value::object(d);
+  });
+  // A dict subclass's instance is filled here, by its own __init__ or through super().__init__.
+  in.add_method(cls, "__init__", [](Interpreter& i, CallArgs& a) {
+    dict_update(i, dict_of(i, a), a, 1);
+    return Value::none();
   });
   in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { dict_of(i, a).items.clear(); return Value::none(); });
 }
@@ -718,6 +730,7 @@ void install_python_builtins(Interpreter& in) {
     const Value& self = native_required(i, a, 0, "self");
     const std::string& name = native_required(i, a, 1, "name").as_str();
     if (auto* inst = self.as<InstanceObj>()) inst->attrs.set(name, native_required(i, a, 2, "value"));
+    else if (auto* d = self.as<DictObj>(); d && d->subclass) d->attrs.set(name, native_required(i, a, 2, "value"));
     else i.set_attr(self, name, native_required(i, a, 2, "value"));
     return Value::none();
   });

@@ -145,6 +145,23 @@ void Interpreter::note_unknown(const Value& v, const std::string& context) {
   }
 }
 
+Value Interpreter::ask_runtime(const std::string& question) {
+  std::string reason = fmt::format("{} depends on the process that builds the model", question);
+  // A module's top level runs once per session, so a rebuild could not try another answer there.
+  if (loading_modules_ > 0) return unknown(reason, false);
+  auto given = runtime_answers.find(question);
+  bool answer = given != runtime_answers.end() && given->second;
+  parse::Location at = here();
+  if (in_catalogue(at.file)) {
+    if (parse::Location user = project_location(); !user.file.empty()) at = std::move(user);
+  }
+  manifest::Unresolved note{at.file, at.line, fmt::format("{} (taken as {})", reason, answer ? "True" : "False")};
+  bool asked = std::any_of(runtime_questions_.begin(), runtime_questions_.end(), [&](auto& q) { return q.first == question && q.second == note; });
+  if (!asked) runtime_questions_.emplace_back(question, note);
+  note_unresolved(at, note.reason);
+  return Value::boolean(answer);
+}
+
 void Interpreter::step() {
   if (++steps_ > limits_.max_steps) throw AnalysisAbort{"step budget exhausted", here()};
 }
@@ -409,6 +426,24 @@ void Interpreter::relocate_origins(const Value& module, const manifest::SourceRa
   for (auto& [name, child] : m->module->modules.items()) relocate_origins(child, at, chain);
 }
 
+// The builtin dict (or OrderedDict) a project class derives from, when its instances can be native
+// dicts: the class leaves the item protocol to dict, which len(), `in`, iteration and subscripts
+// use directly. A class that redefines it (or how it is created or printed) stays an ordinary
+// instance.
+ClassObj* Interpreter::dict_base(ClassObj* cls) const {
+  static const char* const kProtocol[] = {"__getitem__", "__setitem__", "__delitem__", "__len__", "__iter__",
+                                          "__contains__", "__bool__", "__eq__", "__hash__", "__new__",
+                                          "__repr__", "__str__", "__format__"};
+  for (ClassObj* c : cls->mro) {
+    if (c == types.dict || c == types.ordered_dict) return c;
+    if (c->native_new) return nullptr;  // another builtin base comes first
+    for (const char* name : kProtocol) {
+      if (c->attrs.contains(name)) return nullptr;
+    }
+  }
+  return nullptr;
+}
+
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
   if (cls->native_new) return cls->native_new(*this, args);
   if (cls->is_enum) {
@@ -420,6 +455,17 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
       }
     }
     raise("ValueError", fmt::format("{} is not a valid {}", repr(wanted), cls->name));
+  }
+  if (ClassObj* base = dict_base(cls)) {
+    auto d = std::make_shared<DictObj>();
+    d->ordered_dict = base == types.ordered_dict;
+    d->subclass = cls;
+    d->subclass_holder = holder;
+    Value self = Value::object(d);
+    CallArgs with_self = std::move(args);
+    with_self.positional.insert(with_self.positional.begin(), self);
+    call(*cls->lookup("__init__"), std::move(with_self));
+    return self;
   }
   std::string cache_key = observing ? std::string() : layer_cache_key(cls, args);
   if (!cache_key.empty()) {
@@ -532,7 +578,10 @@ ClassObj* Interpreter::class_of(const Value& v) {
   switch (v.obj()->kind) {
     case ObjKind::tuple: return v.as<TupleObj>()->named ? v.as<TupleObj>()->named : types.tuple;
     case ObjKind::list: return types.list;
-    case ObjKind::dict: return v.as<DictObj>()->ordered_dict ? types.ordered_dict : types.dict;
+    case ObjKind::dict: {
+      auto* d = v.as<DictObj>();
+      return d->subclass ? d->subclass : d->ordered_dict ? types.ordered_dict : types.dict;
+    }
     case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
     case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
     case ObjKind::class_: return types.type;
@@ -575,7 +624,8 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       return *v;
     }
     std::string sub = ns->name + "." + name;
-    if (modules_.count(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
+    // A modelled submodule (torch.distributed) is an attribute of its package, as `import torch` makes it.
+    if (modules_.count(sub) || modules::find(sub) || index_.find_module(sub) || index_.is_package_dir(sub)) return import_module(sub, here());
     if (name == "__name__") return Value::string(ns->name);
     if (name == "__dict__") {
       auto d = std::make_shared<DictObj>();
@@ -680,6 +730,17 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     if (name == "stop") return s->stop;
     if (name == "step") return s->step;
   }
+  if (auto* d = obj.as<DictObj>(); d && d->subclass) {
+    // As for instances: a property wins over the instance's own attributes, which win over the
+    // class's; __getattr__ is the last resort.
+    const Value* cls_attr = d->subclass->lookup(name);
+    if (!cls_attr || !cls_attr->as<PropertyObj>()) {
+      if (const Value* v = d->attrs.find(name)) return *v;
+    }
+    if (const Value* ga = d->subclass->lookup("__getattr__"); !cls_attr && ga && !ga->as<BuiltinObj>()) {
+      return call(*ga, CallArgs{{obj, Value::string(name)}, {}});
+    }
+  }
   if (ClassObj* cls = class_of(obj)) {
     if (const Value* v = cls->lookup(name)) {
       if (auto* prop = v->as<PropertyObj>()) {
@@ -737,6 +798,13 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
     return;
   }
   if (auto* fn = obj.as<FunctionObj>()) return fn->attrs.set(name, std::move(value));
+  if (auto* d = obj.as<DictObj>(); d && d->subclass) {
+    if (const Value* own = d->subclass->lookup("__setattr__"); own && own != types.object->attrs.find("__setattr__")) {
+      call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
+      return;
+    }
+    return d->attrs.set(name, std::move(value));
+  }
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
 }
 
@@ -745,6 +813,13 @@ void Interpreter::del_attr(const Value& obj, const std::string& name) {
     if (inst->attrs.erase(name)) return;
     if (inst->module && module_delattr(*inst, name)) return;
     raise("AttributeError", name);
+  }
+  if (auto* d = obj.as<DictObj>(); d && d->subclass) {
+    if (const Value* own = d->subclass->lookup("__delattr__"); own && !own->as<BuiltinObj>()) {
+      call(get_attr(obj, "__delattr__"), CallArgs{{Value::string(name)}, {}});
+      return;
+    }
+    if (d->attrs.erase(name)) return;
   }
   if (is_unknown(obj)) return;
   raise("AttributeError", name);
@@ -800,6 +875,9 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (auto* t = obj.as<TupleObj>()) return sequence_item(t->items, false);
   if (auto* d = obj.as<DictObj>()) {
     if (Value* v = d->find(key)) return *v;
+    if (const Value* missing = d->subclass ? d->subclass->lookup("__missing__") : nullptr) {
+      return call(*missing, CallArgs{{obj, key}, {}});
+    }
     if (!d->default_factory.is_none()) {
       Value made = call(d->default_factory, CallArgs{});
       d->set(key, made);

@@ -127,6 +127,15 @@ class Interpreter {
   void note_unresolved(const parse::Location& where, const std::string& reason);
   void note_unknown(const Value& v, const std::string& context);  // notes an Unknown's origin
   parse::Location here() const;
+  // A yes/no fact about the process that will build the model (has a torch.distributed process
+  // group been initialised?), which no source can tell. Answered from `runtime_answers` (false
+  // when absent) and noted as unresolved; ProjectSession::predict rebuilds under the other
+  // answers and withdraws the notes when every answer gives the same state_dict. While a module's
+  // top level runs (once per session, so never rebuilt) the answer is an Unknown instead.
+  Value ask_runtime(const std::string& question);
+  std::map<std::string, bool> runtime_answers;
+  // The questions asked by the current request, in order, with the note each one left.
+  const std::vector<std::pair<std::string, manifest::Unresolved>>& runtime_questions() const { return runtime_questions_; }
   // The statement of project code (not the torch.nn catalogue) the interpreter is inside.
   parse::Location project_location() const;
   manifest::SourceRange project_statement() const;
@@ -146,6 +155,7 @@ class Interpreter {
   // loaded modules are kept.
   void begin_request() {
     unresolved_.clear();
+    runtime_questions_.clear();
     executed_.clear();
     steps_ = 0;
   }
@@ -218,6 +228,7 @@ class Interpreter {
   void install_torch();
   void compute_mro(ClassObj* cls);
   Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
+  ClassObj* dict_base(ClassObj* cls) const;  // see instantiate
   std::string layer_cache_key(ClassObj* cls, const CallArgs& args);
   void relocate_origins(const Value& module, const manifest::SourceRange& at, const std::vector<manifest::SourceRange>& chain);
 
@@ -235,6 +246,7 @@ class Interpreter {
   ClassObj* tensor_class_ = nullptr;
   ClassObj* parameter_class_ = nullptr;
   std::vector<manifest::Unresolved> unresolved_;
+  std::vector<std::pair<std::string, manifest::Unresolved>> runtime_questions_;
   std::set<std::string> watched_;  // absolute, normalised paths
   std::set<manifest::SourceRange> executed_;
   std::map<std::string, std::set<manifest::SourceRange>> executed_at_load_;

@@ -70,9 +70,19 @@ ProjectSession::ProjectSession(const index::ModulePath& where, const parse::File
   }
 }
 
+// A classmethod read off its class (`EfficientNet.from_name`): a factory target like a function.
+static const FunctionObj* class_bound_function(const Value& callee) {
+  auto* bm = callee.as<BoundMethodObj>();
+  return bm && bm->self.as<ClassObj>() ? bm->func.as<FunctionObj>() : nullptr;
+}
+
 const std::vector<Param>* signature_of(const Value& callee, bool& skip_first) {
   skip_first = false;
   if (auto* fn = callee.as<FunctionObj>()) return &fn->params;
+  if (const FunctionObj* fn = class_bound_function(callee)) {
+    skip_first = true;  // cls
+    return &fn->params;
+  }
   if (auto* cls = callee.as<ClassObj>()) {
     if (const Value* init = cls->lookup("__init__")) {
       if (auto* fn = init->as<FunctionObj>()) {
@@ -104,7 +114,7 @@ static std::optional<PredictionError> check_config_keys(const Value& callee, con
   }
   for (const auto& item : config) {
     if (item.key.find('.') != std::string::npos || std::find(names.begin(), names.end(), item.key) != names.end()) continue;
-    const FunctionObj* fn = callee.as<FunctionObj>();
+    const FunctionObj* fn = callee.as<FunctionObj>() ? callee.as<FunctionObj>() : class_bound_function(callee);
     if (auto* cls = callee.as<ClassObj>()) fn = cls->lookup("__init__")->as<FunctionObj>();
     int line = fn && fn->file ? fn->file->location(fn->node).line : 0;
     std::string file = fn && fn->file ? fn->file->path() : target.file;
@@ -158,7 +168,7 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>()) {
+    if (!out.callee.as<ClassObj>() && !out.callee.as<FunctionObj>() && !class_bound_function(out.callee)) {
       return error_at(target.file, 0, fmt::format("'{}' is a {}, not a class or function", target.name, type_name(out.callee)));
     }
     if (auto problem = check_config_keys(out.callee, target, config)) return *problem;
@@ -236,15 +246,67 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
   }
 }
 
+// The same state_dict (names, kinds, shapes, dtypes, ties) and the same module tree.
+static bool same_state(const manifest::KeyManifest& a, const manifest::KeyManifest& b) {
+  auto same_key = [](const manifest::KeyEntry& x, const manifest::KeyEntry& y) {
+    return x.name == y.name && x.kind == y.kind && x.shape == y.shape && x.dtype == y.dtype && x.alias_of == y.alias_of;
+  };
+  auto same_module = [](const manifest::ModuleEntry& x, const manifest::ModuleEntry& y) {
+    return x.path == y.path && x.type == y.type && x.version == y.version;
+  };
+  return std::equal(a.keys.begin(), a.keys.end(), b.keys.begin(), b.keys.end(), same_key) &&
+         std::equal(a.non_persistent.begin(), a.non_persistent.end(), b.non_persistent.begin(), b.non_persistent.end(), same_key) &&
+         std::equal(a.modules.begin(), a.modules.end(), b.modules.begin(), b.modules.end(), same_module);
+}
+
 PredictionResult ProjectSession::predict(const Target& target, const std::vector<ConfigItem>& config) {
   auto prepared = prepare(target, config);
   if (auto* err = std::get_if<PredictionError>(&prepared)) return PredictionResult{std::nullopt, *err};
   auto& p = std::get<PreparedTarget>(prepared);
-  CallArgs args;
-  for (auto& kv : p.config) args.keywords.push_back(kv);
-  auto built = build(target, p, std::move(args));
+  auto run = [&] {
+    CallArgs args;
+    for (auto& kv : p.config) args.keywords.push_back(kv);
+    return build(target, p, std::move(args));
+  };
+  auto built = run();
   if (auto* err = std::get_if<PredictionError>(&built)) return PredictionResult{std::nullopt, *err};
-  return PredictionResult{std::get<Prediction>(std::move(built)), std::nullopt};
+  Prediction first = std::get<Prediction>(std::move(built));
+  // Run-time questions (is torch.distributed initialised?) were answered False: rebuild under
+  // every other combination of answers. When each gives the same state, the answers did not
+  // matter and their notes are withdrawn; otherwise the prediction stays incomplete. A question
+  // first asked under another answer (is_initialized() once is_available() is True) joins the
+  // set, and the combinations start over.
+  std::vector<std::string> questions;
+  for (auto& q : interp_.runtime_questions()) questions.push_back(q.first);
+  std::vector<manifest::Unresolved> notes;
+  for (auto& q : interp_.runtime_questions()) notes.push_back(q.second);
+  constexpr std::size_t kMaxQuestions = 3;  // 2^3 builds at most per round
+  // A rebuild that lost track of anything the first build did not proves nothing about its answer.
+  auto nothing_new = [&](const Prediction& other) {
+    return std::all_of(other.unresolved.begin(), other.unresolved.end(), [&](const manifest::Unresolved& u) {
+      bool question = std::any_of(interp_.runtime_questions().begin(), interp_.runtime_questions().end(), [&](auto& q) { return q.second == u; });
+      return question || std::find(first.unresolved.begin(), first.unresolved.end(), u) != first.unresolved.end();
+    });
+  };
+  bool same = questions.size() <= kMaxQuestions;
+  for (unsigned combo = 1; same && combo < (1u << questions.size()); ++combo) {
+    for (std::size_t q = 0; q < questions.size(); ++q) interp_.runtime_answers[questions[q]] = (combo >> q) & 1u;
+    auto again = run();
+    auto* other = std::get_if<Prediction>(&again);
+    same = other && same_state(first.manifest, other->manifest) && nothing_new(*other);
+    for (auto& asked : interp_.runtime_questions()) {
+      if (!same || std::find(questions.begin(), questions.end(), asked.first) != questions.end()) continue;
+      questions.push_back(asked.first);
+      same = questions.size() <= kMaxQuestions;
+      combo = 0;
+    }
+  }
+  interp_.runtime_answers.clear();
+  if (same) {
+    auto answered = [&](const manifest::Unresolved& u) { return std::find(notes.begin(), notes.end(), u) != notes.end(); };
+    first.unresolved.erase(std::remove_if(first.unresolved.begin(), first.unresolved.end(), answered), first.unresolved.end());
+  }
+  return PredictionResult{std::move(first), std::nullopt};
 }
 
 std::variant<LoadSimulation, PredictionError> ProjectSession::simulate_load(const Target& target, const std::vector<ConfigItem>& config,

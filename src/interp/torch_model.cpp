@@ -724,7 +724,7 @@ void install_torch_model(Interpreter& in) {
   for (const char* name : {"flatten", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "sum", "mean", "abs", "exp",
                            "log", "sqrt", "sin", "cos", "sigmoid", "tanh", "relu", "triu", "tril", "floor", "ceil", "round",
                            "clamp", "log2", "roll", "flip", "cumsum", "diag", "neg", "sign", "logical_not", "amax", "amin",
-                           "max", "min", "prod", "softmax", "erf", "exp2"}) {
+                           "max", "min", "prod", "softmax", "erf", "exp2", "unique", "outer", "ger"}) {
     std::string method = name;
     def(torch, name, [method](Interpreter& i, CallArgs& a) {
       const Value& self = native_required(i, a, 0, "input");
@@ -762,7 +762,7 @@ void install_torch_model(Interpreter& in) {
   // Value-changing operations whose values ckptguard does not track: same shape, values dropped.
   for (const char* name : {"normal_", "uniform_", "zero_", "fill_", "copy_", "mul_", "add_", "sub_", "div_", "clamp_", "clamp",
                            "trunc_normal_", "fill_diagonal_", "masked_fill", "masked_fill_", "sigmoid", "tanh", "softmax", "cumsum",
-                           "flip", "roll", "exp_", "log_", "abs_", "clamp_min", "clamp_max", "erf", "erfinv_", "erfinv", "triu",
+                           "roll", "exp_", "log_", "abs_", "clamp_min", "clamp_max", "erf", "erfinv_", "erfinv", "triu",
                            "tril", "sin", "cos", "exp2", "logical_not", "bernoulli_", "random_", "exponential_", "geometric_",
                            "cauchy_", "log_normal_", "lerp", "clone_"}) {
     bool in_place = std::string(name).back() == '_';
@@ -776,6 +776,77 @@ void install_torch_model(Interpreter& in) {
     });
   }
   method("clone", [](Interpreter& i, CallArgs& a) { return like(i, a.positional.at(0)); });
+  // Tracked values survive a flip: NesT's level sizes are (4 ** arange(n)).flip(0).tolist().
+  method("flip", [self_tensor](Interpreter& i, CallArgs& a) {
+    TensorObj& t = self_tensor(i, a);
+    if (!t.shape) return make_tensor(i, t.shape, t.dtype);
+    const Shape& shape = *t.shape;
+    std::vector<bool> flipped(shape.size(), false);
+    for (std::int64_t d : ints_from(i, a, 1)) flipped[static_cast<std::size_t>(norm_dim(i, d, shape.size()))] = true;
+    if (!t.values) return make_tensor(i, shape, t.dtype);
+    std::vector<double> out(t.values->size());
+    for (std::size_t flat = 0; flat < out.size(); ++flat) {
+      // Row-major: peel indices from the last dimension, mirroring the flipped ones.
+      std::size_t rest = flat, source = 0, stride = 1;
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        auto n = static_cast<std::size_t>(shape[d]);
+        std::size_t k = rest % n;
+        rest /= n;
+        source += (flipped[d] ? n - 1 - k : k) * stride;
+        stride *= n;
+      }
+      out[flat] = (*t.values)[source];
+    }
+    return with_values(i, shape, t.dtype, std::move(out));
+  });
+  // Sorted distinct values (torch.unique's default), then the inverse indices and the counts when
+  // asked for; without tracked values only the shapes are known, and not the count of distinct values.
+  method("unique", [self_tensor](Interpreter& i, CallArgs& a) {
+    TensorObj& t = self_tensor(i, a);
+    auto flag = [&](std::size_t pos, const char* name) { return i.truthy(native_arg_or(a, pos, name, Value::boolean(false))); };
+    bool sorted = i.truthy(native_arg_or(a, 1, "sorted", Value::boolean(true)));
+    bool inverse = flag(2, "return_inverse"), counts = flag(3, "return_counts");
+    if (a.positional.size() > 4 || a.keyword("dim")) return i.unknown("Tensor.unique along a dimension is not modelled");
+    std::vector<Value> parts;
+    if (!t.values || !t.shape) {
+      parts.push_back(make_tensor(i, MaybeShape(Shape{kUnknownDim}), t.dtype));
+      if (inverse) parts.push_back(make_tensor(i, t.shape, "int64"));
+      if (counts) parts.push_back(make_tensor(i, MaybeShape(Shape{kUnknownDim}), "int64"));
+    } else {
+      std::vector<double> distinct = *t.values;
+      std::sort(distinct.begin(), distinct.end());
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      Shape shape{static_cast<std::int64_t>(distinct.size())};
+      std::vector<double> where, count(distinct.size(), 0);
+      for (double v : *t.values) {
+        auto k = static_cast<std::size_t>(std::lower_bound(distinct.begin(), distinct.end(), v) - distinct.begin());
+        where.push_back(static_cast<double>(k));
+        count[k] += 1;
+      }
+      // sorted=False leaves the order to the implementation: then only the count of values is certain.
+      parts.push_back(sorted ? with_values(i, shape, t.dtype, std::move(distinct)) : make_tensor(i, shape, t.dtype));
+      if (inverse) parts.push_back(sorted ? with_values(i, *t.shape, "int64", std::move(where)) : make_tensor(i, *t.shape, "int64"));
+      if (counts) parts.push_back(sorted ? with_values(i, shape, "int64", std::move(count)) : make_tensor(i, shape, "int64"));
+    }
+    return parts.size() == 1 ? parts[0] : make_tuple(std::move(parts));
+  });
+  // Outer product of two 1-D tensors (StyleGAN2's separable filters: f.ger(f)).
+  for (const char* name : {"outer", "ger"}) {
+    std::string n = name;
+    method(name, [self_tensor, n](Interpreter& i, CallArgs& a) {
+      TensorObj& t = self_tensor(i, a);
+      auto* o = tensor(native_required(i, a, 1, "vec2"));
+      if (!o) i.raise("TypeError", fmt::format("{}(): argument 'vec2' must be Tensor", n));
+      std::string dtype = is_float_dtype(t.dtype) ? t.dtype : o->dtype;
+      if (!t.shape || !o->shape) return make_tensor(i, MaybeShape(Shape{kUnknownDim, kUnknownDim}), dtype);
+      if (t.shape->size() != 1 || o->shape->size() != 1) i.raise("RuntimeError", fmt::format("{}: expected 1-D tensors", n));
+      Shape shape{(*t.shape)[0], (*o->shape)[0]};
+      if (!t.values || !o->values) return make_tensor(i, shape, dtype);
+      std::vector<double> out;
+      for (double x : *t.values) for (double y : *o->values) out.push_back(x * y);
+      return with_values(i, shape, dtype, std::move(out));
+    });
+  }
   // Element-wise math with tracked values.
   for (const char* name : {"exp", "log", "abs", "sqrt", "neg", "floor", "ceil", "round", "sign", "reciprocal", "square", "log2", "relu"}) {
     std::string op = name;
@@ -940,6 +1011,7 @@ void install_torch_model(Interpreter& in) {
       TensorObj& t = self_tensor(i, a);
       if (a.positional.size() > 1 && tensor(a.positional[1])) return i.tensor_binary("+", a.positional[0], a.positional[1]);
       bool arg = n[0] == 'a';
+      if (!arg && a.positional.size() == 1 && !a.keyword("dim")) return i.call(i.tensor_attr(a.positional[0], n == "max" ? "amax" : "amin"), CallArgs{});
       Value values = reduce(i, a.positional[0], a, arg ? "int64" : t.dtype);
       bool with_dim = a.positional.size() > 1 || a.keyword("dim");
       if (!with_dim || arg) return values;

@@ -190,6 +190,11 @@ struct DictObj : Object {
   std::vector<std::pair<Value, Value>> items;
   bool ordered_dict = false;  // collections.OrderedDict
   Value default_factory;      // collections.defaultdict: called for a missing key (None: a plain dict)
+  // A project class deriving from dict (`class EasyDict(dict)`): its instances are dicts that
+  // also look attributes up through the class and keep their own `attrs`. Null for a plain dict.
+  ClassObj* subclass = nullptr;
+  ObjPtr subclass_holder;  // keeps the class alive
+  OrderedMap<Value> attrs;
   Value* find(const Value& key);
   void set(const Value& key, Value value);
   bool erase(const Value& key);

@@ -235,8 +235,6 @@ class TreeChecker {
       } else if (k == Kind::k_keyword_separator) {
         keyword_only = true;
         continue;
-      } else if (k == Kind::k_line_continuation) {
-        continue;
       } else if (k == Kind::k_identifier) {
         if (seen_default && !keyword_only) add(Pass::parser, p, "non-default argument follows default argument");
       } else {
@@ -254,7 +252,6 @@ class TreeChecker {
     std::set<std::string> names;
     for (TSNode a : named_children(args)) {
       Kind k = parse::kind(a);
-      if (k == Kind::k_line_continuation) continue;
       if (k == Kind::k_keyword_argument) {
         keyword = true;
         std::string name(file_.node_text(field(a, Field::name)));

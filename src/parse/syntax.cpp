@@ -86,7 +86,9 @@ const NodeInfo& info(TSNode node) {
   if (ts_tree_cursor_goto_first_child(&cursor)) {
     do {
       TSNode c = ts_tree_cursor_current_node(&cursor);
-      if (ts_node_is_named(c) && kind(c) != Kind::k_comment) out.named.push_back(c);
+      // Comments and backslash continuations are extras: they may sit between any two children
+      // (`x = a \ <newline> if c else b`) and are never operands.
+      if (ts_node_is_named(c) && !ts_node_is_extra(c)) out.named.push_back(c);
       TSFieldId fid = ts_tree_cursor_current_field_id(&cursor);
       if (fid == 0) continue;
       for (std::size_t f = 0; f < out.fields.size(); ++f) {

@@ -68,6 +68,23 @@ def test_relative_import_across_a_namespace_package(tmp_path: Path):
     assert predicted_keys(json.loads(result.stdout)) == torch_keys(model)
 
 
+def test_a_classmethod_factory_is_a_target(tmp_path: Path):
+    src = tmp_path / "net.py"
+    src.write_text(
+        "import torch.nn as nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self, width):\n        super().__init__()\n        self.fc = nn.Linear(width, 2)\n"
+        "    @classmethod\n"
+        "    def from_name(cls, name, extra=1):\n        return cls({'small': 3, 'large': 8}[name] + extra)\n")
+    result = run_console("keys", f"{src}::Net.from_name", "--config", "name='large'", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["complete"]
+    assert predicted_keys(doc) == torch_keys(import_file(src).Net.from_name(name="large"))
+    typo = run_console("keys", f"{src}::Net.from_name", "--config", "nme='large'")
+    assert typo.returncode == 2 and "(its parameters: name, extra)" in typo.stderr, typo.stderr
+
+
 def test_text_output_lists_every_key():
     result = run_console("keys", f"{EXAMPLES / 'flat.py'}::FlatNet")
     assert result.returncode == 0
@@ -145,6 +162,16 @@ COMPLETENESS = {
     "numpy decides a layer": ("if np.sqrt(16) > 3:\n            self.extra = nn.Linear(2, 2)\n        self.fc = nn.Linear(4, 2)", None),
     "a library model as a part": ("self.backbone = torchvision.models.resnet18()\n        self.fc = nn.Linear(4, 2)", None),
     "a width from numpy": ("self.fc = nn.Linear(int(np.prod([2, 3])), 2)", None),
+    "a process group that cannot change keys": (
+        "self.main_process = not (torch.distributed.is_available() and torch.distributed.is_initialized())\n"
+        "        self.fc = nn.Linear(4, 2)", True),
+    "a process group that decides a layer": (
+        "if torch.distributed.is_available() and torch.distributed.is_initialized():\n"
+        "            self.sync = nn.SyncBatchNorm(2)\n        self.fc = nn.Linear(4, 2)", False),
+    "a process group whose size decides a layer": (
+        "if torch.distributed.is_available() and torch.distributed.is_initialized():\n"
+        "            if torch.distributed.get_world_size() > 1:\n"
+        "                self.sync = nn.SyncBatchNorm(2)\n        self.fc = nn.Linear(4, 2)", False),
     "explicit Module.__setattr__": ("for i in reversed(range(1, 3)):\n"
                                     "            self.__setattr__('level_%d' % i, nn.Linear(2, 2))\n"
                                     "        self.fc = nn.Linear(2, 2)", True),

@@ -17,6 +17,7 @@ Installer find(const std::string& dotted) {
       {"os", install_os},
       {"numbers", install_numbers},
       {"itertools", install_itertools},
+      {"torch.distributed", install_torch_distributed},
   };
   auto it = overlays.find(dotted);
   return it == overlays.end() ? nullptr : it->second;
