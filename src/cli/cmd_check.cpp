@@ -168,14 +168,38 @@ int run_check(const std::vector<std::string>& argv, Io io) {
     // The checkpoint may come from another configuration of the same model: say which.
     if (!request.is_path && explore_branches) {
       interp::BranchResult branches = interp::enumerate_branches(request.target, request.config);
+      // The --config values given are explored too (the checkpoint may come from the default
+      // configuration): only those without a default stay fixed.
+      if (branches.set) {
+        std::vector<interp::ConfigItem> required;
+        for (const auto& item : request.config) {
+          auto p = std::find_if(branches.set->parameters.begin(), branches.set->parameters.end(),
+                                [&](const auto& q) { return q.name == item.key; });
+          if (p == branches.set->parameters.end() || !p->default_) required.push_back(item);
+        }
+        if (required.size() < request.config.size()) {
+          interp::BranchResult wider = interp::enumerate_branches(request.target, required);
+          if (wider.set) branches = std::move(wider);
+        }
+      }
       if (branches.set) {
         for (const auto& b : branches.set->branches) {
           std::vector<interp::ConfigItem> witness;
           for (const auto& [k, v] : b.witness) witness.push_back({k, v});
           if (!load_into(witness, b.manifest, b.load_customizations).compatible()) continue;
+          // Stated against the command line: every key given keeps its place, with the value
+          // this configuration needs.
           std::vector<std::string> args;
           for (const auto& [k, v] : b.witness) args.push_back(fmt::format("--config {}={}", k, v));
-          report.matching_configs.push_back(fmt::format("{}", fmt::join(args, " ")));
+          for (const auto& item : request.config) {
+            bool in_witness = std::any_of(b.witness.begin(), b.witness.end(), [&](const auto& kv) { return kv.first == item.key; });
+            auto p = std::find_if(branches.set->parameters.begin(), branches.set->parameters.end(),
+                                  [&](const auto& q) { return q.name == item.key; });
+            if (!in_witness && p != branches.set->parameters.end() && p->default_) {
+              args.push_back(fmt::format("--config {}={}", item.key, *p->default_));
+            }
+          }
+          report.matching_configs.push_back(args.empty() ? std::string("(defaults)") : fmt::format("{}", fmt::join(args, " ")));
         }
       }
     }

@@ -100,6 +100,19 @@ def test_check_names_the_configuration_a_checkpoint_came_from(tmp_path: Path):
     assert doc["matching_configs"] == ["--config use_extra_layer=True"]
 
 
+def test_configuration_given_on_the_command_line_is_explored_too(tmp_path: Path):
+    """`--config use_extra_layer=True` with a checkpoint of the default configuration gave
+    `matching_configs: []`; torch loads it into the default model."""
+    path = tmp_path / "base.pt"
+    torch.save(build(COND, {}).state_dict(), path)
+    result = run_console("check", str(path), COND, "--config", "use_extra_layer=True", "--format", "json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["matching_configs"] == ["--config use_extra_layer=False"]
+    build(COND, {"use_extra_layer": "False"}).load_state_dict(torch.load(path), strict=True)
+    no_flags = run_console("check", str(path), COND, "--config", "use_extra_layer=True")
+    assert "the checkpoint loads into the model built with:\n    --config use_extra_layer=False" in no_flags.stdout
+
+
 def test_checkpoint_against_checkpoint(tmp_path: Path):
     a, b = tmp_path / "a.pt", tmp_path / "b.pt"
     torch.save(build(COND, {}).state_dict(), a)
