@@ -17,8 +17,10 @@ Flags calls to `torch.load` (however imported: `torch.load`, `import torch as t;
 Without `weights_only=True`, `torch.load` runs Python's full unpickler: a checkpoint file can
 construct arbitrary objects and call arbitrary functions while it loads. A checkpoint
 downloaded from a hub, a shared drive or a pull request is code you execute. With
-`weights_only=True` (torch 1.13 and later) only tensors, primitive types, lists, tuples and
-dicts are rebuilt — everything a `state_dict` checkpoint needs.
+`weights_only=True` only tensors, lists, tuples, dicts and some primitives are rebuilt.
+On torch 1.13, the torch ckptguard models, those primitives are ints, strings, bools and None:
+**floats are refused**. A model `state_dict` loads; a training checkpoint with an optimizer's `lr`
+or a saved loss does not, and applying this fix to the loader that resumes training breaks it.
 
 ## Example
 ```python
@@ -31,8 +33,11 @@ model.load_state_dict(state)
 state = torch.load("model.pt", map_location="cpu", weights_only=True)
 model.load_state_dict(state)
 ```
-Checkpoints that pickle whole objects (see CKG402) will not load this way: re-save them as
-state_dicts once, in a trusted environment.)");
+Checkpoints that pickle whole objects (see CKG402), or that hold floats on torch 1.13, will not
+load this way: re-save the weights as a state-dict-only file or as safetensors, once, in a
+trusted environment, and keep training state (optimizer, step, loss) in a separate file you
+trust. `ckptguard inspect FILE` says whether a file loads with `weights_only=True` on torch 1.13,
+without executing anything.)");
 
 void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
   for (TSNode call : ctx.calls()) {
@@ -43,7 +48,9 @@ void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
       if (ctx.has_splat(call)) continue;  // **kwargs may carry weights_only
       auto d = ctx.make(kInfo, field(call, Field::function),
                         "`torch.load` without `weights_only=True` can run code stored in the checkpoint",
-                        "pass `weights_only=True`; tensors, dicts, lists and numbers still load");
+                        "pass `weights_only=True` where this loads weights only: on torch 1.13 it refuses floats, so a "
+                        "training checkpoint (an optimizer's `lr`) no longer loads; keep such state in a separate file, "
+                        "or save weights as safetensors (`ckptguard inspect FILE` says whether a file loads this way)");
       TSNode args = field(call, Field::arguments);
       const auto& named = parse::named_children(args);
       TSPoint at = named.empty() ? ts_node_start_point(args) : ts_node_end_point(named.back());

@@ -55,7 +55,10 @@ int run_inspect(const std::vector<std::string>& argv, Io io) {
   } else {
     io.out << checkpoint::render_inspect_text(*info, path);
   }
-  return info->warnings.empty() ? kExitOk : kExitFindings;
+  // A file torch 1.13's weights_only loader refuses is a finding (README: exit 1), as warnings are.
+  auto verdict = info->details.find("weights_only_torch_1_13");
+  bool refused = verdict != info->details.end() && !(*verdict)["loads"].get<bool>();
+  return info->warnings.empty() && !refused ? kExitOk : kExitFindings;
 }
 
 }  // namespace ckg::cli

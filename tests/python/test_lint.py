@@ -136,7 +136,9 @@ def test_text_is_compiler_style_with_caret_and_summary(tmp_path):
         "  |",
         "2 | state = torch.load(path)",
         "  |         ^^^^^^^^^^",
-        "  = help: pass `weights_only=True`; tensors, dicts, lists and numbers still load",
+        "  = help: pass `weights_only=True` where this loads weights only: on torch 1.13 it refuses floats, so a "
+        "training checkpoint (an optimizer's `lr`) no longer loads; keep such state in a separate file, or save weights "
+        "as safetensors (`ckptguard inspect FILE` says whether a file loads this way)",
     ]
     assert "Found 1 finding." in r.stdout
     assert "\x1b[" not in r.stdout  # not a terminal
@@ -172,7 +174,9 @@ def test_github_annotations_are_escaped_and_write_a_step_summary(tmp_path):
         "::warning file=a%2Cb.py,line=2,col=5,endColumn=15,"
         "title=ckptguard CKG401 (torch-load-without-weights-only)::"
         "`torch.load` without `weights_only=True` can run code stored in the checkpoint"
-        "%0Ahelp: pass `weights_only=True`; tensors, dicts, lists and numbers still load\n")
+        "%0Ahelp: pass `weights_only=True` where this loads weights only: on torch 1.13 it refuses floats, so a "
+        "training checkpoint (an optimizer's `lr`) no longer loads; keep such state in a separate file, or save weights "
+        "as safetensors (`ckptguard inspect FILE` says whether a file loads this way)\n")
     assert "| `CKG401` | torch-load-without-weights-only | 1 |" in summary.read_text()
 
 

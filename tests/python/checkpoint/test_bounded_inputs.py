@@ -17,12 +17,13 @@ from inspect_support import BINARY
 
 # case -> (exit code, text the single stderr line holds (None: no error), seconds allowed)
 EXPECTED = {
-    "memo: tuple key of 1,600 refs to a 1 MiB string": (0, None, 10),
+    # exit 1: read within the limits, and torch 1.13's weights_only loader would refuse the file
+    "memo: tuple key of 1,600 refs to a 1 MiB string": (1, None, 10),
     "memo: 16 KiB metadata string referenced 320,000 times": (2, "(limit max_output_bytes)", 10),
     "memo: 4,000 tensors at depth 4,000": (2, "(limit max_output_bytes)", 10),
     "memo: 9M EMPTY_DICT": (2, "(limit max_object_bytes)", 20),
     "cpu: BUILD of 10,000 items x 16,000": (2, "(opcodes and the elements they copy; limit max_pickle_ops)", 10),
-    "cpu: 100,000 optimizer-shaped dicts": (0, None, 10),
+    "cpu: 100,000 optimizer-shaped dicts": (1, None, 10),
     "cpu: check of 80,000 keys": (1, None, 30),
     "cpu: safetensors header of 200,000 tensors": (0, None, 30),
     "exception: safetensors 1e400": (2, "invalid JSON: number overflow parsing '1e400' at offset", 5),
@@ -113,7 +114,7 @@ def test_remap_python_keeps_keys_inside_their_literals(tmp_path, cli, monkeypatc
 def test_limits_are_configurable(tmp_path, cli):
     args = hostile_files.repeated_build(tmp_path, builds=100)
     done = cli(*args)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 1), done.stderr  # 1: weights_only would refuse its opcodes
     done = cli(*args, "--limit", "max_pickle_ops=1000")
     assert done.returncode == 2 and "more than 1000 pickle steps" in done.stderr
     done = cli(*args, "--limit", "max_nothing=3")

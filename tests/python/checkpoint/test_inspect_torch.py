@@ -377,3 +377,20 @@ def test_weights_only_prediction_matches_torch(tmp_path, inspect_json, save_form
     except Exception:  # noqa: BLE001 - any refusal counts
         loads = False
     assert report["details"]["weights_only_torch_1_13"]["loads"] == loads, report["details"]
+    # README: exit 1 for a file torch.load(weights_only=True) would refuse (it was 0)
+    assert inspect_json(tmp_path / "ckpt.pt").returncode == (0 if loads else 1)
+
+
+def test_weights_only_refuses_floats_on_this_torch(tmp_path, inspect_json):
+    """CKG401's help says so: on torch 1.13 an optimizer's lr makes weights_only=True refuse a
+    training checkpoint, while the weights alone load."""
+    path = tmp_path / "train.pt"
+    torch.save({"model": {"w": torch.ones(1)}, "lr": 0.1}, path)
+    with pytest.raises(Exception):
+        torch.load(path, weights_only=True)
+    torch.load(path, map_location="cpu")["model"]  # the full unpickler loads it
+    result = inspect_json(path)
+    assert result.returncode == 1 and result.report["details"]["weights_only_torch_1_13"]["loads"] is False
+    torch.save({"w": torch.ones(1)}, path)
+    torch.load(path, weights_only=True)
+    assert inspect_json(path).returncode == 0
