@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import math
 import tomllib
@@ -73,6 +74,25 @@ class Settings:
 
     def class_checkpoints(self, module: str, name: str, relpath: str) -> list[CheckpointRef]:
         return list(self._lookup(self.checkpoints, module, name, relpath)[1] or [])
+
+
+def unknown_class_keys(settings: Settings, classes: list[tuple[str, str, str]]) -> list[str]:
+    """Keys of [tool.ckptguard.configs] and [tool.ckptguard.checkpoints] that name no model class
+    among `classes` (module, class name, file node id): a typo, or a class renamed in a refactor
+    whose reference-checkpoint test would otherwise vanish without a word."""
+    known: dict[str, str] = {}  # every spelling of a class -> its module:Name form
+    for module, name, relpath in classes:
+        for spelling in (f"{module}:{name}", f"{relpath}::{name}", name):
+            known.setdefault(spelling, f"{module}:{name}")
+    out = []
+    for table, entries in (("configs", settings.configs), ("checkpoints", settings.checkpoints)):
+        for key in entries:
+            if key in known:
+                continue
+            close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.8)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(f'[{TABLE}.{table}] "{key}": no model class of that name among the models tested{hint}')
+    return out
 
 
 def read_table(pyproject: Path) -> dict[str, Any] | None:

@@ -87,6 +87,10 @@ def pytest_configure(config):
         raise pytest.UsageError("ckptguard: no models to test: add models = [...] under [tool.ckptguard] in "
                                 f"{pyproject} or pass --ckptguard-models")
     files, problems = discover.resolve_models(settings.models, settings.rootdir)
+    if not problems and (settings.configs or settings.checkpoints):
+        index = discover.SourceIndex(discover.search_roots(settings.rootdir))
+        classes = [(f.module, c.name, f.nodeid) for f in files for c in index.model_classes(f) or []]
+        problems = settings_module.unknown_class_keys(settings, classes)
     if problems:
         raise pytest.UsageError(f"{settings.source}: " + "; ".join(problems))
     config.pluginmanager.register(_Active(config, settings, files), "ckptguard-active")

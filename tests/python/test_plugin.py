@@ -414,6 +414,31 @@ def test_bad_settings_are_usage_errors(pytester):
     result.stderr.fnmatch_lines(globs(["ERROR: pyproject.toml: unknown key(s) in [tool.ckptguard]: model *"]))
 
 
+def test_table_entries_naming_no_class_are_usage_errors(pytester):
+    """A config or reference checkpoint for a misspelt or renamed class was silently ignored: the
+    checkpoint test vanished and the suite passed."""
+    source = """
+        import torch.nn as nn
+
+        class Classifier(nn.Module):
+            def __init__(self, width=4):
+                super().__init__()
+                self.fc = nn.Linear(width, 2)
+    """
+    make_project(pytester, source, '\n[tool.ckptguard.configs."nets:Clasifier"]\nwidth = 8\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(globs(['ERROR: pyproject.toml: [tool.ckptguard.configs] "nets:Clasifier": no model class of '
+                                       "that name among the models tested (did you mean 'nets:Classifier'?)"]))
+    make_project(pytester, source, '\n[tool.ckptguard.checkpoints]\n"nets:OldNet" = ["old.pt"]\n')
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(globs(['ERROR: pyproject.toml: [tool.ckptguard.checkpoints] "nets:OldNet": no model class of '
+                                       "that name among the models tested"]))
+    make_project(pytester, source, '\n[tool.ckptguard.configs."nets:Classifier"]\nwidth = 8\n')
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_explicit_paths_select_model_files_and_node_ids_work(sample):
     (sample.path / "tests").mkdir()
     (sample.path / "tests" / "test_unit.py").write_text("def test_plain():\n    pass\n")
