@@ -710,7 +710,7 @@ Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
       if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
       auto* inst = exc.as<InstanceObj>();
       std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
-      throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here()};
+      throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here(), project_location()};
     }
     case Kind::k_pass_statement: return Flow::normal;
     case Kind::k_break_statement: return Flow::break_;

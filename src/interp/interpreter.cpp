@@ -101,7 +101,7 @@ void Interpreter::raise(const std::string& type, const std::string& message) {
   ClassObj* cls = exception_class(type);
   auto inst = std::make_shared<InstanceObj>(cls);
   inst->exception_args.push_back(Value::string(message));
-  throw PyError{Value::object(inst), type, message, here()};
+  throw PyError{Value::object(inst), type, message, here(), project_location()};
 }
 
 Value Interpreter::unknown(const std::string& reason, bool may_hold_state) {

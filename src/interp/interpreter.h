@@ -27,6 +27,9 @@ struct PyError {
   std::string type;
   std::string message;
   parse::Location where;
+  // The innermost statement of the user's code when it was raised: where a failure inside the
+  // embedded torch.nn catalogue is reported (the layer call, not the catalogue's line).
+  parse::Location in_project;
 };
 
 // The interpreter cannot go on at all (budget exhausted): aborts the whole prediction.

@@ -240,7 +240,9 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
       const auto& first = in.unresolved().front();
       cause = fmt::format(" (after an unresolved construct at {}:{}: {})", first.file, first.line, first.reason);
     }
-    return error_at(e.where.file, e.where.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
+    const bool in_catalogue = e.where.file.rfind("<ckptguard>", 0) == 0 && !e.in_project.file.empty();
+    const parse::Location& at = in_catalogue ? e.in_project : e.where;
+    return error_at(at.file, at.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
   } catch (AnalysisAbort& e) {
     return error_at(e.where.file, e.where.line, fmt::format("analysis of '{}' stopped: {}", target.name, e.reason));
   }

@@ -115,6 +115,8 @@ def test_python_module_entry_point_matches_console():
      "good.py:3: --config widht: 'Net' takes no parameter 'widht' (did you mean 'width'?) (its parameters: width)"),
     ("misspelt class", ["keys", "{good}::Nte"], "good.py: no class or function named 'Nte' (did you mean 'Net'?)"),
     ("indentation error", ["keys", "{indented}::Net"], "indented.py:5: IndentationError: unindent does not match any outer"),
+    # at the user's layer line, not inside the embedded catalogue (<ckptguard>/torch_nn.py:84)
+    ("bad value for a layer", ["keys", "{good}::Net", "--config", "width='a'"], "good.py:5: building 'Net' raised TypeError"),
     ("shell-style boolean", ["keys", "{good}::Net", "--config", "width=true"], "VALUE is Python: True, False, None"),
     ("unquoted string", ["keys", "{good}::Net", "--config", "width=wide"], "strings are quoted, width='wide'"),
 ])

@@ -158,7 +158,7 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
         inst->exception_args.push_back(Value::string(message));
         (void)self;
         (void)cls;
-        throw PyError{Value::object(inst), "FrozenInstanceError", message, i.here()};
+        throw PyError{Value::object(inst), "FrozenInstanceError", message, i.here(), i.project_location()};
       });
     }
   }

@@ -265,7 +265,7 @@ struct Classes {
 [[noreturn]] void raise_re_error(Interpreter& in, const Classes& k, const std::string& message) {
   auto inst = std::make_shared<InstanceObj>(k.error);
   inst->exception_args.push_back(Value::string(message));
-  throw PyError{Value::object(inst), "re.error", message, in.here()};
+  throw PyError{Value::object(inst), "re.error", message, in.here(), in.project_location()};
 }
 
 // A found match, or none. Positions are byte offsets (the text is ASCII).
