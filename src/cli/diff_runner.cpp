@@ -95,8 +95,30 @@ std::function<bool(const std::string&, const std::string&)> selection(const std:
 }
 
 // Two files or two directories given on the command line.
+// The old file of a two-file diff under the new file's path, so that both versions hold the
+// same module and the line diff pairs their lines (`diff old.py new.py` is an edit of one file,
+// not a file replaced by another). Every other path is the disk's.
+class OldFileAsNew final : public parse::FileSystem {
+ public:
+  OldFileAsNew(std::string as, std::string file) : as_(std::move(as)), file_(std::move(file)) {}
+
+  parse::EntryType type(const std::string& path) const override { return parse::disk().type(mapped(path)); }
+  std::optional<std::string> read(const std::string& path, std::size_t max_bytes, std::string* error) const override {
+    return parse::disk().read(mapped(path), max_bytes, error);
+  }
+
+ private:
+  std::string mapped(const std::string& path) const {
+    std::error_code ec;
+    return fs::absolute(path, ec).lexically_normal().string() == as_ ? file_ : path;
+  }
+
+  std::string as_, file_;
+};
+
+// `old_files` receives the file system the old version reads through when it is not the disk.
 std::variant<std::pair<changes::ProjectVersion, changes::ProjectVersion>, std::string> path_versions(
-    const DiffRequest& request, std::vector<std::string>& changed) {
+    const DiffRequest& request, std::vector<std::string>& changed, std::unique_ptr<parse::FileSystem>& old_files) {
   std::error_code ec;
   for (const auto& p : {request.old_path, request.new_path}) {
     if (!fs::exists(p, ec)) return fmt::format("{}: no such file or directory", p);
@@ -114,17 +136,15 @@ std::variant<std::pair<changes::ProjectVersion, changes::ProjectVersion>, std::s
     }
     return std::make_pair(std::move(old_v), std::move(new_v));
   }
-  // Two files: each is the one file of its version, at its path within its package root.
-  auto version_of = [&](const std::string& file) {
-    index::ModulePath where = index::locate_module(file);
-    std::string rel = fs::absolute(file, ec).lexically_normal().lexically_relative(where.root).string();
-    changed.push_back(rel);
-    return changes::ProjectVersion(file, where.root, parse::disk(), {{rel, ""}});
-  };
-  auto old_v = version_of(request.old_path);
-  auto new_v = version_of(request.new_path);
-  if (changed.size() == 2 && changed[0] == changed[1]) changed.pop_back();
-  return std::make_pair(std::move(old_v), std::move(new_v));
+  // Two files: each is the one file of its version, at the new file's path within its package root.
+  index::ModulePath where = index::locate_module(request.new_path);
+  std::string rel = fs::absolute(request.new_path, ec).lexically_normal().lexically_relative(where.root).string();
+  changed.push_back(rel);
+  index::ModulePath old_where = index::locate_module(request.old_path);
+  old_files = std::make_unique<OldFileAsNew>((fs::path(old_where.root) / rel).lexically_normal().string(),
+                                             fs::absolute(request.old_path, ec).lexically_normal().string());
+  return std::make_pair(changes::ProjectVersion(request.old_path, old_where.root, *old_files, {{rel, ""}}),
+                        changes::ProjectVersion(request.new_path, where.root, parse::disk(), {{rel, ""}}));
 }
 
 // Paths of the report as people gave them: in two-file or two-directory mode, the new version's
@@ -147,6 +167,7 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
   struct Held {
     std::optional<GitChange> git;
     std::optional<std::pair<changes::ProjectVersion, changes::ProjectVersion>> paths;
+    std::unique_ptr<parse::FileSystem> old_files;
     std::unique_ptr<changes::AnalysisCache> cache;
   };
   auto held = std::make_shared<Held>();
@@ -166,7 +187,7 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
     changed = held->git->changed;
     if (request.cache) held->cache = std::make_unique<changes::AnalysisCache>(cache_dir(held->git->top), tool_build_id());
   } else {
-    auto read = path_versions(request, changed);
+    auto read = path_versions(request, changed, held->old_files);
     if (auto* error = std::get_if<std::string>(&read)) {
       outcome.errors.push_back(*error);
       return outcome;

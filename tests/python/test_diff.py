@@ -246,3 +246,25 @@ def test_pyproject_ignore_list(tmp_path: Path):
     assert result.returncode == 0 and json.loads(result.stdout)["findings"] == []
     (tmp_path / "new" / "pyproject.toml").write_text('[tool.ckptguard]\nper-file-ignores = { "other.py" = ["CKG201"] }\n')
     assert run_console("diff", str(old), str(new)).returncode == 1  # another file's ignore does not apply
+
+
+def test_two_files_of_different_names_are_one_edited_file(tmp_path: Path):
+    """`diff old.py new.py` pairs the two files' lines: a layer inserted before old line 13 is one
+    finding for every branch it breaks, with the old side at old.py:13 (it was new.py:1, as if
+    the whole file were new)."""
+    old = tmp_path / "old.py"
+    shutil.copy(Path(__file__).parents[2] / "examples" / "seed_conditional.py", old)
+    new = tmp_path / "new.py"
+    new.write_text(old.read_text().replace("        self.relu = nn.ReLU()\n",
+                                           "        self.relu = nn.ReLU()\n        self.proj = nn.Linear(10, 10)\n"))
+    result = run_console("diff", str(old), str(new), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    doc = json.loads(result.stdout)
+    [finding] = doc["findings"]
+    assert finding["code"] == "CKG105" and finding["edit"] == {"file": str(new), "line": 13}
+    assert finding["old_edit"] == {"file": str(old), "line": 13}
+    assert finding["models"] == {"new.py::ConditionalModel": ["default", "use_extra_layer=True"]}
+    assert doc["changed_files"] == [str(new)]
+    model = import_file(new).ConditionalModel()  # torch agrees: the old checkpoint misses proj.*
+    missing = model.load_state_dict(import_file(old).ConditionalModel().state_dict(), strict=False).missing_keys
+    assert missing == ["proj.weight", "proj.bias"]
