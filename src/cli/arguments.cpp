@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "text/did_you_mean.h"
+
 namespace ckg::cli {
 
 std::optional<std::string> ParsedArgs::last(const std::string& option) const {
@@ -34,7 +36,12 @@ std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, const
       out.flags.insert(name);
       continue;
     }
-    if (!spec.valued.count(name)) { *error = fmt::format("unknown option {}", name); return std::nullopt; }
+    if (!spec.valued.count(name)) {
+      std::vector<std::string> known(spec.valued.begin(), spec.valued.end());
+      known.insert(known.end(), spec.flags.begin(), spec.flags.end());
+      *error = fmt::format("unknown option {}{}", name, text::did_you_mean_suffix(name, known));
+      return std::nullopt;
+    }
     if (!has_inline) {
       if (i + 1 >= args.size()) { *error = fmt::format("option {} needs a value", name); return std::nullopt; }
       value = args[++i];

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/version.h"
+#include "text/did_you_mean.h"
 
 namespace ckg::cli {
 
@@ -56,7 +57,10 @@ int run(const std::vector<std::string>& args, Io io) {
   }
   auto it = commands().find(args[0]);
   if (it == commands().end()) {
-    io.err << fmt::format("ckptguard: unknown command '{}' (run 'ckptguard --help')\n", args[0]);
+    std::vector<std::string> names;
+    for (const auto& [name, command] : commands()) names.push_back(name);
+    io.err << fmt::format("ckptguard: unknown command '{}'{} (run 'ckptguard --help')\n", args[0],
+                          text::did_you_mean_suffix(args[0], names));
     return kExitUsage;
   }
   try {

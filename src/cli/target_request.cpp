@@ -1,10 +1,13 @@
 // Shared argument handling for `keys`, `branches` and the other target commands.
 #include "cli/target_request.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "cli/arguments.h"
 #include "cli/python_env.h"
+#include "text/did_you_mean.h"
 
 namespace ckg::cli {
 
@@ -28,6 +31,16 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
     target = interp::parse_target(args->positional[0]);
     out.is_path = !target && allow_path && args->positional[0].find("::") == std::string::npos;
     if (!target && !out.is_path) error = fmt::format("'{}' is not FILE::NAME", args->positional[0]);
+    if (target && !std::filesystem::exists(target->file)) {
+      // A misspelt file: the Python files beside where it would be.
+      std::error_code ec;
+      std::filesystem::path dir = std::filesystem::path(target->file).parent_path();
+      std::vector<std::string> siblings;
+      for (const auto& entry : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
+        if (entry.path().extension() == ".py") siblings.push_back((dir / entry.path().filename()).string());
+      }
+      error = fmt::format("{}: no such file{}", target->file, text::did_you_mean_suffix(target->file, siblings));
+    }
   }
   if (error.empty()) {
     auto it = args->options.find("--config");

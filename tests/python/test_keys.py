@@ -114,6 +114,9 @@ def test_python_module_entry_point_matches_console():
     ("misspelt constructor argument", ["keys", "{good}::Net", "--config", "widht=2"],
      "good.py:3: --config widht: 'Net' takes no parameter 'widht' (did you mean 'width'?) (its parameters: width)"),
     ("misspelt class", ["keys", "{good}::Nte"], "good.py: no class or function named 'Nte' (did you mean 'Net'?)"),
+    ("misspelt file", ["keys", "{goood}::Net"], "goood.py: no such file (did you mean '{good}'?)"),
+    ("misspelt option", ["keys", "{good}::Net", "--formt", "json"], "unknown option --formt (did you mean '--format'?)"),
+    ("misspelt command", ["kyes", "{good}::Net"], "unknown command 'kyes' (did you mean 'keys'?)"),
     ("indentation error", ["keys", "{indented}::Net"], "indented.py:5: IndentationError: unindent does not match any outer"),
     # at the user's layer line, not inside the embedded catalogue (<ckptguard>/torch_nn.py:84)
     ("bad value for a layer", ["keys", "{good}::Net", "--config", "width='a'"], "good.py:5: building 'Net' raised TypeError"),
@@ -129,7 +132,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, case, args, fragment):
     indented = tmp_path / "indented.py"  # once: "'Net' is a unknown, not a class or function"
     indented.write_text("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n"
                         "        super().__init__()\n      self.fc = nn.Linear(2, 1)\n")
-    args = [a.format(broken=broken, good=good, indented=indented) for a in args]
+    args = [a.format(broken=broken, good=good, indented=indented, goood=tmp_path / "goood.py") for a in args]
+    fragment = fragment.format(good=good)
     result = run_console(*args)
     assert result.returncode == 2, (case, result.stdout, result.stderr)
     assert result.stdout == ""
