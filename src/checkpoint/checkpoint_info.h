@@ -82,6 +82,10 @@ struct ReadLimits {
   std::uint32_t max_shards = 10'000;
   std::uint64_t max_object_bytes = 512ull << 20;  // memory the unpickled object graph may take
   std::uint64_t max_output_bytes = 256ull << 20;  // key paths and metadata handed out
+  // Listing mode (`inspect --objects`), for whole-module pickles (`torch.save(model)`): a global
+  // off the allow-list that does not run code is a class name, and calling it makes an opaque
+  // object holding its arguments and state. Nothing is imported, built or called either way.
+  bool inert_classes = false;
 };
 
 // Sets one limit from "name=value" (the README names every limit). The error says why not.

@@ -1,4 +1,4 @@
-// `ckptguard inspect CKPT [--format text|json] [--verify] [--limit NAME=VALUE]...`
+// `ckptguard inspect CKPT [--format text|json] [--verify] [--objects] [--limit NAME=VALUE]...`
 #include <fmt/format.h>
 
 #include "checkpoint/checkpoint_info.h"
@@ -9,16 +9,18 @@
 namespace ckg::cli {
 
 static const char* const kInspectUsage =
-    "usage: ckptguard inspect CKPT [--format text|json] [--verify] [--limit NAME=VALUE]...\n"
+    "usage: ckptguard inspect CKPT [--format text|json] [--verify] [--objects] [--limit NAME=VALUE]...\n"
     "  List the tensors and structure of a checkpoint (torch.save zip or legacy, safetensors,\n"
     "  or a sharded checkpoint's index JSON) without executing anything in it.\n"
     "  --verify also reads every record, tensor data included, and checks its CRC-32.\n"
+    "  --objects lists a whole-module pickle (torch.save(model)): its classes are names, never\n"
+    "  imported or built; globals that run code are still refused.\n"
     "  --limit changes one of the reader's limits (names in the README, section Limits).\n"
     "  Exit codes: 0 ok, 1 the file reads but has findings (warnings), 2 usage or input error.\n";
 
 int run_inspect(const std::vector<std::string>& argv, Io io) {
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--format", "--limit"}, {"--verify"}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--format", "--limit"}, {"--verify", "--objects"}}, &error);
   if (args && args->flags.count("--help")) {
     io.out << kInspectUsage;
     return kExitOk;
@@ -38,10 +40,15 @@ int run_inspect(const std::vector<std::string>& argv, Io io) {
     io.err << "ckptguard inspect: " << error << "\n";
     return kExitUsage;
   }
+  limits.inert_classes = args->flags.count("--objects") > 0;
   const std::string& path = args->positional[0];
   auto info = checkpoint::read_checkpoint(path, limits);
   if (!info) {
-    io.err << checkpoint::describe(info.error()) << "\n";
+    std::string message = checkpoint::describe(info.error());
+    if (!limits.inert_classes && message.find("(not on the allow-list)") != std::string::npos) {
+      message += "; if it is a whole-module pickle (torch.save(model)), `ckptguard inspect --objects` lists it without building anything";
+    }
+    io.err << message << "\n";
     return kExitUsage;
   }
   if (args->flags.count("--verify")) {

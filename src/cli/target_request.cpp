@@ -32,14 +32,17 @@ TargetRequest parse_target_request(const std::vector<std::string>& argv, const c
     out.is_path = !target && allow_path && args->positional[0].find("::") == std::string::npos;
     if (!target && !out.is_path) error = fmt::format("'{}' is not FILE::NAME", args->positional[0]);
     if (target && !std::filesystem::exists(target->file)) {
-      // A misspelt file: the Python files beside where it would be.
+      // A misspelt file, named as every unreadable input is (`file: problem`), with the Python
+      // files beside where it would be.
       std::error_code ec;
       std::filesystem::path dir = std::filesystem::path(target->file).parent_path();
       std::vector<std::string> siblings;
       for (const auto& entry : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
         if (entry.path().extension() == ".py") siblings.push_back((dir / entry.path().filename()).string());
       }
-      error = fmt::format("{}: no such file{}", target->file, text::did_you_mean_suffix(target->file, siblings));
+      io.err << fmt::format("{}: no such file{}\n", target->file, text::did_you_mean_suffix(target->file, siblings));
+      out.exit_code = kExitUsage;
+      return out;
     }
   }
   if (error.empty()) {

@@ -259,7 +259,12 @@ Result<std::optional<Located>> find_state_dict(const Arena& arena, ValueId root,
         if (!any && depth > 0 && state_dict(id)) {
           auto spelled = path();
           if (!spelled) return std::move(spelled).error();
-          any = Located{id, std::move(*spelled)};
+          // A pickled nn.Module's own fields (`inspect --objects`) hold some of its tensors, not
+          // its state_dict.
+          static constexpr std::array<std::string_view, 2> kModuleFields{{"_parameters", "_buffers"}};
+          const bool module_field =
+              !spelled->empty() && std::find(kModuleFields.begin(), kModuleFields.end(), spelled->back()) != kModuleFields.end();
+          if (!module_field) any = Located{id, std::move(*spelled)};
         }
         return true;
       });

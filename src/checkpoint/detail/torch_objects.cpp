@@ -291,6 +291,10 @@ Result<ValueId> TorchObjects::global(std::string_view module, std::string_view n
   // Named as Python would resolve it: protocol 2 writes __builtin__.eval for builtins.eval.
   const std::string shown = escape_for_display(qualified, 200);
   if (runs_code(py3_module, py3_name)) return error_at(std::nullopt, "refusing global " + shown);
+  if (limits_.inert_classes) {
+    warn_once(fmt::format("{} is listed by name, never built (torch.load would import and run it)", shown));
+    return arena_.make_script_class(qualified, offset);
+  }
   return error_at(std::nullopt, "refusing global " + shown + " (not on the allow-list)");
 }
 
@@ -752,6 +756,12 @@ Result<ValueId> TorchObjects::persistent_load(ValueId pid, std::uint32_t offset)
     if (arena_.kind(id) == Kind::Str || arena_.kind(id) == Kind::Bytes) return &arena_.text_of(id);
     return nullptr;
   };
+  // A legacy whole-module pickle names each module class with its source: ('module', class,
+  // file, source), for which torch.load returns the class. With inert classes it is that name.
+  if (limits_.inert_classes && persistent_ids_ == PersistentIds::TorchLegacy && parts.size() == 4 && text(parts[0]) &&
+      *text(parts[0]) == "module" && arena_.kind(parts[1]) == Kind::ScriptClass) {
+    return parts[1];
+  }
   if (parts.empty() || !text(parts[0]) || *text(parts[0]) != "storage") {
     return wrong("expected ('storage', ...)");
   }

@@ -394,3 +394,49 @@ def test_weights_only_refuses_floats_on_this_torch(tmp_path, inspect_json):
     torch.save({"w": torch.ones(1)}, path)
     torch.load(path, weights_only=True)
     assert inspect_json(path).returncode == 0
+
+
+def module_tensors(module, prefix=()):
+    """(key path, shape, dtype) of every tensor a pickled nn.Module holds, as the pickle nests
+    them: _parameters, _buffers (non-persistent ones too), then _modules, recursively."""
+    out = []
+    for field in ("_parameters", "_buffers"):
+        for name, t in getattr(module, field).items():
+            if t is not None:
+                out.append(([*prefix, field, name], list(t.shape), str(t.dtype).removeprefix("torch.")))
+    for name, child in module._modules.items():
+        out += module_tensors(child, (*prefix, "_modules", name))
+    return out
+
+
+def test_whole_module_pickle_is_listed_without_building_anything(tmp_path, cli, save_format):
+    """torch.save(model) could not be inspected at all (exit 2). With --objects its classes are
+    names, never imported or built, and every tensor torch.load would give back is listed."""
+    path = tmp_path / "whole.pt"
+    model = small_model()
+    model.register_buffer("scale", torch.ones(1), persistent=False)
+    torch.save(model, path, _use_new_zipfile_serialization=save_format == "torch-zip")
+    refused = cli("inspect", path)
+    assert refused.returncode == 2 and "refusing global torch.nn.modules.container.Sequential" in refused.stderr
+    assert "`ckptguard inspect --objects` lists it without building anything" in refused.stderr
+    listed = cli("inspect", path, "--objects", "--format", "json")
+    assert listed.returncode == 1, listed.stderr  # torch.load(weights_only=True) refuses it
+    report = __import__("json").loads(listed.stdout)
+    loaded = torch.load(path)
+    got = [(t["path"], t["shape"], t["dtype"]) for t in report["tensors"]]
+    assert sorted(got) == sorted(module_tensors(loaded))
+    assert report["state_dict_path"] is None  # a module's _buffers is not its state_dict
+    assert "torch.nn.modules.conv.Conv2d is listed by name, never built (torch.load would import and run it)" in report["warnings"]
+
+
+def test_objects_mode_still_refuses_globals_that_run_code(tmp_path, cli):
+    class Payload:
+        def __reduce__(self):
+            import os
+            return (os.system, ("touch pwned",))
+
+    path = tmp_path / "payload.pt"
+    torch.save({"w": torch.ones(1), "x": Payload()}, path)
+    done = cli("inspect", path, "--objects")
+    assert done.returncode == 2 and "refusing global posix.system" in done.stderr
+    assert not (tmp_path / "pwned").exists()
