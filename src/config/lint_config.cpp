@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "text/did_you_mean.h"
+
 namespace ckg::config {
 namespace fs = std::filesystem;
 
@@ -313,7 +315,8 @@ std::optional<std::string> check_selectors(const std::vector<std::string>& selec
     std::size_t len = 0;
     if (s.empty() || !std::any_of(known_codes.begin(), known_codes.end(),
                                   [&](const std::string& c) { return matches(s, c, &len); })) {
-      return "unknown rule selector '" + raw + "' (run 'ckptguard rules' for the codes)";
+      std::string hint = text::did_you_mean_suffix(s, known_codes);
+      return "unknown rule selector '" + raw + "'" + (hint.empty() ? " (run 'ckptguard rules' for the codes)" : hint);
     }
   }
   return std::nullopt;
