@@ -247,9 +247,9 @@ def test_bad_configuration_exits_2_naming_the_file(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.ckptguard]\nignore = ["CKG9"]\n')
     r = lint(cwd=tmp_path)
     assert r.returncode == 2 and "unknown rule selector 'CKG9'" in r.stderr
-    (tmp_path / "pyproject.toml").write_text('[tool.ckptguard]\nignore = ["CKG1O1"]\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.ckptguard]\nignore = ["CKG4O1"]\n')
     r = lint(cwd=tmp_path)
-    assert r.returncode == 2 and "unknown rule selector 'CKG1O1' (did you mean 'CKG101'?)" in r.stderr
+    assert r.returncode == 2 and "unknown rule selector 'CKG4O1' (did you mean 'CKG401'?)" in r.stderr
     (tmp_path / "pyproject.toml").write_text('[tool.ckptguard\n')
     r = lint(cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.startswith(f"{tmp_path / 'pyproject.toml'}: line 1:")
