@@ -30,13 +30,9 @@ Value parse_integer(std::string text) {
     else if (p == 'o') base = 8, skip = 2;
     else if (p == 'b') base = 2, skip = 2;
   }
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(digits.c_str() + skip, &end, base);
-  if (errno == ERANGE || (end && *end == 'l') || (end && *end == 'L')) {
-    return Value::floating(std::strtod(digits.c_str(), nullptr));
-  }
-  return Value::integer(v);
+  if (!digits.empty() && (digits.back() == 'l' || digits.back() == 'L')) return Value::floating(std::strtod(digits.c_str(), nullptr));
+  auto v = BigInt::parse(std::string_view(digits).substr(skip), base);
+  return v ? Value::integer(std::move(*v)) : Value::floating(std::strtod(digits.c_str(), nullptr));
 }
 
 // Decodes backslash escapes of a non-raw string literal body.
@@ -330,12 +326,25 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
   return result;
 }
 
+// Value helpers raise without a location (NativeRaise); the innermost node gives it one.
 Value Interpreter::eval(Frame& f, TSNode node) {
+  try {
+    return eval_node(f, node);
+  } catch (const NativeRaise& e) {
+    raise(e.type, e.message);
+  }
+}
+
+Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
     case Kind::k_identifier: return lookup_name(f, node_string(f, node), node);
-    case Kind::k_integer: return parse_integer(node_string(f, node));
+    case Kind::k_integer: {
+      std::string digits = node_string(f, node);
+      check_int_bits(digits.size() * 3);  // a decimal digit is 3.3 bits: parsing stays quick
+      return parse_integer(std::move(digits));
+    }
     case Kind::k_float: {
       std::string t;
       for (char c : f.file->node_text(node)) {
@@ -396,12 +405,12 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       if (is_unknown(v)) return v;
       if (op == "-") {
         if (v.is_float()) return Value::floating(-v.as_float()).with_taint(v.taint());
-        if (v.is_int()) return Value::integer(-v.as_int()).with_taint(v.taint());
+        if (v.is_int()) return Value::integer(-v.as_big()).with_taint(v.taint());
         if (v.as<TensorObj>()) return v;
       } else if (op == "+") {
         if (v.is_number() || v.as<TensorObj>()) return v;
       } else if (op == "~") {
-        if (v.is_int()) return Value::integer(~v.as_int());
+        if (v.is_int()) return Value::integer(v.as_big().inverted());
         if (v.as<TensorObj>()) return v;
       }
       raise("TypeError", fmt::format("bad operand type for unary {}: '{}'", op, type_name(v)));

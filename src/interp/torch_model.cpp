@@ -333,6 +333,8 @@ MaybeShape literal_shape(Interpreter& in, const Value& v, std::string& dtype, st
   if (v.is_float()) { dtype = "float32"; values.push_back(v.as_float()); return Shape{}; }
   if (auto* t = tensor(v)) { if (dtype.empty()) dtype = t->dtype; return t->shape; }
   if (v.as<ListObj>() || v.as<TupleObj>()) {
+    NestingGuard guard(v.obj().get());
+    if (guard.cycle()) in.raise("RecursionError", "maximum recursion depth exceeded: the data holds itself");
     auto items = in.iterate(v);
     MaybeShape inner = Shape{};
     for (std::size_t i = 0; i < items.size(); ++i) {
