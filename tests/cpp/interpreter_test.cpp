@@ -88,4 +88,26 @@ INSTANTIATE_TEST_SUITE_P(Corpus, InterpreterCorpus, testing::ValuesIn(load_corpu
                            return name;
                          });
 
+// Inputs fuzz_interp found (fuzz/crashes/interp/crash-*.py) run as the harness runs them:
+// every model listed, the first three predicted. Reaching the end is the test (the leak-* files
+// are for LeakSanitizer, see that directory's README).
+TEST(FuzzInterpRegressions, CrashInputsNoLongerCrash) {
+  int seen = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(CKPTGUARD_SOURCE_DIR) / "fuzz/crashes/interp")) {
+    if (entry.path().filename().string().rfind("crash-", 0) != 0) continue;
+    ++seen;
+    fs::path dir = fs::path(testing::TempDir()) / ("ckptguard_fuzz_" + entry.path().stem().string());
+    fs::create_directories(dir);
+    fs::path file = dir / "model.py";
+    fs::copy_file(entry.path(), file, fs::copy_options::overwrite_existing);
+    std::optional<ckg::interp::PredictionError> error;
+    const auto models = ckg::interp::list_models(file.string(), &error);
+    for (std::size_t i = 0; i < models.size() && i < 3; ++i) {
+      if (models[i].required.empty()) (void)ckg::interp::predict_keys({file.string(), models[i].name}, {});
+    }
+    SUCCEED() << entry.path();
+  }
+  EXPECT_GE(seen, 3);
+}
+
 }  // namespace
