@@ -110,4 +110,22 @@ TEST(FuzzInterpRegressions, CrashInputsNoLongerCrash) {
   EXPECT_GE(seen, 3);
 }
 
+// The deepest syntax compile_check lets through (parse::kMaxSyntaxDepth) must evaluate without
+// exhausting the stack, in the ASan build too (whose frames are several times larger).
+TEST(InterpreterNesting, DeepestAcceptedExpressionsEvaluate) {
+  fs::path dir = fs::path(testing::TempDir()) / "ckptguard_deep_nesting";
+  fs::create_directories(dir);
+  fs::path file = dir / "model.py";
+  const std::size_t depth = 950;  // the statements around the expression take the rest
+  std::string minus(depth, '-'), sum = "1";
+  for (std::size_t i = 1; i < depth; ++i) sum += "+1";
+  std::ofstream(file) << "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                      << "        a = " << minus << "1\n        b = " << sum << "\n"
+                      << "        self.fc = nn.Linear(a + b, 2)\n";
+  auto result = ckg::interp::predict_keys({file.string(), "Net"}, {});
+  ASSERT_FALSE(result.error) << result.error->message;
+  ASSERT_EQ(result.prediction->manifest.keys.size(), 2u);
+  EXPECT_EQ(result.prediction->manifest.keys[0].shape, (std::vector<std::int64_t>{2, 951}));  // a = 1, b = 950
+}
+
 }  // namespace
