@@ -1081,11 +1081,11 @@ void Interpreter::check_int_bits(std::uint64_t bits) {
   }
 }
 
-// How many times `seq * n` repeats: 0 for n <= 0, and an int beyond int64 is as many as the
-// limits will refuse.
-static std::uint64_t repeat_count(const Value& n) {
-  if (n.is_big()) return n.as_big().negative() ? 0 : std::numeric_limits<std::uint64_t>::max();
-  return n.as_int() <= 0 ? 0 : static_cast<std::uint64_t>(n.as_int());
+// How many times `seq * n` repeats a sequence of `size` items: 0 for n <= 0 or an empty
+// sequence ('' * 10**18 is instant); an int beyond int64 raises OverflowError, as in CPython.
+static std::uint64_t repeat_count(const Value& n, std::size_t size) {
+  if (n.is_big()) throw NativeRaise{"OverflowError", "cannot fit 'int' into an index-sized integer"};
+  return n.as_int() <= 0 || size == 0 ? 0 : static_cast<std::uint64_t>(n.as_int());
 }
 
 void Interpreter::charge_items(std::uint64_t items, const char* what) {
@@ -1181,7 +1181,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return Value::string(a.as_str() + b.as_str());
     }
     if (op == "*" && b.is_int()) {
-      std::uint64_t count = repeat_count(b), bytes = 0;
+      std::uint64_t count = repeat_count(b, a.as_str().size()), bytes = 0;
       if (__builtin_mul_overflow(count, a.as_str().size(), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
       charge(bytes, "a repeated string");
       std::string out;
@@ -1207,7 +1207,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
     if (op == "*" && b.is_int()) {
-      std::uint64_t count = repeat_count(b), items = 0;
+      std::uint64_t count = repeat_count(b, sa->size()), items = 0;
       if (__builtin_mul_overflow(count, sa->size(), &items) || items > static_cast<std::uint64_t>(limits_.max_sequence)) raise("MemoryError", fmt::format("a sequence of more than {} items (limit max_sequence)", limits_.max_sequence));
       charge_items(items, "a repeated sequence");
       std::vector<Value> out;
