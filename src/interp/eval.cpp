@@ -326,8 +326,29 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
   return result;
 }
 
+// Expressions nest by recursion, and a frame of eval_node is large (several KiB under ASan):
+// nesting within one frame's expression is bounded below what compile_check lets through. The
+// depth counts evaluations in progress for the same Frame; a call starts again from zero.
+constexpr int kMaxExpressionDepth = 200;  // CPython's own limit on nested brackets
+struct ExpressionDepth {
+  static inline thread_local const Frame* frame = nullptr;
+  static inline thread_local int depth = 0;
+  const Frame* saved_frame;
+  int saved_depth;
+  explicit ExpressionDepth(const Frame& f) : saved_frame(frame), saved_depth(depth) {
+    if (frame != &f) frame = &f, depth = 0;
+    ++depth;
+  }
+  ~ExpressionDepth() { frame = saved_frame, depth = saved_depth; }
+};
+
 // Value helpers raise without a location (NativeRaise); the innermost node gives it one.
 Value Interpreter::eval(Frame& f, TSNode node) {
+  ExpressionDepth nesting(f);
+  if (nesting.depth > kMaxExpressionDepth) {
+    current_node = node;
+    throw AnalysisAbort{fmt::format("an expression nested more than {} levels deep (limit max_expression_depth)", kMaxExpressionDepth), here()};
+  }
   try {
     return eval_node(f, node);
   } catch (const NativeRaise& e) {

@@ -110,22 +110,36 @@ TEST(FuzzInterpRegressions, CrashInputsNoLongerCrash) {
   EXPECT_GE(seen, 3);
 }
 
-// The deepest syntax compile_check lets through (parse::kMaxSyntaxDepth) must evaluate without
-// exhausting the stack, in the ASan build too (whose frames are several times larger).
-TEST(InterpreterNesting, DeepestAcceptedExpressionsEvaluate) {
-  fs::path dir = fs::path(testing::TempDir()) / "ckptguard_deep_nesting";
+// Expressions nested up to the interpreter's limit (200, CPython's limit on brackets) evaluate
+// without exhausting the stack, in the ASan build too (whose frames are several times larger);
+// deeper ones stop the analysis with the limit named.
+std::optional<ckg::interp::PredictionError> predict_nested(std::size_t depth, std::vector<std::int64_t>* shape) {
+  fs::path dir = fs::path(testing::TempDir()) / ("ckptguard_nesting_" + std::to_string(depth));
   fs::create_directories(dir);
   fs::path file = dir / "model.py";
-  const std::size_t depth = 950;  // the statements around the expression take the rest
   std::string minus(depth, '-'), sum = "1";
   for (std::size_t i = 1; i < depth; ++i) sum += "+1";
   std::ofstream(file) << "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                       << "        a = " << minus << "1\n        b = " << sum << "\n"
                       << "        self.fc = nn.Linear(a + b, 2)\n";
   auto result = ckg::interp::predict_keys({file.string(), "Net"}, {});
-  ASSERT_FALSE(result.error) << result.error->message;
-  ASSERT_EQ(result.prediction->manifest.keys.size(), 2u);
-  EXPECT_EQ(result.prediction->manifest.keys[0].shape, (std::vector<std::int64_t>{2, 951}));  // a = 1, b = 950
+  if (result.prediction && !result.prediction->manifest.keys.empty()) *shape = result.prediction->manifest.keys[0].shape.value_or(std::vector<std::int64_t>{});
+  return result.error;
+}
+
+TEST(InterpreterNesting, ExpressionsUpToTheLimitEvaluate) {
+  std::vector<std::int64_t> shape;
+  auto error = predict_nested(190, &shape);
+  ASSERT_FALSE(error) << error->message;
+  EXPECT_EQ(shape, (std::vector<std::int64_t>{2, 191}));  // a = 1, b = 190
+}
+
+TEST(InterpreterNesting, DeeperExpressionsNameTheLimit) {
+  std::vector<std::int64_t> shape;
+  auto error = predict_nested(600, &shape);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->line, 6);
+  EXPECT_NE(error->message.find("(limit max_expression_depth)"), std::string::npos) << error->message;
 }
 
 }  // namespace
