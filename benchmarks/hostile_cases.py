@@ -1,10 +1,13 @@
-"""Issue 16's hostile checkpoint cases, measured: exit code, wall and CPU time, peak RSS (from
+"""Issue 16's hostile cases, measured: exit code, wall and CPU time, peak RSS (from
 /usr/bin/time -v), output size, and what the output shows. Prints a markdown table.
 
-Run (torch is needed for a few builders):
+The checkpoint reader's cases (tests/python/checkpoint/hostile_files.py) and the interpreter's
+hostile model sources (tests/python/hostile_sources.py). Run (torch is needed for a few builders):
     /usr/bin/python3 benchmarks/hostile_cases.py [--binary build/bin/ckptguard] [--only TEXT]
+        [--cases reader|interp|all] [--before OLD_BINARY]
 
-The "before" column of the closing note was made with the binary of the commit before the fixes.
+--before runs each case with OLD_BINARY too (the binary of the commit before the fixes) and adds
+its exit code as a column.
 """
 
 import argparse
@@ -17,7 +20,9 @@ import tempfile
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "python" / "checkpoint"))
+sys.path.insert(0, str(REPO / "tests" / "python"))
 import hostile_files  # noqa: E402
+import hostile_sources  # noqa: E402
 
 
 def limit_memory(cap_bytes):
@@ -63,21 +68,35 @@ def main():
     parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--memory-cap-gb", type=float, default=10)
+    parser.add_argument("--cases", choices=["reader", "interp", "all"], default="all")
+    parser.add_argument("--before", type=pathlib.Path, help="also run each case with this binary; its exit code is a column")
     options = parser.parse_args()
-    print(f"binary: {options.binary}\n")
-    print("| case | exit | wall (s) | CPU (s) | peak RSS (MB) | stdout (bytes) | message / note |")
-    print("|---|---|---:|---:|---:|---:|---|")
-    for name, build in hostile_files.CASES.items():
+    cases = {}
+    if options.cases in ("reader", "all"):
+        cases.update(hostile_files.CASES)
+    if options.cases in ("interp", "all"):
+        cases.update(hostile_sources.CASES)
+    cap = int(options.memory_cap_gb * 2**30)
+    print(f"binary: {options.binary}" + (f", before: {options.before}" if options.before else "") + "\n")
+    before_column = "exit before | " if options.before else ""
+    print(f"| case | {before_column}exit | wall (s) | CPU (s) | peak RSS (MB) | stdout (bytes) | message / note |")
+    print("|---|" + ("---|" if options.before else "") + "---|---:|---:|---:|---:|---|")
+    for name, build in cases.items():
         if options.only not in name:
             continue
+        before = ""
+        if options.before:
+            with tempfile.TemporaryDirectory() as work:
+                old = measure(options.before.resolve(), build(pathlib.Path(work)), options.timeout, cap, pathlib.Path(work))
+            before = f"{old['exit']} | "
         with tempfile.TemporaryDirectory() as work:
             directory = pathlib.Path(work)
             args = build(directory)
-            result = measure(options.binary.resolve(), args, options.timeout, int(options.memory_cap_gb * 2**30), directory)
+            result = measure(options.binary.resolve(), args, options.timeout, cap, directory)
         rss = "-" if result["rss_mb"] is None else f"{result['rss_mb']:.0f}"
         cpu = "-" if result["cpu"] is None else f"{result['cpu']:.2f}"
         note = result["note"].replace("|", "\\|").replace(work, "$TMP")
-        print(f"| {name} | {result['exit']} | {result['seconds']:.2f} | {cpu} | {rss} | {result['stdout']} | {note} |",
+        print(f"| {name} | {before}{result['exit']} | {result['seconds']:.2f} | {cpu} | {rss} | {result['stdout']} | {note} |",
               flush=True)
 
 

@@ -1,12 +1,14 @@
 // Command dispatch and top-level usage.
 #include "cli/cli.h"
 
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/version.h"
+#include "interp/predict.h"
 #include "text/did_you_mean.h"
 
 namespace ckg::cli {
@@ -54,6 +56,14 @@ int run(const std::vector<std::string>& args, Io io) {
   if (args[0] == "--version") {
     print_version(io.out);
     return kExitOk;
+  }
+  if (const char* spec = std::getenv("CKPTGUARD_INTERP_LIMITS"); spec && *spec) {
+    interp::InterpreterLimits limits;
+    if (auto error = interp::parse_interpreter_limits(spec, limits)) {
+      io.err << fmt::format("ckptguard: CKPTGUARD_INTERP_LIMITS: {}\n", *error);
+      return kExitUsage;
+    }
+    interp::set_interpreter_limits(limits);
   }
   auto it = commands().find(args[0]);
   if (it == commands().end()) {

@@ -495,7 +495,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
         bool above = op == ">" || op == "<=";
         bool below = op == ">=" || op == "<";
         if ((above || below) && value.is_int() && !value.is_bool()) {
-          slots[i].add_candidate(Value::integer(value.as_int() + (above ? 1 : -1)));
+          slots[i].add_candidate(Value::integer(value.as_big() + BigInt(above ? 1 : -1)));
         } else if ((above || below) && value.is_float()) {
           slots[i].add_candidate(Value::floating(value.as_float() + (above ? 0.5 : -0.5)));
         }
@@ -507,7 +507,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
         // A truth test: one value of the other truthiness.
         const Value& dv = slots[i].default_value;
         if (dv.is_none()) slots[i].add_candidate(Value::boolean(true)), slots[i].add_candidate(Value::boolean(false));
-        else if (dv.is_int() && !dv.is_bool()) slots[i].add_candidate(Value::integer(dv.as_int() == 0 ? 1 : 0));
+        else if (dv.is_int() && !dv.is_bool()) slots[i].add_candidate(Value::integer(dv.as_bool() ? 0 : 1));
         else if (dv.is_float()) slots[i].add_candidate(Value::floating(dv.as_float() == 0.0 ? 0.5 : 0.0));
         else if (dv.is_str()) slots[i].add_candidate(Value::string(dv.as_str().empty() ? "x" : ""));
       }

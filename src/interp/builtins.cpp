@@ -34,7 +34,7 @@ Value self_of(Interpreter& in, CallArgs& a) { return native_required(in, a, 0, n
 
 std::int64_t to_int(Interpreter& in, const Value& v) {
   if (v.is_int()) return v.as_int();
-  if (v.is_float()) return static_cast<std::int64_t>(v.as_float());
+  if (v.is_float()) in.raise("TypeError", "'float' object cannot be interpreted as an integer");
   in.raise("TypeError", fmt::format("an integer is required, not '{}'", type_name(v)));
 }
 
@@ -58,11 +58,15 @@ Value make_range(Interpreter& in, CallArgs& a) {
     if (a.positional.size() > 2) step = to_int(in, a.positional[2]);
   }
   if (step == 0) in.raise("ValueError", "range() arg 3 must not be zero");
+  // the length in 128 bits: stop - start overflows int64 for range(-2**63, 2**63 - 1)
+  __int128 span = step > 0 ? static_cast<__int128>(stop) - start : static_cast<__int128>(start) - stop;
+  __int128 magnitude = step > 0 ? step : -static_cast<__int128>(step);
+  __int128 count = span <= 0 ? 0 : (span + magnitude - 1) / magnitude;
+  if (count > in.limits().max_sequence) in.raise("MemoryError", fmt::format("a range of more than {} items (limit max_sequence)", in.limits().max_sequence));
+  in.charge_items(static_cast<std::uint64_t>(count), "a range");
   std::vector<Value> out;
-  for (std::int64_t i = start; step > 0 ? i < stop : i > stop; i += step) {
-    if (static_cast<std::int64_t>(out.size()) >= in.limits().max_sequence) in.raise("MemoryError", "range too large to model");
-    out.push_back(Value::integer(i));
-  }
+  out.reserve(static_cast<std::size_t>(count));
+  for (__int128 k = 0; k < count; ++k) out.push_back(Value::integer(static_cast<std::int64_t>(start + k * step)));
   return make_list(std::move(out));
 }
 
@@ -95,16 +99,19 @@ Value sorted_of(Interpreter& in, std::vector<Value> items, const Value* key, boo
   return make_list(std::move(out));
 }
 
-Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Object*, Value>>& memo) {
+// copy.deepcopy's memo: the copy made of each object already copied (cycles, sharing).
+using DeepCopyMemo = std::unordered_map<const Object*, Value>;
+
+Value deep_copy(Interpreter& in, const Value& v, DeepCopyMemo& memo) {
   if (!v.is_obj()) return v;
-  for (auto& [orig, copy] : memo) {
-    if (orig == v.obj().get()) return copy;
-  }
+  if (auto hit = memo.find(v.obj().get()); hit != memo.end()) return hit->second;
+  in.step();  // copying is work model code asked for
+  NestingGuard guard(v.obj().get());
   switch (v.obj()->kind) {
     case ObjKind::list: {
       auto out = std::make_shared<ListObj>();
       Value ov = Value::object(out);
-      memo.emplace_back(v.obj().get(), ov);
+      memo.emplace(v.obj().get(), ov);
       for (auto& x : v.as<ListObj>()->items) out->items.push_back(deep_copy(in, x, memo));
       return ov;
     }
@@ -120,7 +127,7 @@ Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Obj
       out->subclass = d->subclass;
       out->subclass_holder = d->subclass_holder;
       Value ov = Value::object(out);
-      memo.emplace_back(v.obj().get(), ov);
+      memo.emplace(v.obj().get(), ov);
       for (auto& kv : d->items) out->items.emplace_back(kv.first, deep_copy(in, kv.second, memo));
       for (auto& [name, x] : d->attrs.items()) out->attrs.set(name, deep_copy(in, x, memo));
       return ov;
@@ -128,7 +135,7 @@ Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Obj
     case ObjKind::tensor: {
       auto out = std::make_shared<TensorObj>(*v.as<TensorObj>());
       Value ov = Value::object(out);
-      memo.emplace_back(v.obj().get(), ov);
+      memo.emplace(v.obj().get(), ov);
       return ov;
     }
     case ObjKind::instance: {
@@ -136,7 +143,7 @@ Value deep_copy(Interpreter& in, const Value& v, std::vector<std::pair<const Obj
       auto out = std::make_shared<InstanceObj>(src->cls);
       out->cls_holder = src->cls_holder;
       Value ov = Value::object(out);
-      memo.emplace_back(v.obj().get(), ov);
+      memo.emplace(v.obj().get(), ov);
       for (auto& [k, x] : src->attrs.items()) out->attrs.set(k, deep_copy(in, x, memo));
       out->exception_args = src->exception_args;
       if (src->module) {
@@ -213,11 +220,15 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "join", [s](Interpreter& i, CallArgs& a) {
     std::string sep = s(i, a), out;
     auto items = i.iterate(native_required(i, a, 1, nullptr));
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      if (is_unknown(items[k])) return items[k];
-      if (!items[k].is_str()) i.raise("TypeError", "sequence item: expected str instance");
-      out += (k ? sep : "") + items[k].as_str();
+    std::uint64_t size = 0;
+    for (const Value& item : items) {
+      if (is_unknown(item)) return item;
+      if (!item.is_str()) i.raise("TypeError", "sequence item: expected str instance");
+      size += item.as_str().size() + sep.size();
     }
+    i.charge(size, "a joined string");
+    out.reserve(size);
+    for (std::size_t k = 0; k < items.size(); ++k) out += (k ? sep : "") + items[k].as_str();
     return Value::string(out);
   });
   in.add_method(cls, "split", [s](Interpreter& i, CallArgs& a) {
@@ -268,6 +279,9 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     const std::string& from = native_required(i, a, 1, nullptr).as_str();
     const std::string& to = native_required(i, a, 2, nullptr).as_str();
     if (from.empty()) return Value::string(text);
+    std::uint64_t hits = 0;
+    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + from.size())) ++hits;
+    i.charge(text.size() + hits * to.size(), "a replaced string");
     std::string out;
     std::size_t pos = 0, hit;
     while ((hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size();
@@ -323,7 +337,10 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "zfill", [s](Interpreter& i, CallArgs& a) {
     std::string t = s(i, a);
     std::int64_t w = native_required(i, a, 1, nullptr).as_int();
-    while (static_cast<std::int64_t>(t.size()) < w) t.insert(t.begin(), '0');
+    if (w <= static_cast<std::int64_t>(t.size())) return Value::string(t);
+    i.charge(static_cast<std::uint64_t>(w), "a zero-filled string");
+    std::size_t digits_at = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;  // after the sign, as Python does
+    t.insert(digits_at, static_cast<std::size_t>(w) - t.size(), '0');
     return Value::string(t);
   });
   in.add_method(cls, "partition", [s](Interpreter& i, CallArgs& a) {
@@ -550,6 +567,9 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
       return inst->exception_args.size() == 1 ? display(inst->exception_args[0], false) : "(" + join(inst->exception_args) + ")";
     }
   }
+  auto* dict = v.as<DictObj>();
+  if (!v.as<TupleObj>() && !v.as<ListObj>() && !(dict && !dict->ordered_dict)) return as_repr ? repr(v) : str(v);
+  NestingGuard guard(v.obj().get());
   if (auto* t = v.as<TupleObj>()) {
     if (t->named && t->named->namedtuple_fields.size() == t->items.size()) {
       std::string out = t->named->name + "(";
@@ -558,17 +578,15 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
     }
     return t->items.size() == 1 ? "(" + display(t->items[0], true) + ",)" : "(" + join(t->items) + ")";
   }
-  if (auto* l = v.as<ListObj>()) return "[" + join(l->items) + "]";
-  if (auto* d = v.as<DictObj>(); d && !d->ordered_dict) {
-    std::string out = "{";
-    for (std::size_t k = 0; k < d->items.size(); ++k) out += (k ? ", " : "") + display(d->items[k].first, true) + ": " + display(d->items[k].second, true);
-    return out + "}";
-  }
-  return as_repr ? repr(v) : str(v);
+  if (auto* l = v.as<ListObj>()) return guard.cycle() ? "[...]" : "[" + join(l->items) + "]";
+  if (guard.cycle()) return "{...}";
+  std::string out = "{";
+  for (std::size_t k = 0; k < dict->items.size(); ++k) out += (k ? ", " : "") + display(dict->items[k].first, true) + ": " + display(dict->items[k].second, true);
+  return out + "}";
 }
 
 Value deep_copy_value(Interpreter& in, const Value& v) {
-  std::vector<std::pair<const Object*, Value>> memo;
+  DeepCopyMemo memo;
   return deep_copy(in, v, memo);
 }
 
@@ -644,16 +662,29 @@ void install_python_builtins(Interpreter& in) {
     if (a.positional.empty()) return Value::integer(0);
     const Value& v = a.positional[0];
     if (is_unknown(v)) return v;
-    if (v.is_int()) return Value::integer(v.as_int());
-    if (v.is_float()) return Value::integer(static_cast<std::int64_t>(v.as_float()));
+    if (v.is_bool()) return Value::integer(v.as_int());
+    if (v.is_int()) return v;
+    if (v.is_float()) {
+      auto whole = BigInt::from_double(v.as_float());
+      if (!whole) i.raise(std::isnan(v.as_float()) ? "ValueError" : "OverflowError", std::isnan(v.as_float()) ? "cannot convert float NaN to integer" : "cannot convert float infinity to integer");
+      i.charge(whole->bit_length() / 8, "an int");
+      return Value::integer(std::move(*whole));
+    }
     if (v.is_str()) {
-      try {
-        std::size_t used = 0;
-        std::string t = strip_chars(v.as_str(), Value::none(), true, true);
-        long long n = std::stoll(t, &used, static_cast<int>(native_arg_or(a, 1, "base", Value::integer(10)).as_int()));
-        if (used == t.size()) return Value::integer(n);
-      } catch (...) {}
-      i.raise("ValueError", "invalid literal for int() with base 10: " + repr(v));
+      std::int64_t base = native_arg_or(a, 1, "base", Value::integer(10)).as_int();
+      std::string t = strip_chars(v.as_str(), Value::none(), true, true);
+      bool negative = !t.empty() && t[0] == '-';
+      std::string digits;
+      for (std::size_t k = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0; k < t.size(); ++k) {
+        if (t[k] != '_' || k + 1 == t.size() || digits.empty()) digits += t[k];
+      }
+      if (base == 16 || base == 8 || base == 2) {
+        const char* prefix = base == 16 ? "0x" : base == 8 ? "0o" : "0b";
+        if (digits.size() > 2 && digits[0] == '0' && std::tolower(static_cast<unsigned char>(digits[1])) == prefix[1]) digits = digits.substr(2);
+      }
+      i.check_int_bits(digits.size() * 3);
+      if (auto n = BigInt::parse(digits, static_cast<int>(base), negative)) return Value::integer(std::move(*n));
+      i.raise("ValueError", fmt::format("invalid literal for int() with base {}: {}", base, repr(v)));
     }
     if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
     if (v.as<TensorObj>()) return i.unknown("int() of a tensor value");
@@ -663,6 +694,7 @@ void install_python_builtins(Interpreter& in) {
     if (a.positional.empty()) return Value::floating(0);
     const Value& v = a.positional[0];
     if (is_unknown(v)) return v;
+    if (v.is_big() && std::isinf(v.as_float())) i.raise("OverflowError", "int too large to convert to float");
     if (v.is_number()) return Value::floating(v.as_float());
     if (v.is_str()) {
       std::string t = strip_chars(v.as_str(), Value::none(), true, true);
@@ -776,10 +808,7 @@ void install_python_builtins(Interpreter& in) {
     return Value::boolean(std::floor(d) == d);
   });
   in.add_method(types.int_, "bit_length", [](Interpreter& i, CallArgs& a) {
-    std::uint64_t v = static_cast<std::uint64_t>(std::llabs(self_of(i, a).as_int()));
-    std::int64_t n = 0;
-    while (v) ++n, v >>= 1;
-    return Value::integer(n);
+    return Value::integer(static_cast<std::int64_t>(self_of(i, a).as_big().bit_length()));
   });
 
   auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };
@@ -848,7 +877,7 @@ void install_python_builtins(Interpreter& in) {
   def("abs", [](Interpreter& i, CallArgs& a) {
     const Value& v = native_required(i, a, 0, nullptr);
     if (v.is_float()) return Value::floating(std::fabs(v.as_float()));
-    if (v.is_int()) return Value::integer(std::llabs(v.as_int()));
+    if (v.is_int()) return Value::integer(v.as_big().negative() ? -v.as_big() : v.as_big());
     return v;
   });
   def("round", [](Interpreter& i, CallArgs& a) {
@@ -1077,7 +1106,7 @@ void install_python_builtins(Interpreter& in) {
 
   ModuleNs* copy = in.new_native_module("copy");
   Value deepcopy = in.builtin("copy.deepcopy", [](Interpreter& i, CallArgs& a) {
-    std::vector<std::pair<const Object*, Value>> memo;
+    DeepCopyMemo memo;
     return deep_copy(i, native_required(i, a, 0, nullptr), memo);
   });
   in.set_global(copy, "deepcopy", deepcopy);
@@ -1085,7 +1114,7 @@ void install_python_builtins(Interpreter& in) {
     const Value& v = native_required(i, a, 0, nullptr);
     if (auto* l = v.as<ListObj>()) return make_list(l->items);
     if (auto* d = v.as<DictObj>()) return Value::object(std::make_shared<DictObj>(*d));
-    std::vector<std::pair<const Object*, Value>> memo;
+    DeepCopyMemo memo;
     return deep_copy(i, v, memo);
   }));
   b.vars.set("__ckptguard_deepcopy__", deepcopy);

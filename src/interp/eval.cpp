@@ -30,13 +30,9 @@ Value parse_integer(std::string text) {
     else if (p == 'o') base = 8, skip = 2;
     else if (p == 'b') base = 2, skip = 2;
   }
-  errno = 0;
-  char* end = nullptr;
-  long long v = std::strtoll(digits.c_str() + skip, &end, base);
-  if (errno == ERANGE || (end && *end == 'l') || (end && *end == 'L')) {
-    return Value::floating(std::strtod(digits.c_str(), nullptr));
-  }
-  return Value::integer(v);
+  if (!digits.empty() && (digits.back() == 'l' || digits.back() == 'L')) return Value::floating(std::strtod(digits.c_str(), nullptr));
+  auto v = BigInt::parse(std::string_view(digits).substr(skip), base);
+  return v ? Value::integer(std::move(*v)) : Value::floating(std::strtod(digits.c_str(), nullptr));
 }
 
 // Decodes backslash escapes of a non-raw string literal body.
@@ -360,12 +356,46 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
   return result;
 }
 
+// Expressions nest by recursion, and a frame of eval_node is large (several KiB under ASan):
+// nesting within one frame's expression is bounded below what compile_check lets through. The
+// depth counts evaluations in progress for the same Frame; a call starts again from zero.
+constexpr int kMaxExpressionDepth = 200;  // CPython's own limit on nested brackets
+struct ExpressionDepth {
+  static inline thread_local const Frame* frame = nullptr;
+  static inline thread_local int depth = 0;
+  const Frame* saved_frame;
+  int saved_depth;
+  explicit ExpressionDepth(const Frame& f) : saved_frame(frame), saved_depth(depth) {
+    if (frame != &f) frame = &f, depth = 0;
+    ++depth;
+  }
+  ~ExpressionDepth() { frame = saved_frame, depth = saved_depth; }
+};
+
+// Value helpers raise without a location (NativeRaise); the innermost node gives it one.
 Value Interpreter::eval(Frame& f, TSNode node) {
+  ExpressionDepth nesting(f);
+  if (nesting.depth > kMaxExpressionDepth) {
+    current_node = node;
+    throw AnalysisAbort{fmt::format("an expression nested more than {} levels deep (limit max_expression_depth)", kMaxExpressionDepth), here()};
+  }
+  try {
+    return eval_node(f, node);
+  } catch (const NativeRaise& e) {
+    raise(e.type, e.message);
+  }
+}
+
+Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
     case Kind::k_identifier: return lookup_name(f, node_string(f, node), node);
-    case Kind::k_integer: return parse_integer(node_string(f, node));
+    case Kind::k_integer: {
+      std::string digits = node_string(f, node);
+      check_int_bits(digits.size() * 3);  // a decimal digit is 3.3 bits: parsing stays quick
+      return parse_integer(std::move(digits));
+    }
     case Kind::k_float: {
       std::string t;
       for (char c : f.file->node_text(node)) {
@@ -426,16 +456,15 @@ Value Interpreter::eval(Frame& f, TSNode node) {
       std::string op = operator_text(f, node);
       if (is_unknown(v)) return v;
       if (op == "-") {
-        Value out = v.is_float() ? Value::floating(-v.as_float()) : v.is_int() ? Value::integer(-v.as_int()) : Value();
         if (v.is_float() || v.is_int()) {
-          out = out.with_taint(v.taint());
+          Value out = (v.is_float() ? Value::floating(-v.as_float()) : Value::integer(-v.as_big())).with_taint(v.taint());
           return v.derivation() ? out.with_derivation(unary("-", *v.derivation())) : out;
         }
         if (v.as<TensorObj>()) return v;
       } else if (op == "+") {
         if (v.is_number() || v.as<TensorObj>()) return v;
       } else if (op == "~") {
-        if (v.is_int()) return Value::integer(~v.as_int());
+        if (v.is_int()) return Value::integer(v.as_big().inverted());
         if (v.as<TensorObj>()) return v;
       }
       raise("TypeError", fmt::format("bad operand type for unary {}: '{}'", op, type_name(v)));

@@ -543,6 +543,14 @@ static Flow exec_loop_body(Interpreter& in, Frame& f, TSNode body, bool& broke) 
 }
 
 Flow Interpreter::exec_stmt(Frame& f, TSNode stmt) {
+  try {
+    return exec_node(f, stmt);
+  } catch (const NativeRaise& e) {
+    raise(e.type, e.message);
+  }
+}
+
+Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
   step();
   current_node = stmt;
   f.statement = stmt;

@@ -1,6 +1,7 @@
 // Python string formatting for the interpreter.
 #include "interp/format.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -8,6 +9,9 @@
 #include "interp/interpreter.h"
 
 namespace ckg::interp {
+
+// Width and precision beyond this are as many as the allocation budget refuses.
+constexpr std::int64_t kMaxWidth = std::int64_t{1} << 40;
 
 std::string format_value(Interpreter& in, const Value& v, const std::string& spec) {
   if (spec.empty()) return str(v);
@@ -20,15 +24,20 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
   if (i < spec.size() && (spec[i] == '+' || spec[i] == '-' || spec[i] == ' ')) sign = spec[i++];
   if (i < spec.size() && spec[i] == '#') ++i;
   if (i < spec.size() && spec[i] == '0') { if (!align) fill = '0', align = '='; ++i; }
-  int width = 0;
-  while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) width = width * 10 + (spec[i++] - '0');
+  // width and precision saturate: the padding is charged before it is made
+  auto number = [&] {
+    std::int64_t n = 0;
+    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) n = std::min<std::int64_t>(n * 10 + (spec[i++] - '0'), kMaxWidth);
+    return n;
+  };
+  std::int64_t width = number();
   bool comma = false;
   if (i < spec.size() && (spec[i] == ',' || spec[i] == '_')) comma = true, ++i;
-  int precision = -1;
+  std::int64_t precision = -1;
   if (i < spec.size() && spec[i] == '.') {
     ++i;
-    precision = 0;
-    while (i < spec.size() && std::isdigit(static_cast<unsigned char>(spec[i]))) precision = precision * 10 + (spec[i++] - '0');
+    precision = number();
+    if (precision > 1000) in.charge(static_cast<std::uint64_t>(precision), "a formatted number");
   }
   char type = i < spec.size() ? spec[i] : 0;
   std::string body;
@@ -39,12 +48,15 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
       if (type == '%') d *= 100;
       neg = d < 0;
       d = std::fabs(d);
-      int p = precision < 0 ? 6 : precision;
+      int p = precision < 0 ? 6 : static_cast<int>(precision);
       if (type == 'e' || type == 'E') body = fmt::format("{:.{}e}", d, p);
       else if (type == 'g' || (type == 0 && precision >= 0)) body = fmt::format("{:.{}g}", d, p);
       else if (type == 0) body = str(Value::floating(d));
       else body = fmt::format("{:.{}f}", d, p);
       if (type == '%') body += '%';
+    } else if (v.is_big() && (type == 0 || type == 'd' || type == 'n')) {
+      neg = v.as_big().negative();
+      body = (neg ? -v.as_big() : v.as_big()).to_string();
     } else if (v.is_int()) {
       std::int64_t n = v.as_int();
       neg = n < 0;
@@ -54,7 +66,7 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
       else if (type == 'b') body = fmt::format("{:b}", mag);
       else if (type == 'o') body = fmt::format("{:o}", mag);
       else body = std::to_string(mag);
-      if (comma) {
+      if (comma && !body.empty()) {
         std::string grouped;
         for (std::size_t k = 0; k < body.size(); ++k) {
           if (k && (body.size() - k) % 3 == 0) grouped += ',';
@@ -65,22 +77,29 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
     }
     std::string sign_text = neg ? "-" : (sign == '+' ? "+" : sign == ' ' ? " " : "");
     if (align == '=') {
-      while (static_cast<int>(sign_text.size() + body.size()) < width) body.insert(body.begin(), fill);
+      if (static_cast<std::int64_t>(sign_text.size() + body.size()) < width) {
+        in.charge(static_cast<std::uint64_t>(width), "a formatted field");
+        body.insert(0, static_cast<std::size_t>(width) - sign_text.size() - body.size(), fill);
+      }
       return sign_text + body;
     }
     body = sign_text + body;
     if (!align) align = '>';
   } else {
     body = str(v);
-    if (precision >= 0 && static_cast<int>(body.size()) > precision) body.resize(static_cast<std::size_t>(precision));
+    if (precision >= 0 && static_cast<std::int64_t>(body.size()) > precision) body.resize(static_cast<std::size_t>(precision));
     if (!align) align = '<';
   }
-  int pad = width - static_cast<int>(body.size());
+  std::int64_t pad = width - static_cast<std::int64_t>(body.size());
   if (pad <= 0) return body;
+  in.charge(static_cast<std::uint64_t>(width), "a formatted field");
   if (align == '<') return body + std::string(static_cast<std::size_t>(pad), fill);
   if (align == '^') return std::string(static_cast<std::size_t>(pad / 2), fill) + body + std::string(static_cast<std::size_t>(pad - pad / 2), fill);
-  (void)in;
   return std::string(static_cast<std::size_t>(pad), fill) + body;
+}
+
+static bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
 }
 
 std::string format_string(Interpreter& in, const std::string& text, const CallArgs& args) {
@@ -105,10 +124,10 @@ std::string format_string(Interpreter& in, const std::string& text, const CallAr
     if (head.empty()) {
       if (auto_index >= args.positional.size()) in.raise("IndexError", "Replacement index out of range for positional args tuple");
       v = args.positional[auto_index++];
-    } else if (std::isdigit(static_cast<unsigned char>(head[0]))) {
-      std::size_t k = std::stoul(head);
-      if (k >= args.positional.size()) in.raise("IndexError", "Replacement index out of range for positional args tuple");
-      v = args.positional[k];
+    } else if (all_digits(head)) {
+      auto k = BigInt::parse(head, 10);
+      if (k->compare(BigInt(static_cast<std::int64_t>(args.positional.size()))) >= 0) in.raise("IndexError", "Replacement index out of range for positional args tuple");
+      v = args.positional[static_cast<std::size_t>(*k->to_int64())];
     } else {
       const Value* kv = args.keyword(head);
       if (!kv) in.raise("KeyError", "'" + head + "'");
@@ -123,8 +142,7 @@ std::string format_string(Interpreter& in, const std::string& text, const CallAr
       } else {
         std::size_t e = field.find(']', p);
         std::string key = field.substr(p + 1, e - p - 1);
-        bool numeric = !key.empty() && std::all_of(key.begin(), key.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
-        v = in.get_item(v, numeric ? Value::integer(std::stoll(key)) : Value::string(key));
+        v = in.get_item(v, all_digits(key) ? Value::integer(*BigInt::parse(key, 10)) : Value::string(key));
         p = e == std::string::npos ? e : e + 1;
       }
     }
@@ -155,7 +173,11 @@ std::string percent_format(Interpreter& in, const std::string& text, const Value
     if (!spec.empty() && spec[0] == '-') spec = "<" + spec.substr(1);
     if (type == 's') out += format_value(in, Value::string(str(v)), spec);
     else if (type == 'r') out += format_value(in, Value::string(repr(v)), spec);
-    else if (type == 'd' || type == 'i') out += format_value(in, Value::integer(static_cast<std::int64_t>(v.as_float())), spec + "d");
+    else if (type == 'd' || type == 'i') {
+      std::optional<BigInt> whole = v.is_int() ? std::optional(v.as_big()) : BigInt::from_double(v.as_float());
+      if (!whole) in.raise("OverflowError", "cannot convert float infinity or NaN to integer");
+      out += format_value(in, Value::integer(std::move(*whole)), spec + "d");
+    }
     else out += format_value(in, v, spec + type);
     i = j;
   }

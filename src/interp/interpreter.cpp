@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -160,6 +162,13 @@ Value Interpreter::ask_runtime(const std::string& question) {
   if (!asked) runtime_questions_.emplace_back(question, note);
   note_unresolved(at, note.reason);
   return Value::boolean(answer);
+}
+
+void Interpreter::charge(std::uint64_t bytes, const char* what) {
+  if (bytes > limits_.max_alloc_bytes || allocated_ > limits_.max_alloc_bytes - bytes) {
+    throw AnalysisAbort{fmt::format("model code allocates more than {} bytes (limit max_alloc_bytes), the last for {}", limits_.max_alloc_bytes, what), here()};
+  }
+  allocated_ += bytes;
 }
 
 void Interpreter::step() {
@@ -388,6 +397,8 @@ static bool plain_argument(const Value& v, std::string& key) {
     key += "dtype:" + d->name + ",";
     return true;
   }
+  NestingGuard guard(v.is_obj() ? v.obj().get() : nullptr);
+  if (guard.cycle()) return false;
   const std::vector<Value>* items = nullptr;
   if (auto* t = v.as<TupleObj>(); t && !t->named) items = &t->items, key += "(";
   else if (auto* l = v.as<ListObj>()) items = &l->items, key += "[";
@@ -988,7 +999,7 @@ Value Interpreter::length(const Value& v) {
 bool Interpreter::truthy(const Value& v) {
   switch (v.tag()) {
     case Value::Tag::none: return false;
-    case Value::Tag::boolean: case Value::Tag::integer: return v.as_int() != 0;
+    case Value::Tag::boolean: case Value::Tag::integer: return v.as_bool();
     case Value::Tag::floating: return v.as_float() != 0.0;
     case Value::Tag::string: return !v.as_str().empty();
     case Value::Tag::object: break;
@@ -1016,15 +1027,18 @@ bool Interpreter::truthy(const Value& v) {
 }
 
 std::vector<Value> Interpreter::iterate(const Value& v) {
-  if (auto* l = v.as<ListObj>()) return l->items;
-  if (auto* t = v.as<TupleObj>()) return t->items;
-  if (auto* s = v.as<SetObj>()) return s->items;
+  // iteration materialises a copy, and is charged for it
+  if (auto* l = v.as<ListObj>()) { charge_items(l->items.size(), "iterating a list"); return l->items; }
+  if (auto* t = v.as<TupleObj>()) { charge_items(t->items.size(), "iterating a tuple"); return t->items; }
+  if (auto* s = v.as<SetObj>()) { charge_items(s->items.size(), "iterating a set"); return s->items; }
   if (auto* d = v.as<DictObj>()) {
+    charge_items(d->items.size(), "iterating a dict");
     std::vector<Value> keys;
     for (auto& kv : d->items) keys.push_back(kv.first);
     return keys;
   }
   if (v.is_str()) {
+    charge_items(v.as_str().size() * 2, "iterating a string");  // each character is a string too
     std::vector<Value> chars;
     for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
     return chars;
@@ -1041,6 +1055,7 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
       return {};
     }
     std::vector<Value> rows;
+    charge_items(static_cast<std::uint64_t>(std::max<std::int64_t>(len.as_int(), 0)), "iterating a tensor");
     for (std::int64_t i = 0; i < len.as_int(); ++i) rows.push_back(tensor_getitem(v, Value::integer(i)));
     (void)t;
     return rows;
@@ -1063,6 +1078,8 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
 
 // ---- operators ----------------------------------------------------------------------------
 
+// Python's floor division and modulo of int64s; the caller has excluded INT64_MIN / -1, whose
+// quotient does not fit.
 static std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -1073,6 +1090,113 @@ static std::int64_t py_mod(std::int64_t a, std::int64_t b) {
   std::int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
+}
+
+// int op int on the int64 fast path; nullopt when the result leaves int64 (or the operator
+// is not one of these).
+static std::optional<std::int64_t> small_int_op(const std::string& op, std::int64_t x, std::int64_t y) {
+  std::int64_t r = 0;
+  if (op == "+") return __builtin_add_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+  if (op == "-") return __builtin_sub_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+  if (op == "*") return __builtin_mul_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+  if ((op == "//" || op == "%") && !(x == std::numeric_limits<std::int64_t>::min() && y == -1)) return op == "//" ? floor_div(x, y) : py_mod(x, y);
+  if (op == "<<") {
+    if (x == 0) return 0;
+    if (y >= 63) return std::nullopt;
+    r = static_cast<std::int64_t>(static_cast<std::uint64_t>(x) << y);
+    return (r >> y) == x ? std::optional(r) : std::nullopt;
+  }
+  if (op == ">>") return y >= 63 ? (x < 0 ? -1 : 0) : x >> y;
+  if (op == "**") {
+    std::int64_t base = x;
+    r = 1;
+    for (std::int64_t e = y; e > 0; e >>= 1) {
+      if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return std::nullopt;
+      if (e > 1 && __builtin_mul_overflow(base, base, &base)) return std::nullopt;
+    }
+    return r;
+  }
+  return std::nullopt;
+}
+
+// An int result of more than max_int_bits stops the analysis: model code never needs one, and
+// hostile code would otherwise spend memory and time without bound (2**(10**9)).
+void Interpreter::check_int_bits(std::uint64_t bits) {
+  if (bits > static_cast<std::uint64_t>(limits_.max_int_bits)) {
+    throw AnalysisAbort{fmt::format("an int of more than {} bits (limit max_int_bits)", limits_.max_int_bits), here()};
+  }
+}
+
+// How many times `seq * n` repeats a sequence of `size` items: 0 for n <= 0 or an empty
+// sequence ('' * 10**18 is instant); an int beyond int64 raises OverflowError, as in CPython.
+static std::uint64_t repeat_count(const Value& n, std::size_t size) {
+  if (n.is_big()) throw NativeRaise{"OverflowError", "cannot fit 'int' into an index-sized integer"};
+  return n.as_int() <= 0 || size == 0 ? 0 : static_cast<std::uint64_t>(n.as_int());
+}
+
+void Interpreter::charge_items(std::uint64_t items, const char* what) {
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(items, sizeof(Value), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
+  charge(bytes, what);
+}
+
+Value Interpreter::int_binary(const std::string& op, const Value& a, const Value& b) {
+  bool bools = a.is_bool() && b.is_bool();
+  if (op == "/") {
+    if (b.as_float() == 0 && !b.is_big()) raise("ZeroDivisionError", "division by zero");
+    double r = a.as_float() / b.as_float();
+    if (std::isinf(a.as_float()) || std::isinf(b.as_float())) raise("OverflowError", "integer division result too large for a float");
+    return Value::floating(r);
+  }
+  if ((op == "//" || op == "%") && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+  if ((op == "<<" || op == ">>") && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
+  if (op == "**" && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) {
+    if (a.as_float() == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+    return Value::floating(std::pow(a.as_float(), b.as_float()));
+  }
+  if (!a.is_big() && !b.is_big()) {
+    std::int64_t x = a.as_int(), y = b.as_int();
+    if (op == "&") return bools ? Value::boolean(x & y) : Value::integer(x & y);
+    if (op == "|") return bools ? Value::boolean(x | y) : Value::integer(x | y);
+    if (op == "^") return bools ? Value::boolean(x ^ y) : Value::integer(x ^ y);
+    if (auto r = small_int_op(op, x, y)) return Value::integer(*r);
+  }
+  BigInt x = a.as_big(), y = b.as_big();
+  std::uint64_t xb = x.bit_length(), yb = y.bit_length();
+  if (op == "+" || op == "-") { check_int_bits(std::max(xb, yb) + 1); return Value::integer(op == "+" ? x + y : x - y); }
+  if (op == "*") { check_int_bits(xb + yb); charge((xb + yb) / 8, "an int"); return Value::integer(x * y); }
+  if (op == "//" || op == "%") {
+    BigInt q, r;
+    BigInt::divmod(x, y, &q, &r);
+    return Value::integer(op == "//" ? std::move(q) : std::move(r));
+  }
+  if (op == "&") return Value::integer(x & y);
+  if (op == "|") return Value::integer(x | y);
+  if (op == "^") return Value::integer(x ^ y);
+  if (op == ">>") return Value::integer(b.is_big() ? BigInt(x.negative() ? -1 : 0) : x.shifted_right(static_cast<std::size_t>(b.as_int())));
+  if (op == "<<") {
+    if (x.is_zero()) return Value::integer(0);
+    if (b.is_big()) check_int_bits(std::numeric_limits<std::uint64_t>::max());
+    check_int_bits(xb + static_cast<std::uint64_t>(b.as_int()));
+    charge((xb + static_cast<std::uint64_t>(b.as_int())) / 8, "an int");
+    return Value::integer(x.shifted_left(static_cast<std::size_t>(b.as_int())));
+  }
+  if (op == "**") {
+    // 0, 1 and -1 stay small whatever the exponent; anything else grows with it
+    if (xb <= 1) return Value::integer(x.is_zero() ? BigInt(y.is_zero() ? 1 : 0) : x.negative() && (b.as_big() & BigInt(1)).is_zero() ? BigInt(1) : x);
+    if (b.is_big()) check_int_bits(std::numeric_limits<std::uint64_t>::max());
+    auto e = static_cast<std::uint64_t>(b.as_int());
+    if (e > static_cast<std::uint64_t>(limits_.max_int_bits)) check_int_bits(e);
+    check_int_bits((xb - 1) * e + 1);
+    charge(xb * e / 8, "an int");
+    BigInt r(1), base = x;
+    for (; e > 0; e >>= 1) {
+      if (e & 1) r = r * base;
+      if (e > 1) base = base * base;
+    }
+    return Value::integer(std::move(r));
+  }
+  raise("TypeError", fmt::format("unsupported operand type(s) for {}: '{}' and '{}'", op, type_name(a), type_name(b)));
 }
 
 Value Interpreter::binary(const std::string& op, const Value& a, const Value& b) {
@@ -1086,27 +1210,8 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
   if (is_unknown(b)) return b;
   if (a.as<TensorObj>() || b.as<TensorObj>()) return tensor_binary(op, a, b);
   if (a.is_number() && b.is_number()) {
-    bool ints = a.is_int() && b.is_int();
-    if (ints) {
-      std::int64_t x = a.as_int(), y = b.as_int();
-      if (op == "+") return Value::integer(x + y);
-      if (op == "-") return Value::integer(x - y);
-      if (op == "*") return Value::integer(x * y);
-      if (op == "//") { if (y == 0) raise("ZeroDivisionError", "integer division or modulo by zero"); return Value::integer(floor_div(x, y)); }
-      if (op == "%") { if (y == 0) raise("ZeroDivisionError", "integer division or modulo by zero"); return Value::integer(py_mod(x, y)); }
-      if (op == "/") { if (y == 0) raise("ZeroDivisionError", "division by zero"); return Value::floating(static_cast<double>(x) / static_cast<double>(y)); }
-      if (op == "**") {
-        if (y < 0) return Value::floating(std::pow(static_cast<double>(x), static_cast<double>(y)));
-        std::int64_t r = 1;
-        for (std::int64_t i = 0; i < y && i < 64; ++i) r *= x;
-        return Value::integer(r);
-      }
-      if (op == "<<") return Value::integer(x << y);
-      if (op == ">>") return Value::integer(x >> y);
-      if (op == "&") return a.is_bool() && b.is_bool() ? Value::boolean(x & y) : Value::integer(x & y);
-      if (op == "|") return a.is_bool() && b.is_bool() ? Value::boolean(x | y) : Value::integer(x | y);
-      if (op == "^") return a.is_bool() && b.is_bool() ? Value::boolean(x ^ y) : Value::integer(x ^ y);
-    }
+    if (a.is_int() && b.is_int()) return int_binary(op, a, b);
+    if ((a.is_big() && std::isinf(a.as_float())) || (b.is_big() && std::isinf(b.as_float()))) raise("OverflowError", "int too large to convert to float");
     double x = a.as_float(), y = b.as_float();
     if (op == "+") return Value::floating(x + y);
     if (op == "-") return Value::floating(x - y);
@@ -1117,10 +1222,17 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     if (op == "**") return Value::floating(std::pow(x, y));
   }
   if (a.is_str()) {
-    if (op == "+" && b.is_str()) return Value::string(a.as_str() + b.as_str());
+    if (op == "+" && b.is_str()) {
+      charge(a.as_str().size() + b.as_str().size(), "a string");
+      return Value::string(a.as_str() + b.as_str());
+    }
     if (op == "*" && b.is_int()) {
+      std::uint64_t count = repeat_count(b, a.as_str().size()), bytes = 0;
+      if (__builtin_mul_overflow(count, a.as_str().size(), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
+      charge(bytes, "a repeated string");
       std::string out;
-      for (std::int64_t i = 0; i < b.as_int(); ++i) out += a.as_str();
+      out.reserve(bytes);
+      for (std::uint64_t i = 0; i < count; ++i) out += a.as_str();
       return Value::string(out);
     }
     if (op == "%") return Value::string(percent_format(*this, a.as_str(), b));
@@ -1135,14 +1247,18 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     if (op == "+") {
       const auto* sb = seq(b);
       if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} to {}", type_name(a), type_name(b)));
+      charge_items(sa->size() + sb->size(), "a concatenated sequence");
       std::vector<Value> out = *sa;
       out.insert(out.end(), sb->begin(), sb->end());
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
     if (op == "*" && b.is_int()) {
+      std::uint64_t count = repeat_count(b, sa->size()), items = 0;
+      if (__builtin_mul_overflow(count, sa->size(), &items) || items > static_cast<std::uint64_t>(limits_.max_sequence)) raise("MemoryError", fmt::format("a sequence of more than {} items (limit max_sequence)", limits_.max_sequence));
+      charge_items(items, "a repeated sequence");
       std::vector<Value> out;
-      if (static_cast<std::int64_t>(sa->size()) * std::max<std::int64_t>(b.as_int(), 0) > limits_.max_sequence) raise("MemoryError", "sequence too large");
-      for (std::int64_t i = 0; i < b.as_int(); ++i) out.insert(out.end(), sa->begin(), sa->end());
+      out.reserve(items);
+      for (std::uint64_t i = 0; i < count; ++i) out.insert(out.end(), sa->begin(), sa->end());
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
   }
@@ -1187,7 +1303,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
 static int compare_order(Interpreter& in, const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
     double x = a.as_float(), y = b.as_float();
-    if (a.is_int() && b.is_int()) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int() ? 1 : 0;
+    if (a.is_int() && b.is_int()) return a.as_big().compare(b.as_big());
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (a.is_str() && b.is_str()) return a.as_str().compare(b.as_str()) < 0 ? -1 : a.as_str() == b.as_str() ? 0 : 1;
@@ -1211,7 +1327,7 @@ static bool identical(const Value& a, const Value& b) {
   if (a.tag() != b.tag()) return false;
   switch (a.tag()) {
     case Value::Tag::none: return true;
-    case Value::Tag::boolean: case Value::Tag::integer: return a.as_int() == b.as_int();
+    case Value::Tag::boolean: case Value::Tag::integer: return a.as_big().compare(b.as_big()) == 0;
     case Value::Tag::floating: return a.as_float() == b.as_float();
     case Value::Tag::string: return a.as_str() == b.as_str();
     case Value::Tag::object: return a.obj() == b.obj();

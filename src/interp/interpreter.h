@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "index/project_index.h"
+#include "interp/predict.h"
 #include "interp/value.h"
 #include "manifest/key_manifest.h"
 
@@ -73,16 +74,11 @@ struct Observation {
   std::vector<std::tuple<std::uint64_t, Value, std::string>> comparisons;
 };
 
-struct Limits {
-  std::int64_t max_steps = 20'000'000;
-  int max_call_depth = 200;
-  std::int64_t max_loop_iterations = 10'000'000;  // while-loops; the step budget bounds the rest
-  std::int64_t max_sequence = 1'000'000;
-};
+using Limits = InterpreterLimits;
 
 class Interpreter {
  public:
-  explicit Interpreter(index::ProjectIndex& index, Limits limits = {});
+  explicit Interpreter(index::ProjectIndex& index, Limits limits = interpreter_limits());
   ~Interpreter();
 
   // ---- modules -------------------------------------------------------------------------
@@ -161,6 +157,7 @@ class Interpreter {
     runtime_questions_.clear();
     executed_.clear();
     steps_ = 0;
+    allocated_ = 0;
   }
 
   // ---- execution (eval.cpp / exec.cpp) ----------------------------------------------------
@@ -206,6 +203,11 @@ class Interpreter {
   Env& builtins() { return *builtins_; }
   const Limits& limits() const { return limits_; }
   void step();  // counts one unit of work against the budget
+  // Counts an allocation of `bytes` (or of `items` Values) against max_alloc_bytes before it is
+  // made; `what` names it in the error that stops the analysis.
+  void charge(std::uint64_t bytes, const char* what);
+  void charge_items(std::uint64_t items, const char* what);
+  void check_int_bits(std::uint64_t bits);  // stops the analysis past max_int_bits
   index::ProjectIndex& project() { return index_; }
 
   // The classes of built-in types, for isinstance() and method lookup on plain values.
@@ -226,6 +228,9 @@ class Interpreter {
 
  private:
   Value binary_op(const std::string& op, const Value& a, const Value& b);
+  Value int_binary(const std::string& op, const Value& a, const Value& b);
+  Value eval_node(Frame& f, TSNode node);
+  Flow exec_node(Frame& f, TSNode stmt);
   Value compare_op(const std::string& op, const Value& a, const Value& b);
   void install_builtins();
   void install_torch();
@@ -238,6 +243,7 @@ class Interpreter {
   index::ProjectIndex& index_;
   Limits limits_;
   std::int64_t steps_ = 0;
+  std::uint64_t allocated_ = 0;
   int depth_ = 0;
   int loading_modules_ = 0;  // > 0 while a module's top level executes
   std::shared_ptr<Env> builtins_;

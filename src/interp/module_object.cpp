@@ -2,6 +2,7 @@
 // the container modules, and the state_dict key order.
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -265,7 +266,7 @@ manifest::KeyManifest Interpreter::state_dict_keys(const Value& module) {
 }
 
 static void walk_modules(Interpreter& in, const Value& v, const std::string& prefix, std::vector<std::pair<std::string, Value>>& out,
-                         std::vector<const Object*>& seen);
+                         std::unordered_set<const Object*>& seen);
 
 namespace {
 
@@ -287,7 +288,7 @@ manifest::SourceRange definition_of(const Value& v) {
 std::vector<manifest::SourceRange> Interpreter::load_customizations(const Value& module) {
   std::vector<manifest::SourceRange> out;
   std::vector<std::pair<std::string, Value>> all;
-  std::vector<const Object*> seen;
+  std::unordered_set<const Object*> seen;
   walk_modules(*this, module, "", all, seen);
   auto add = [&](const Value& fn) {
     manifest::SourceRange r = definition_of(fn);
@@ -355,11 +356,11 @@ struct Natives {
 };
 
 static void walk_modules(Interpreter& in, const Value& v, const std::string& prefix, std::vector<std::pair<std::string, Value>>& out,
-                         std::vector<const Object*>& seen) {
+                         std::unordered_set<const Object*>& seen) {
   auto* m = v.as<InstanceObj>();
   if (!m || !m->module) return;
-  if (std::find(seen.begin(), seen.end(), v.obj().get()) != seen.end()) return;
-  seen.push_back(v.obj().get());
+  if (!seen.insert(v.obj().get()).second) return;
+  NestingGuard guard(v.obj().get());  // nn.Sequential(nn.Sequential(...)) nested without end
   out.emplace_back(prefix, v);
   for (auto& [name, child] : m->module->modules.items()) {
     if (!child.is_none()) walk_modules(in, child, prefix.empty() ? name : prefix + "." + name, out, seen);
@@ -368,38 +369,37 @@ static void walk_modules(Interpreter& in, const Value& v, const std::string& pre
 
 static std::vector<std::pair<std::string, Value>> named_tensors(Interpreter& in, const Value& self, bool params, bool recurse) {
   std::vector<std::pair<std::string, Value>> modules;
-  std::vector<const Object*> seen;
+  std::unordered_set<const Object*> seen;
   if (recurse) {
     walk_modules(in, self, "", modules, seen);
   } else {
     modules.emplace_back("", self);
   }
   std::vector<std::pair<std::string, Value>> out;
-  std::vector<const Object*> seen_tensors;
+  std::unordered_set<const Object*> seen_tensors;
   for (auto& [prefix, mv] : modules) {
     auto* m = mv.as<InstanceObj>();
     auto& registry = params ? m->module->parameters : m->module->buffers;
     for (auto& [name, t] : registry.items()) {
       if (t.is_none()) continue;
-      if (std::find(seen_tensors.begin(), seen_tensors.end(), t.obj().get()) != seen_tensors.end()) continue;
-      seen_tensors.push_back(t.obj().get());
+      if (!seen_tensors.insert(t.obj().get()).second) continue;
       out.emplace_back(prefix.empty() ? name : prefix + "." + name, t);
     }
   }
   return out;
 }
 
-static void apply_dtype(InstanceObj& m, const std::string& dtype, bool floating_only, std::vector<const Object*>& seen) {
+static void apply_dtype(InstanceObj& m, const std::string& dtype, bool floating_only, std::unordered_set<const Object*>& seen) {
   auto convert = [&](Value& v) {
     auto* t = v.as<TensorObj>();
     if (!t) return;
-    if (std::find(seen.begin(), seen.end(), v.obj().get()) != seen.end()) return;
-    seen.push_back(v.obj().get());
+    if (!seen.insert(v.obj().get()).second) return;
     bool is_float = t->dtype == "float32" || t->dtype == "float64" || t->dtype == "float16" || t->dtype == "bfloat16";
     if (!floating_only || is_float) t->dtype = dtype;
   };
   for (auto& kv : m.module->parameters.mutable_items()) convert(kv.second);
   for (auto& kv : m.module->buffers.mutable_items()) convert(kv.second);
+  NestingGuard guard(&m);
   for (auto& kv : m.module->modules.mutable_items()) {
     if (auto* child = kv.second.as<InstanceObj>(); child && child->module) apply_dtype(*child, dtype, floating_only, seen);
   }
@@ -451,7 +451,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   auto modules_fn = [](bool named) {
     return [named](Interpreter& i, CallArgs& a) {
       std::vector<std::pair<std::string, Value>> all;
-      std::vector<const Object*> seen;
+      std::unordered_set<const Object*> seen;
       walk_modules(i, a.positional.at(0), "", all, seen);
       std::vector<Value> out;
       for (auto& [k, v] : all) out.push_back(named ? make_tuple({Value::string(k), v}) : v);
@@ -523,7 +523,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   auto dtype_fn = [](const char* dtype) {
     std::string d = dtype;
     return [d](Interpreter& i, CallArgs& a) {
-      std::vector<const Object*> seen;
+      std::unordered_set<const Object*> seen;
       apply_dtype(module_self(i, a), d, true, seen);
       return a.positional.at(0);
     };
@@ -534,7 +534,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   in.add_method(module, "bfloat16", dtype_fn("bfloat16"));
   in.add_method(module, "type", [](Interpreter& i, CallArgs& a) {
     if (auto* d = native_arg_or(a, 1, "dst_type", Value::none()).as<DtypeObj>()) {
-      std::vector<const Object*> seen;
+      std::unordered_set<const Object*> seen;
       apply_dtype(module_self(i, a), d->name, false, seen);
     }
     return a.positional.at(0);
@@ -542,13 +542,13 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
   in.add_method(module, "to", [](Interpreter& i, CallArgs& a) {
     for (std::size_t k = 1; k < a.positional.size(); ++k) {
       if (auto* d = a.positional[k].as<DtypeObj>()) {
-        std::vector<const Object*> seen;
+        std::unordered_set<const Object*> seen;
         apply_dtype(module_self(i, a), d->name, true, seen);
       }
     }
     if (const Value* d = a.keyword("dtype")) {
       if (auto* dt = d->as<DtypeObj>()) {
-        std::vector<const Object*> seen;
+        std::unordered_set<const Object*> seen;
         apply_dtype(module_self(i, a), dt->name, true, seen);
       }
     }

@@ -2,6 +2,7 @@
 // off its state_dict keys.
 #include "interp/predict.h"
 
+#include <charconv>
 #include <map>
 #include <memory>
 
@@ -55,6 +56,42 @@ std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionReq
   std::vector<PredictionResult> out;
   for (const auto& r : requests) out.push_back(workspace.predict(r.target, r.config));
   return out;
+}
+
+static InterpreterLimits current_limits;
+
+void set_interpreter_limits(const InterpreterLimits& limits) { current_limits = limits; }
+const InterpreterLimits& interpreter_limits() { return current_limits; }
+
+std::optional<std::string> parse_interpreter_limits(const std::string& spec, InterpreterLimits& limits) {
+  std::size_t start = 0;
+  while (start <= spec.size()) {
+    std::size_t end = spec.find(',', start);
+    std::string item = spec.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? spec.size() + 1 : end + 1;
+    if (item.empty()) continue;
+    std::size_t eq = item.find('=');
+    std::string name = item.substr(0, eq);
+    std::uint64_t value = 0;
+    std::string digits = eq == std::string::npos ? std::string() : item.substr(eq + 1);
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || value == 0 || value > (std::uint64_t{1} << 62)) {
+      return fmt::format("'{}': expected NAME=N, N a positive integer", item);
+    }
+    auto as_int64 = static_cast<std::int64_t>(value);
+    if (name == "max_steps") limits.max_steps = as_int64;
+    else if (name == "max_call_depth") {
+      // each Python call takes a dozen C++ frames: deeper than this, the process stack would not hold
+      if (value > 2'000) return fmt::format("'{}': max_call_depth is at most 2000", item);
+      limits.max_call_depth = static_cast<int>(value);
+    }
+    else if (name == "max_loop_iterations") limits.max_loop_iterations = as_int64;
+    else if (name == "max_sequence") limits.max_sequence = as_int64;
+    else if (name == "max_alloc_bytes") limits.max_alloc_bytes = value;
+    else if (name == "max_int_bits") limits.max_int_bits = as_int64;
+    else return fmt::format("'{}': not an interpreter limit (max_steps, max_call_depth, max_loop_iterations, max_sequence, max_alloc_bytes, max_int_bits)", name);
+  }
+  return std::nullopt;
 }
 
 std::variant<std::string, PredictionError> run_script(const std::string& file) {

@@ -1,6 +1,7 @@
 // Key prediction: the public entry point of the interpreter stage.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,24 @@
 #include "manifest/key_manifest.h"
 
 namespace ckg::interp {
+
+// The interpreter's budgets (README, section Limits). Predictions use the ones set last in the
+// process; a breach stops the prediction with an error naming the limit.
+struct InterpreterLimits {
+  std::int64_t max_steps = 20'000'000;  // evaluated nodes and executed statements
+  int max_call_depth = 200;
+  std::int64_t max_loop_iterations = 10'000'000;  // while-loops; the step budget bounds the rest
+  std::int64_t max_sequence = 1'000'000;
+  // Bytes model code may allocate in one prediction (strings, sequences, materialised ranges
+  // and iterations, big ints), counted as they are made and never given back: a bound on
+  // memory and on the time spent copying.
+  std::uint64_t max_alloc_bytes = 1ull << 30;
+  std::int64_t max_int_bits = 65'536;  // an int; model code needs 64
+};
+void set_interpreter_limits(const InterpreterLimits& limits);
+const InterpreterLimits& interpreter_limits();
+// Applies `NAME=VALUE[,NAME=VALUE]...` to `limits`; the error says which item is wrong.
+std::optional<std::string> parse_interpreter_limits(const std::string& spec, InterpreterLimits& limits);
 
 // `FILE::NAME` split into its parts.
 struct Target {

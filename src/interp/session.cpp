@@ -245,6 +245,9 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
     return error_at(at.file, at.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
   } catch (AnalysisAbort& e) {
     return error_at(e.where.file, e.where.line, fmt::format("analysis of '{}' stopped: {}", target.name, e.reason));
+  } catch (NativeRaise& e) {
+    // raised by a walk of the built model (its modules nested past the limit), after the code ran
+    return error_at(target.file, 0, fmt::format("walking the modules of '{}' raised {}: {}", target.name, e.type, e.message));
   }
 }
 

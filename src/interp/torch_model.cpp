@@ -42,7 +42,11 @@ std::int64_t dim_of(const Value& v) {
   return kUnknownDim;
 }
 
-std::int64_t mul_dims(std::int64_t a, std::int64_t b) { return a == kUnknownDim || b == kUnknownDim ? kUnknownDim : a * b; }
+// A product past int64 is no size torch could allocate either: unknown, never a wrapped value.
+std::int64_t mul_dims(std::int64_t a, std::int64_t b) {
+  std::int64_t n = 0;
+  return a == kUnknownDim || b == kUnknownDim || __builtin_mul_overflow(a, b, &n) ? kUnknownDim : n;
+}
 
 // Reads a size given as separate ints, one tuple/list/torch.Size, or a `size=` keyword.
 MaybeShape size_args(Interpreter& in, const CallArgs& a, std::size_t first, const char* keyword = "size") {
@@ -333,6 +337,8 @@ MaybeShape literal_shape(Interpreter& in, const Value& v, std::string& dtype, st
   if (v.is_float()) { dtype = "float32"; values.push_back(v.as_float()); return Shape{}; }
   if (auto* t = tensor(v)) { if (dtype.empty()) dtype = t->dtype; return t->shape; }
   if (v.as<ListObj>() || v.as<TupleObj>()) {
+    NestingGuard guard(v.obj().get());
+    if (guard.cycle()) in.raise("RecursionError", "maximum recursion depth exceeded: the data holds itself");
     auto items = in.iterate(v);
     MaybeShape inner = Shape{};
     for (std::size_t i = 0; i < items.size(); ++i) {

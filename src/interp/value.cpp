@@ -15,6 +15,66 @@ Value make_unknown(std::string reason, parse::Location where, bool may_hold_stat
 }
 bool is_unknown(const Value& v) { return v.as<UnknownObj>() != nullptr; }
 
+Value Value::integer(BigInt b) {
+  if (auto small = b.to_int64()) return integer(*small);
+  Value v;
+  v.tag_ = Tag::integer;
+  v.i_ = b.negative() ? -1 : 1;
+  v.big_ = std::make_shared<const BigInt>(std::move(b));
+  return v;
+}
+
+void release_values(std::vector<Value>& values) {
+  static thread_local std::vector<Value>* pending = nullptr;
+  if (pending) {
+    for (auto& v : values) {
+      if (v.is_obj()) pending->push_back(std::move(v));
+    }
+    values.clear();
+    return;
+  }
+  std::vector<Value> queue = std::move(values);
+  values.clear();
+  pending = &queue;
+  while (!queue.empty()) {
+    Value last = std::move(queue.back());
+    queue.pop_back();
+  }  // `last` dies at the end of each turn; what it held joins the queue
+  pending = nullptr;
+}
+
+InstanceObj::~InstanceObj() {
+  release_values(attrs.mutable_items());
+  if (module) {
+    release_values(module->parameters.mutable_items());
+    release_values(module->buffers.mutable_items());
+    release_values(module->modules.mutable_items());
+  }
+}
+
+// Containers being walked, innermost last, and the levels entered since the outermost began
+// (walks of values are per thread).
+static thread_local std::vector<const Object*> walking;
+static thread_local std::size_t entered = 0;
+
+NestingGuard::NestingGuard(const Object* container) {
+  if (walking.size() >= kMaxValueNesting) throw NativeRaise{"RecursionError", "maximum recursion depth exceeded while walking a nested value"};
+  // a list holding another twice, nested 100 times, has 2**100 paths: the walk is bounded too
+  entered = walking.empty() ? 0 : entered + 1;
+  if (entered > kMaxValueWalk) throw NativeRaise{"MemoryError", "a value with too many nested items to walk"};
+  cycle_ = container && std::find(walking.begin(), walking.end(), container) != walking.end();
+  walking.push_back(container);
+}
+
+NestingGuard::~NestingGuard() { walking.pop_back(); }
+
+// Python compares ints and floats exactly (2**53 + 1 != 2.0**53).
+static bool int_equals_float(const Value& i, double f) {
+  if (std::trunc(f) != f) return false;  // nan too
+  auto whole = BigInt::from_double(f);
+  return whole && whole->compare(i.as_big()) == 0;
+}
+
 static bool sequence_equal(const std::vector<Value>& a, const std::vector<Value>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -25,7 +85,10 @@ static bool sequence_equal(const std::vector<Value>& a, const std::vector<Value>
 
 bool values_equal(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
-    if (a.is_float() || b.is_float()) return a.as_float() == b.as_float();
+    if (a.is_float() && b.is_float()) return a.as_float() == b.as_float();
+    if (a.is_float()) return int_equals_float(b, a.as_float());
+    if (b.is_float()) return int_equals_float(a, b.as_float());
+    if (a.is_big() || b.is_big()) return a.as_big().compare(b.as_big()) == 0;
     return a.as_int() == b.as_int();
   }
   if (a.tag() != b.tag()) return false;
@@ -36,6 +99,7 @@ bool values_equal(const Value& a, const Value& b) {
     default: return false;
   }
   if (a.obj() == b.obj()) return true;
+  NestingGuard guard(nullptr);
   if (auto* ta = a.as<TupleObj>()) {
     auto* tb = b.as<TupleObj>();
     return tb && sequence_equal(ta->items, tb->items);
@@ -194,14 +258,16 @@ std::string repr(const Value& v) {
   switch (v.tag()) {
     case Value::Tag::none: return "None";
     case Value::Tag::boolean: return v.as_bool() ? "True" : "False";
-    case Value::Tag::integer: return std::to_string(v.as_int());
+    case Value::Tag::integer: return v.is_big() ? v.as_big().to_string() : std::to_string(v.as_int());
     case Value::Tag::floating: return float_repr(v.as_float());
     case Value::Tag::string: return quote(v.as_str());
     case Value::Tag::object: break;
   }
+  NestingGuard guard(v.obj().get());
   if (auto* t = v.as<TupleObj>()) return t->items.size() == 1 ? "(" + repr(t->items[0]) + ",)" : "(" + join_repr(t->items) + ")";
-  if (auto* l = v.as<ListObj>()) return "[" + join_repr(l->items) + "]";
+  if (auto* l = v.as<ListObj>()) return guard.cycle() ? "[...]" : "[" + join_repr(l->items) + "]";
   if (auto* d = v.as<DictObj>()) {
+    if (guard.cycle()) return "{...}";
     std::string out = "{";
     for (size_t i = 0; i < d->items.size(); ++i) out += (i ? ", " : "") + repr(d->items[i].first) + ": " + repr(d->items[i].second);
     return out + "}";

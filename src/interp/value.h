@@ -16,6 +16,7 @@
 
 #include <tree_sitter/api.h>
 
+#include "interp/bigint.h"
 #include "interp/derivation.h"
 #include "parse/source_file.h"
 #include "manifest/key_manifest.h"
@@ -26,6 +27,14 @@ struct Object;
 struct ClassObj;
 using ObjPtr = std::shared_ptr<Object>;
 
+// A Python exception raised below the interpreter, by value helpers that have no location (an
+// int too large for a size, a value nested too deeply to print); Interpreter::eval raises it as
+// a Python exception at the node being evaluated.
+struct NativeRaise {
+  std::string type;
+  std::string message;
+};
+
 class Value {
  public:
   enum class Tag : std::uint8_t { none, boolean, integer, floating, string, object };
@@ -34,6 +43,7 @@ class Value {
   static Value none() { return Value(); }
   static Value boolean(bool b) { Value v; v.tag_ = Tag::boolean; v.i_ = b; return v; }
   static Value integer(std::int64_t i) { Value v; v.tag_ = Tag::integer; v.i_ = i; return v; }
+  static Value integer(BigInt b);  // inline when it fits int64
   static Value floating(double f) { Value v; v.tag_ = Tag::floating; v.f_ = f; return v; }
   static Value string(std::string s) { Value v; v.tag_ = Tag::string; v.s_ = std::make_shared<const std::string>(std::move(s)); return v; }
   static Value object(ObjPtr o) { Value v; v.tag_ = Tag::object; v.o_ = std::move(o); return v; }
@@ -47,9 +57,18 @@ class Value {
   bool is_str() const { return tag_ == Tag::string; }
   bool is_obj() const { return tag_ == Tag::object; }
 
+  bool is_big() const { return big_ != nullptr; }  // an int outside int64
+
   bool as_bool() const { return i_ != 0; }
-  std::int64_t as_int() const { return i_; }
-  double as_float() const { return tag_ == Tag::floating ? f_ : static_cast<double>(i_); }
+  // An int as int64; one outside it raises OverflowError (NativeRaise), as CPython does where an
+  // int becomes a size, an index or a count.
+  std::int64_t as_int() const {
+    if (big_) throw NativeRaise{"OverflowError", "Python int too large to convert to C int64"};
+    return i_;
+  }
+  BigInt as_big() const { return big_ ? *big_ : BigInt(i_); }  // any int
+  // A big int out of double's range is inf here; arithmetic raises OverflowError before that.
+  double as_float() const { return tag_ == Tag::floating ? f_ : big_ ? big_->to_double() : static_cast<double>(i_); }
   const std::string& as_str() const { return *s_; }
   const ObjPtr& obj() const { return o_; }
   template <class T> T* as() const;  // null when not an object of type T
@@ -75,8 +94,9 @@ class Value {
   Tag tag_ = Tag::none;
   std::uint64_t taint_ = 0;
   std::shared_ptr<const Derivation> derivation_;
-  std::int64_t i_ = 0;
+  std::int64_t i_ = 0;  // for a big int: its sign (as_bool)
   double f_ = 0;
+  std::shared_ptr<const BigInt> big_;
   std::shared_ptr<const std::string> s_;
   ObjPtr o_;
 };
@@ -92,6 +112,19 @@ struct Object {
   virtual ~Object() = default;
   const ObjKind kind;
 };
+
+// Destroying a value nested 100,000 deep (`l = [l]` in a loop, nn.Sequential(nn.Sequential(...)))
+// by plain recursion overflows the stack. Containers hand their items here as they die; the
+// outermost such destructor destroys them one at a time.
+void release_values(std::vector<Value>& values);
+template <class K>
+void release_values(std::vector<std::pair<K, Value>>& entries) {
+  std::vector<Value> values;
+  values.reserve(entries.size());
+  for (auto& e : entries) values.push_back(std::move(e.second));
+  entries.clear();
+  release_values(values);
+}
 
 template <class T>
 T* Value::as() const {
@@ -172,6 +205,7 @@ struct TupleObj : Object {
   static constexpr ObjKind kKind = ObjKind::tuple;
   TupleObj() : Object(kKind) {}
   explicit TupleObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
+  ~TupleObj() override { release_values(items); }
   std::vector<Value> items;
   ClassObj* named = nullptr;  // a namedtuple's class, if any
 };
@@ -180,6 +214,7 @@ struct ListObj : Object {
   static constexpr ObjKind kKind = ObjKind::list;
   ListObj() : Object(kKind) {}
   explicit ListObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
+  ~ListObj() override { release_values(items); }
   std::vector<Value> items;
 };
 
@@ -187,6 +222,8 @@ struct ListObj : Object {
 struct DictObj : Object {
   static constexpr ObjKind kKind = ObjKind::dict;
   DictObj() : Object(kKind) {}
+  DictObj(const DictObj&) = default;
+  ~DictObj() override { release_values(items); }
   std::vector<std::pair<Value, Value>> items;
   bool ordered_dict = false;  // collections.OrderedDict
   Value default_factory;      // collections.defaultdict: called for a missing key (None: a plain dict)
@@ -363,6 +400,7 @@ struct ModuleState {
 struct InstanceObj : Object {
   static constexpr ObjKind kKind = ObjKind::instance;
   explicit InstanceObj(ClassObj* c) : Object(kKind), cls(c) {}
+  ~InstanceObj() override;
   ClassObj* cls;
   ObjPtr cls_holder;  // keeps the class alive
   OrderedMap<Value> attrs;
@@ -417,6 +455,24 @@ struct Env {
   ModuleNs* module = nullptr;
   std::vector<std::string> declared_global;
   std::vector<std::string> declared_nonlocal;
+};
+
+// One level of a recursive walk over values (repr, str, ==): knows whether `container` is
+// already being walked further out (a cycle, printed `[...]` as CPython does), and raises
+// RecursionError (NativeRaise) past kMaxValueNesting levels, as CPython's recursion limit does,
+// and MemoryError past kMaxValueWalk containers in one walk.
+inline constexpr std::size_t kMaxValueNesting = 1000;
+inline constexpr std::size_t kMaxValueWalk = 10'000'000;  // containers one walk may enter
+class NestingGuard {
+ public:
+  explicit NestingGuard(const Object* container);
+  ~NestingGuard();
+  NestingGuard(const NestingGuard&) = delete;
+  NestingGuard& operator=(const NestingGuard&) = delete;
+  bool cycle() const { return cycle_; }
+
+ private:
+  bool cycle_ = false;
 };
 
 // Helpers for values.

@@ -83,9 +83,10 @@ class TreeChecker {
       int scope;
       int loops;  // enclosing loop bodies in this scope
       bool top;   // a statement of the module itself
+      std::size_t depth;
     };
     scopes_.push_back({ScopeKind::module});
-    std::vector<Item> stack{{file_.root(), 0, 0, false}};
+    std::vector<Item> stack{{file_.root(), 0, 0, false, 0}};
     bool seen_code = false;  // for `from __future__`, which must come first
     while (!stack.empty()) {
       Item item = stack.back();
@@ -102,6 +103,12 @@ class TreeChecker {
       if (item.top && parse::kind(n) != Kind::k_future_import_statement && !is_docstring(n) &&
           parse::kind(n) != Kind::k_comment) {
         seen_code = true;
+      }
+      // Every later walk of the tree recurses (the interpreter evaluates `- - - 1` by recursion):
+      // a file nested deeper is refused here, as CPython refuses one it cannot compile.
+      if (item.depth == kMaxSyntaxDepth) {
+        add(Pass::parser, n, fmt::format("too deeply nested: more than {} levels of syntax (limit max_syntax_depth)", kMaxSyntaxDepth));
+        continue;
       }
       // Children, pushed in reverse so they pop in source order.
       Kind k = parse::kind(n);
@@ -124,7 +131,7 @@ class TreeChecker {
         if ((k == Kind::k_for_statement || k == Kind::k_while_statement) && c.id == field(n, Field::body).id) ++c_loops;
         // A class or function's name, decorators, bases, defaults belong to the enclosing scope.
         bool body_or_params = c.id == field(n, Field::body).id || c.id == field(n, Field::parameters).id;
-        stack.push_back({c, body_or_params ? child_scope : scope, body_or_params ? c_loops : loops, k == Kind::k_module});
+        stack.push_back({c, body_or_params ? child_scope : scope, body_or_params ? c_loops : loops, k == Kind::k_module, item.depth + 1});
       }
     }
     return std::move(found_);

@@ -54,6 +54,7 @@ class SourceFile {
 // Limits that keep hostile or generated sources from exhausting the machine.
 inline constexpr std::size_t kMaxSourceBytes = 10u << 20;
 inline constexpr std::uint64_t kParseTimeoutMicros = 2'000'000;
+inline constexpr std::size_t kMaxSyntaxDepth = 1000;  // nodes from the root (compile_check.h)
 
 struct LoadResult {
   std::shared_ptr<const SourceFile> file;  // null when `error` is set

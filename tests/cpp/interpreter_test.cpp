@@ -88,4 +88,58 @@ INSTANTIATE_TEST_SUITE_P(Corpus, InterpreterCorpus, testing::ValuesIn(load_corpu
                            return name;
                          });
 
+// Inputs fuzz_interp found (fuzz/crashes/interp/crash-*.py) run as the harness runs them:
+// every model listed, the first three predicted. Reaching the end is the test (the leak-* files
+// are for LeakSanitizer, see that directory's README).
+TEST(FuzzInterpRegressions, CrashInputsNoLongerCrash) {
+  int seen = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(CKPTGUARD_SOURCE_DIR) / "fuzz/crashes/interp")) {
+    if (entry.path().filename().string().rfind("crash-", 0) != 0) continue;
+    ++seen;
+    fs::path dir = fs::path(testing::TempDir()) / ("ckptguard_fuzz_" + entry.path().stem().string());
+    fs::create_directories(dir);
+    fs::path file = dir / "model.py";
+    fs::copy_file(entry.path(), file, fs::copy_options::overwrite_existing);
+    std::optional<ckg::interp::PredictionError> error;
+    const auto models = ckg::interp::list_models(file.string(), &error);
+    for (std::size_t i = 0; i < models.size() && i < 3; ++i) {
+      if (models[i].required.empty()) (void)ckg::interp::predict_keys({file.string(), models[i].name}, {});
+    }
+    SUCCEED() << entry.path();
+  }
+  EXPECT_GE(seen, 3);
+}
+
+// Expressions nested up to the interpreter's limit (200, CPython's limit on brackets) evaluate
+// without exhausting the stack, in the ASan build too (whose frames are several times larger);
+// deeper ones stop the analysis with the limit named.
+std::optional<ckg::interp::PredictionError> predict_nested(std::size_t depth, std::vector<std::int64_t>* shape) {
+  fs::path dir = fs::path(testing::TempDir()) / ("ckptguard_nesting_" + std::to_string(depth));
+  fs::create_directories(dir);
+  fs::path file = dir / "model.py";
+  std::string minus(depth, '-'), sum = "1";
+  for (std::size_t i = 1; i < depth; ++i) sum += "+1";
+  std::ofstream(file) << "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                      << "        a = " << minus << "1\n        b = " << sum << "\n"
+                      << "        self.fc = nn.Linear(a + b, 2)\n";
+  auto result = ckg::interp::predict_keys({file.string(), "Net"}, {});
+  if (result.prediction && !result.prediction->manifest.keys.empty()) *shape = result.prediction->manifest.keys[0].shape.value_or(std::vector<std::int64_t>{});
+  return result.error;
+}
+
+TEST(InterpreterNesting, ExpressionsUpToTheLimitEvaluate) {
+  std::vector<std::int64_t> shape;
+  auto error = predict_nested(190, &shape);
+  ASSERT_FALSE(error) << error->message;
+  EXPECT_EQ(shape, (std::vector<std::int64_t>{2, 191}));  // a = 1, b = 190
+}
+
+TEST(InterpreterNesting, DeeperExpressionsNameTheLimit) {
+  std::vector<std::int64_t> shape;
+  auto error = predict_nested(600, &shape);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->line, 6);
+  EXPECT_NE(error->message.find("(limit max_expression_depth)"), std::string::npos) << error->message;
+}
+
 }  // namespace
