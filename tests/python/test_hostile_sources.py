@@ -7,13 +7,13 @@ benchmarks/hostile_cases.py measures the same cases (time, peak RSS) for the clo
 
 import os
 import re
-import resource
 import subprocess
 from pathlib import Path
 
 import pytest
 
 import hostile_sources
+from bounded_run import assert_one_line, run_bounded
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("CKPTGUARD_BIN", REPO / "build" / "bin" / "ckptguard"))
@@ -56,13 +56,6 @@ EXPECTED = {
     "time: int() of a 10**7-digit string": (2, "model.py:8: analysis of 'Net' stopped: an int of more than 65536 bits (limit max_int_bits)", 5),
 }
 
-MEMORY_CAP = 3 << 30  # address space; the default limits keep every case far below it
-
-
-def cap_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-
 def test_every_case_has_an_expectation():
     assert set(EXPECTED) == set(hostile_sources.CASES)
 
@@ -71,11 +64,7 @@ def test_every_case_has_an_expectation():
 def test_hostile_source_is_bounded(tmp_path, name):
     args = hostile_sources.CASES[name](tmp_path)
     exit_code, text, seconds = EXPECTED[name]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([str(BINARY), *args], capture_output=True, timeout=seconds * 20,
-                          preexec_fn=cap_memory, cwd=tmp_path)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    done, cpu = run_bounded([BINARY, *args], seconds, tmp_path)
     stderr = done.stderr.decode()
     assert done.returncode == exit_code, (done.returncode, stderr)
     assert cpu < seconds, f"{name} took {cpu:.1f} s of CPU"
@@ -85,10 +74,7 @@ def test_hostile_source_is_bounded(tmp_path, name):
     elif text is None:
         assert stderr == ""
     else:
-        lines = stderr.splitlines()
-        assert len(lines) == 1, stderr
-        assert text in lines[0], lines[0]
-        assert "internal error" not in lines[0]
+        assert_one_line(stderr, text)
 
 
 @pytest.mark.parametrize("name", [n for n in hostile_sources.CASES if n.startswith("value:")])

@@ -7,12 +7,11 @@ benchmarks/hostile_cases.py measures the same cases (time, peak RSS) for the clo
 """
 
 import re
-import resource
-import subprocess
 
 import pytest
 
 import hostile_files
+from bounded_run import assert_one_line, run_bounded
 from inspect_support import BINARY
 
 # case -> (exit code, text the single stderr line holds (None: no error), seconds allowed)
@@ -39,13 +38,6 @@ EXPECTED = {
     "blocking: FIFO shard": (2, "is a named pipe (FIFO), not a regular file", 5),
 }
 
-MEMORY_CAP = 3 << 30  # address space; the default limits keep every case far below it
-
-
-def cap_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-
 def test_every_case_has_an_expectation():
     assert set(EXPECTED) == set(hostile_files.CASES)
 
@@ -55,23 +47,14 @@ def test_hostile_case_is_bounded(tmp_path, cli, name):
     pytest.importorskip("torch")
     args = hostile_files.CASES[name](tmp_path)
     exit_code, message, seconds = EXPECTED[name]
-    # CPU time, not wall time: the bound is on the work a file can cause, and a loaded machine
-    # stretches wall time without changing it. The wall-clock timeout still catches hangs.
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, timeout=seconds * 20,
-                          preexec_fn=cap_memory, cwd=tmp_path)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    done, cpu = run_bounded([BINARY, *args], seconds, tmp_path)
     stderr = done.stderr.decode()
     assert done.returncode == exit_code, (done.returncode, stderr)
     assert cpu < seconds, f"{name} took {cpu:.1f} s of CPU"
     if message is None:
         assert stderr == ""
     else:
-        lines = stderr.splitlines()
-        assert len(lines) == 1, stderr
-        assert message in lines[0], lines[0]
-        assert "internal error" not in lines[0]
+        assert_one_line(stderr, message)
     assert b"\x1b" not in done.stdout
     assert not re.search(rb"(^|\n)OK: checkpoint loads", done.stdout)
 
