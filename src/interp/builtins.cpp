@@ -957,6 +957,15 @@ void install_python_builtins(Interpreter& in) {
   def("next", [](Interpreter& i, CallArgs& a) {
     auto* it = native_required(i, a, 0, nullptr).as<IteratorObj>();
     if (it && it->pos < it->items.size()) return it->items[it->pos++];
+    if (auto* inst = a.positional[0].as<InstanceObj>(); inst && inst->cls->lookup("__next__")) {
+      try {
+        return i.call(i.get_attr(a.positional[0], "__next__"), CallArgs{});
+      } catch (PyError& e) {
+        const Value* d = native_arg(a, 1, nullptr);
+        if (e.type != "StopIteration" || !d) throw;
+        return *d;
+      }
+    }
     if (const Value* d = native_arg(a, 1, nullptr)) return *d;
     if (!it) {
       auto items = i.iterate(a.positional[0]);

@@ -1046,13 +1046,34 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
     return rows;
   }
   if (auto* inst = v.as<InstanceObj>()) {
-    if (inst->cls->lookup("__iter__")) return iterate(call(get_attr(v, "__iter__"), CallArgs{}));
+    // Iterators drain through __next__ until StopIteration; an __iter__ returning self must not
+    // recurse into iterate().
+    auto drain = [&](const Value& fn, const char* stop, bool indexed) {
+      std::vector<Value> out;
+      for (std::int64_t i = 0;; ++i) {
+        try {
+          out.push_back(indexed ? call(fn, CallArgs{{Value::integer(i)}, {}}) : call(fn, CallArgs{}));
+        } catch (PyError& e) {
+          if (e.type == stop) break;
+          throw;
+        }
+      }
+      return out;
+    };
+    if (inst->cls->lookup("__iter__")) {
+      Value it = call(get_attr(v, "__iter__"), CallArgs{});
+      auto* it_inst = it.as<InstanceObj>();
+      if (it_inst && it_inst->cls->lookup("__next__")) return drain(get_attr(it, "__next__"), "StopIteration", false);
+      if (it_inst == inst) raise("TypeError", fmt::format("iter() returned non-iterator of type '{}'", type_name(v)));
+      return iterate(it);
+    }
     if (inst->cls->lookup("__getitem__") && inst->cls->lookup("__len__")) {
       std::vector<Value> out;
       std::int64_t n = length(v).as_int();
       for (std::int64_t i = 0; i < n; ++i) out.push_back(get_item(v, Value::integer(i)));
       return out;
     }
+    if (inst->cls->lookup("__getitem__")) return drain(get_attr(v, "__getitem__"), "IndexError", true);
   }
   if (is_unknown(v)) {
     note_unknown(v, "iteration over an unresolved value");
