@@ -88,8 +88,10 @@ Value min_max(Interpreter& in, CallArgs& a, bool want_max) {
 Value sorted_of(Interpreter& in, std::vector<Value> items, const Value* key, bool reverse) {
   std::vector<std::pair<Value, Value>> keyed;
   for (auto& v : items) keyed.emplace_back(key && !key->is_none() ? in.call(*key, CallArgs{{v}, {}}) : v, v);
-  std::stable_sort(keyed.begin(), keyed.end(), [&](auto& x, auto& y) { return in.truthy(in.compare("<", x.first, y.first)); });
-  if (reverse) std::reverse(keyed.begin(), keyed.end());
+  // reverse=True keeps equal items in their original order, as CPython's sort does.
+  std::stable_sort(keyed.begin(), keyed.end(), [&](auto& x, auto& y) {
+    return reverse ? in.truthy(in.compare("<", y.first, x.first)) : in.truthy(in.compare("<", x.first, y.first));
+  });
   std::vector<Value> out;
   for (auto& kv : keyed) out.push_back(kv.second);
   return make_list(std::move(out));
@@ -267,10 +269,17 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     std::string text = s(i, a);
     const std::string& from = native_required(i, a, 1, nullptr).as_str();
     const std::string& to = native_required(i, a, 2, nullptr).as_str();
-    if (from.empty()) return Value::string(text);
+    std::int64_t left = native_arg_or(a, 3, "count", Value::integer(-1)).as_int();
     std::string out;
+    if (from.empty()) {
+      for (char c : text) {
+        if (left != 0) out += to, --left;
+        out += c;
+      }
+      return Value::string(left != 0 ? out + to : out);
+    }
     std::size_t pos = 0, hit;
-    while ((hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size();
+    while (left != 0 && (hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size(), --left;
     return Value::string(out + text.substr(pos));
   });
   in.add_method(cls, "lower", [s](Interpreter& i, CallArgs& a) {
@@ -288,20 +297,97 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     for (std::size_t k = 0; k < t.size(); ++k) t[k] = static_cast<char>(k ? std::tolower(static_cast<unsigned char>(t[k])) : std::toupper(static_cast<unsigned char>(t[k])));
     return Value::string(t);
   });
-  in.add_method(cls, "find", [s](Interpreter& i, CallArgs& a) {
-    auto pos = s(i, a).find(native_required(i, a, 1, nullptr).as_str());
-    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
-  });
-  in.add_method(cls, "rfind", [s](Interpreter& i, CallArgs& a) {
-    auto pos = s(i, a).rfind(native_required(i, a, 1, nullptr).as_str());
-    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
-  });
-  in.add_method(cls, "count", [s](Interpreter& i, CallArgs& a) {
-    const std::string& t = s(i, a);
+  // The [start, end) window of find/rfind/index/count/startswith, clamped as CPython's slices are.
+  auto window = [](CallArgs& a, std::size_t first, const std::string& t) {
+    auto n = static_cast<std::int64_t>(t.size());
+    auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+    Value b = native_arg_or(a, first, nullptr, Value::none()), e = native_arg_or(a, first + 1, nullptr, Value::none());
+    std::int64_t lo = b.is_none() ? 0 : clamp(b.as_int()), hi = e.is_none() ? n : clamp(e.as_int());
+    return std::pair{lo, std::max(lo, hi)};
+  };
+  auto finder = [s, window](bool reverse, bool raise) {
+    return [s, window, reverse, raise](Interpreter& i, CallArgs& a) {
+      const std::string& t = s(i, a);
+      const std::string& sub = native_required(i, a, 1, nullptr).as_str();
+      auto [lo, hi] = window(a, 2, t);
+      std::int64_t found = -1;
+      if (static_cast<std::int64_t>(sub.size()) <= hi - lo) {
+        std::string part = t.substr(static_cast<std::size_t>(lo), static_cast<std::size_t>(hi - lo));
+        auto pos = reverse ? part.rfind(sub) : part.find(sub);
+        if (pos != std::string::npos) found = lo + static_cast<std::int64_t>(pos);
+      }
+      if (found < 0 && raise) i.raise("ValueError", "substring not found");
+      return Value::integer(found);
+    };
+  };
+  in.add_method(cls, "find", finder(false, false));
+  in.add_method(cls, "rfind", finder(true, false));
+  in.add_method(cls, "index", finder(false, true));
+  in.add_method(cls, "rindex", finder(true, true));
+  in.add_method(cls, "count", [s, window](Interpreter& i, CallArgs& a) {
+    const std::string& whole = s(i, a);
+    auto [lo, hi] = window(a, 2, whole);
+    std::string t = whole.substr(static_cast<std::size_t>(lo), static_cast<std::size_t>(hi - lo));
     const std::string& sub = native_required(i, a, 1, nullptr).as_str();
+    if (sub.empty()) return Value::integer(static_cast<std::int64_t>(t.size()) + 1);
     std::int64_t n = 0;
-    for (std::size_t pos = 0; !sub.empty() && (pos = t.find(sub, pos)) != std::string::npos; pos += sub.size()) ++n;
+    for (std::size_t pos = 0; (pos = t.find(sub, pos)) != std::string::npos; pos += sub.size()) ++n;
     return Value::integer(n);
+  });
+  in.add_method(cls, "removeprefix", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& p = native_required(i, a, 1, nullptr).as_str();
+    return Value::string(t.rfind(p, 0) == 0 ? t.substr(p.size()) : t);
+  });
+  in.add_method(cls, "removesuffix", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& p = native_required(i, a, 1, nullptr).as_str();
+    bool ends = !p.empty() && t.size() >= p.size() && t.compare(t.size() - p.size(), p.size(), p) == 0;
+    return Value::string(ends ? t.substr(0, t.size() - p.size()) : t);
+  });
+  auto map_chars = [s](auto fn) {
+    return [s, fn](Interpreter& i, CallArgs& a) {
+      std::string t = s(i, a);
+      bool prev_alpha = false;
+      for (char& c : t) {
+        auto u = static_cast<unsigned char>(c);
+        c = static_cast<char>(fn(u, prev_alpha));
+        prev_alpha = std::isalpha(u) != 0;
+      }
+      return Value::string(t);
+    };
+  };
+  in.add_method(cls, "casefold", map_chars([](unsigned char c, bool) { return std::tolower(c); }));
+  in.add_method(cls, "swapcase", map_chars([](unsigned char c, bool) { return std::isupper(c) ? std::tolower(c) : std::toupper(c); }));
+  in.add_method(cls, "title", map_chars([](unsigned char c, bool prev_alpha) { return prev_alpha ? std::tolower(c) : std::toupper(c); }));
+  auto pad = [s](char where) {
+    return [s, where](Interpreter& i, CallArgs& a) {
+      std::string t = s(i, a);
+      auto w = static_cast<std::size_t>(std::max<std::int64_t>(0, native_required(i, a, 1, nullptr).as_int()));
+      std::string fill = native_arg_or(a, 2, nullptr, Value::string(" ")).as_str();
+      if (fill.size() != 1) i.raise("TypeError", "The fill character must be exactly one character long");
+      if (t.size() >= w) return Value::string(t);
+      std::size_t total = w - t.size(), left = where == '<' ? 0 : where == '>' ? total : total / 2 + (total & w & 1);
+      return Value::string(std::string(left, fill[0]) + t + std::string(total - left, fill[0]));
+    };
+  };
+  in.add_method(cls, "ljust", pad('<'));
+  in.add_method(cls, "rjust", pad('>'));
+  in.add_method(cls, "center", pad('^'));
+  in.add_method(cls, "splitlines", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    bool keep = i.truthy(native_arg_or(a, 1, "keepends", Value::boolean(false)));
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      if (t[k] != '\n' && t[k] != '\r') continue;
+      std::size_t end = k;
+      if (t[k] == '\r' && k + 1 < t.size() && t[k + 1] == '\n') ++k;
+      lines.push_back(t.substr(start, (keep ? k + 1 : end) - start));
+      start = k + 1;
+    }
+    if (start < t.size()) lines.push_back(t.substr(start));
+    return strings_to_list(lines);
   });
   auto all_chars = [s](auto pred) {
     return [s, pred](Interpreter& i, CallArgs& a) {
@@ -314,6 +400,20 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
+  in.add_method(cls, "isspace", all_chars([](unsigned char c) { return std::isspace(c) != 0; }));
+  auto cased = [s](bool upper) {
+    return [s, upper](Interpreter& i, CallArgs& a) {
+      const std::string& t = s(i, a);
+      bool any = false;
+      for (unsigned char c : t) {
+        if (upper ? std::islower(c) : std::isupper(c)) return Value::boolean(false);
+        any = any || std::isalpha(c);
+      }
+      return Value::boolean(any);
+    };
+  };
+  in.add_method(cls, "isupper", cased(true));
+  in.add_method(cls, "islower", cased(false));
   in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {
     const std::string& t = s(i, a);
     bool ok = !t.empty() && !std::isdigit(static_cast<unsigned char>(t[0])) &&
@@ -323,7 +423,8 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "zfill", [s](Interpreter& i, CallArgs& a) {
     std::string t = s(i, a);
     std::int64_t w = native_required(i, a, 1, nullptr).as_int();
-    while (static_cast<std::int64_t>(t.size()) < w) t.insert(t.begin(), '0');
+    std::size_t at = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+    while (static_cast<std::int64_t>(t.size()) < w) t.insert(t.begin() + static_cast<std::ptrdiff_t>(at), '0');
     return Value::string(t);
   });
   in.add_method(cls, "partition", [s](Interpreter& i, CallArgs& a) {
@@ -386,8 +487,12 @@ void install_list_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "index", [](Interpreter& i, CallArgs& a) {
     auto& items = list_items(i, a);
     const Value& x = native_required(i, a, 1, nullptr);
-    for (std::size_t k = 0; k < items.size(); ++k) if (values_equal(items[k], x)) return Value::integer(static_cast<std::int64_t>(k));
-    i.raise("ValueError", "value is not in list");
+    auto n = static_cast<std::int64_t>(items.size());
+    auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+    std::int64_t lo = clamp(native_arg_or(a, 2, nullptr, Value::integer(0)).as_int());
+    std::int64_t hi = clamp(native_arg_or(a, 3, nullptr, Value::integer(n)).as_int());
+    for (std::int64_t k = lo; k < hi; ++k) if (values_equal(items[static_cast<std::size_t>(k)], x)) return Value::integer(k);
+    i.raise("ValueError", fmt::format("{} is not in list", i.display(x, true)));
   });
   in.add_method(cls, "count", [](Interpreter& i, CallArgs& a) {
     auto& items = list_items(i, a);
