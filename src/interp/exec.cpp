@@ -232,13 +232,15 @@ void Interpreter::assign(Frame& f, TSNode target, Value value) {
       }
       if (star == targets.size()) {
         if (items.size() != targets.size()) {
-          raise("ValueError", fmt::format("cannot unpack {} values into {} targets", items.size(), targets.size()));
+          raise("ValueError", items.size() > targets.size()
+                                  ? fmt::format("too many values to unpack (expected {})", targets.size())
+                                  : fmt::format("not enough values to unpack (expected {}, got {})", targets.size(), items.size()));
         }
         for (std::size_t i = 0; i < targets.size(); ++i) assign(f, targets[i], items[i]);
         return;
       }
       std::size_t after = targets.size() - star - 1;
-      if (items.size() < star + after) raise("ValueError", "not enough values to unpack");
+      if (items.size() < star + after) raise("ValueError", fmt::format("not enough values to unpack (expected at least {}, got {})", star + after, items.size()));
       for (std::size_t i = 0; i < star; ++i) assign(f, targets[i], items[i]);
       std::vector<Value> rest(items.begin() + static_cast<std::ptrdiff_t>(star),
                               items.end() - static_cast<std::ptrdiff_t>(after));
