@@ -250,7 +250,12 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     });
   }
   in.add_method(cls, "startswith", [s](Interpreter& i, CallArgs& a) {
-    const std::string& text = s(i, a);
+    std::string text = s(i, a);
+    if (const Value* start = native_arg(a, 2, nullptr); start && start->is_int()) {
+      auto n = static_cast<std::int64_t>(text.size());
+      std::int64_t b = std::clamp<std::int64_t>(start->as_int() < 0 ? start->as_int() + n : start->as_int(), 0, n);
+      text = text.substr(static_cast<std::size_t>(b));
+    }
     Value p = native_required(i, a, 1, nullptr);
     std::vector<Value> prefixes = p.as<TupleObj>() ? p.as<TupleObj>()->items : std::vector<Value>{p};
     for (auto& x : prefixes) if (x.is_str() && text.rfind(x.as_str(), 0) == 0) return Value::boolean(true);
@@ -597,7 +602,33 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
     if (!s) i.raise("TypeError", "descriptor requires a 'set' object");
     return *s;
   };
-  in.add_method(cls, "union", [](Interpreter& i, CallArgs& a) { return i.binary("|", a.positional.at(0), a.positional.at(1)); });
+  // The named set operations take any iterables, one or several.
+  for (auto [name, op] : {std::pair{"union", "|"}, {"intersection", "&"}, {"difference", "-"}, {"symmetric_difference", "^"}}) {
+    std::string o = op;
+    in.add_method(cls, name, [o](Interpreter& i, CallArgs& a) {
+      Value out = native_required(i, a, 0, nullptr);
+      for (std::size_t k = 1; k < a.positional.size(); ++k) {
+        auto other = std::make_shared<SetObj>();
+        for (auto& v : i.iterate(a.positional[k])) other->add(v);
+        out = i.binary(o, out, Value::object(other));
+      }
+      if (a.positional.size() == 1) out = i.binary("|", out, Value::object(std::make_shared<SetObj>()));
+      return out;
+    });
+  }
+  in.add_method(cls, "copy", [](Interpreter& i, CallArgs& a) {
+    return i.binary("|", native_required(i, a, 0, nullptr), Value::object(std::make_shared<SetObj>()));
+  });
+  in.add_method(cls, "issuperset", [](Interpreter& i, CallArgs& a) {
+    auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) if (!s || !s->contains(v)) return Value::boolean(false);
+    return Value::boolean(true);
+  });
+  in.add_method(cls, "isdisjoint", [](Interpreter& i, CallArgs& a) {
+    auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) if (s && s->contains(v)) return Value::boolean(false);
+    return Value::boolean(true);
+  });
   in.add_method(cls, "issubset", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
     auto other = i.iterate(native_required(i, a, 1, nullptr));
@@ -626,7 +657,7 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
   in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).add(native_required(i, a, 1, nullptr)); return Value::none(); });
   in.add_method(cls, "update", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
-    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) s.add(v);
+    for (std::size_t k = 1; k < a.positional.size(); ++k) for (auto& v : i.iterate(a.positional[k])) s.add(v);
     return Value::none();
   });
   in.add_method(cls, "discard", [set_of](Interpreter& i, CallArgs& a) {
@@ -950,6 +981,23 @@ void install_python_builtins(Interpreter& in) {
     for (auto& v : i.iterate(src)) total = i.binary("+", total, v);
     return total;
   });
+  for (auto [name, prefix, radix] : {std::tuple{"hex", "0x", 16}, {"oct", "0o", 8}, {"bin", "0b", 2}}) {
+    std::string p = prefix;
+    int base = radix;
+    def(name, [p, base](Interpreter& i, CallArgs& a) {
+      const Value& v = native_required(i, a, 0, nullptr);
+      if (is_unknown(v)) return v;
+      if (!v.is_int() && !v.is_bool()) i.raise("TypeError", fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
+      std::int64_t n = v.as_int();
+      auto mag = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+      std::string digits;
+      do {
+        digits.insert(digits.begin(), "0123456789abcdef"[mag % static_cast<std::uint64_t>(base)]);
+        mag /= static_cast<std::uint64_t>(base);
+      } while (mag);
+      return Value::string((n < 0 ? "-" : "") + p + digits);
+    });
+  }
   def("abs", [](Interpreter& i, CallArgs& a) {
     const Value& v = native_required(i, a, 0, nullptr);
     if (v.is_float()) return Value::floating(std::fabs(v.as_float()));
@@ -1153,6 +1201,7 @@ void install_python_builtins(Interpreter& in) {
       if (is_unknown(v)) return v;
       if (!v.is_number()) i.raise("TypeError", "must be real number, not " + type_name(v));
       double r = f(v.as_float());
+      if (std::isnan(r) && !std::isnan(v.as_float())) i.raise("ValueError", "math domain error");
       return to_int ? Value::integer(static_cast<std::int64_t>(r)) : Value::floating(r);
     }));
   };
@@ -1160,6 +1209,11 @@ void install_python_builtins(Interpreter& in) {
   math_fn("floor", [](double x) { return std::floor(x); }, true);
   math_fn("trunc", [](double x) { return std::trunc(x); }, true);
   math_fn("sqrt", [](double x) { return std::sqrt(x); }, false);
+  math_fn("tan", [](double x) { return std::tan(x); }, false);
+  math_fn("atan", [](double x) { return std::atan(x); }, false);
+  math_fn("tanh", [](double x) { return std::tanh(x); }, false);
+  math_fn("degrees", [](double x) { return x * 180.0 / M_PI; }, false);
+  math_fn("radians", [](double x) { return x * M_PI / 180.0; }, false);
   math_fn("exp", [](double x) { return std::exp(x); }, false);
   math_fn("log2", [](double x) { return std::log2(x); }, false);
   math_fn("log10", [](double x) { return std::log10(x); }, false);
@@ -1170,6 +1224,38 @@ void install_python_builtins(Interpreter& in) {
     double x = native_required(i, a, 0, nullptr).as_float();
     const Value* base = native_arg(a, 1, nullptr);
     return Value::floating(base ? std::log(x) / std::log(base->as_float()) : std::log(x));
+  }));
+  in.set_global(math, "atan2", in.builtin("math.atan2", [](Interpreter& i, CallArgs& a) {
+    return Value::floating(std::atan2(native_required(i, a, 0, nullptr).as_float(), native_required(i, a, 1, nullptr).as_float()));
+  }));
+  in.set_global(math, "fsum", in.builtin("math.fsum", [](Interpreter& i, CallArgs& a) {
+    // Exact summation (Neumaier) so that fsum([0.1] * 10) is 1.0 as in CPython.
+    double sum = 0, comp = 0;
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
+      double x = v.as_float(), t = sum + x;
+      comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+      sum = t;
+    }
+    return Value::floating(sum + comp);
+  }));
+  // factorial and comb stay within int64 here; larger results are left unresolved.
+  in.set_global(math, "factorial", in.builtin("math.factorial", [](Interpreter& i, CallArgs& a) {
+    std::int64_t n = native_required(i, a, 0, nullptr).as_int();
+    if (n < 0) i.raise("ValueError", "factorial() not defined for negative values");
+    if (n > 20) return i.unknown("math.factorial beyond 64-bit integers");
+    std::int64_t r = 1;
+    for (std::int64_t k = 2; k <= n; ++k) r *= k;
+    return Value::integer(r);
+  }));
+  in.set_global(math, "comb", in.builtin("math.comb", [](Interpreter& i, CallArgs& a) {
+    std::int64_t n = native_required(i, a, 0, nullptr).as_int(), k = native_required(i, a, 1, nullptr).as_int();
+    if (n < 0 || k < 0) i.raise("ValueError", "n and k must be non-negative integers");
+    if (k > n) return Value::integer(0);
+    k = std::min(k, n - k);
+    if (n > 50) return i.unknown("math.comb beyond 64-bit integers");
+    std::int64_t r = 1;
+    for (std::int64_t j = 1; j <= k; ++j) r = r * (n - k + j) / j;
+    return Value::integer(r);
   }));
   in.set_global(math, "pow", in.builtin("math.pow", [](Interpreter& i, CallArgs& a) {
     return Value::floating(std::pow(native_required(i, a, 0, nullptr).as_float(), native_required(i, a, 1, nullptr).as_float()));

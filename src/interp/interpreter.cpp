@@ -1181,6 +1181,11 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       if (op == "|") { out->items = sa->items; for (auto& v : sb->items) out->add(v); }
       else if (op == "&") { for (auto& v : sa->items) if (sb->contains(v)) out->add(v); }
       else if (op == "-") { for (auto& v : sa->items) if (!sb->contains(v)) out->add(v); }
+      else if (op == "^") {
+        for (auto& v : sa->items) if (!sb->contains(v)) out->add(v);
+        for (auto& v : sb->items) if (!sa->contains(v)) out->add(v);
+      }
+      out->frozen = sa->frozen;  // the left operand decides: frozenset | set is a frozenset
       return Value::object(out);
     }
   }
