@@ -562,7 +562,7 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
     const Value& k = native_required(i, a, 1, nullptr);
     if (Value* v = d.find(k)) { Value out = *v; d.erase(k); return out; }
     if (const Value* dflt = native_arg(a, 2, nullptr)) return *dflt;
-    i.raise("KeyError", repr(k));
+    i.raise_key_error(k);
   });
   in.add_method(cls, "popitem", [](Interpreter& i, CallArgs& a) {
     DictObj& d = dict_of(i, a);
@@ -642,7 +642,7 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
     SetObj& s = set_of(i, a);
     const Value& x = native_required(i, a, 1, nullptr);
     auto it = std::find_if(s.items.begin(), s.items.end(), [&](const Value& v) { return values_equal(v, x); });
-    if (it == s.items.end()) i.raise("KeyError", repr(x));
+    if (it == s.items.end()) i.raise_key_error(x);
     s.items.erase(it);
     return Value::none();
   });
@@ -682,8 +682,13 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
       Value r = call(get_attr(v, name), CallArgs{});
       if (r.is_str()) return r.as_str();
     }
-    if (!as_repr && !inst->exception_args.empty() && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
-      return inst->exception_args.size() == 1 ? display(inst->exception_args[0], false) : "(" + join(inst->exception_args) + ")";
+    if (types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
+      const auto& args = inst->exception_args;
+      if (as_repr) return inst->cls->name + "(" + join(args) + ")";
+      if (args.empty()) return "";
+      // KeyError shows its key as a repr, as CPython's KeyError.__str__ does.
+      bool key_error = types.base_exception && exception_class("KeyError") && inst->cls->is_subclass_of(exception_class("KeyError"));
+      return args.size() == 1 ? display(args[0], key_error) : "(" + join(args) + ")";
     }
   }
   if (auto* t = v.as<TupleObj>()) {

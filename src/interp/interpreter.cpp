@@ -104,6 +104,13 @@ void Interpreter::raise(const std::string& type, const std::string& message) {
   throw PyError{Value::object(inst), type, message, here(), project_location()};
 }
 
+void Interpreter::raise_key_error(const Value& key) {
+  auto inst = std::make_shared<InstanceObj>(exception_class("KeyError"));
+  inst->exception_args.push_back(key);
+  std::string message = display(key, true);
+  throw PyError{Value::object(inst), "KeyError", message, here(), project_location()};
+}
+
 Value Interpreter::unknown(const std::string& reason, bool may_hold_state) {
   return make_unknown(reason, here(), may_hold_state);
 }
@@ -647,6 +654,9 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       for (auto& [k, v] : inst->attrs.items()) d->set(Value::string(k), v);
       return Value::object(d);
     }
+    if (name == "args" && !inst->attrs.find(name) && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
+      return make_tuple(inst->exception_args);
+    }
     const Value* cls_attr = inst->cls->lookup(name);
     if (cls_attr) {
       if (auto* prop = cls_attr->as<PropertyObj>()) {
@@ -883,7 +893,7 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
       d->set(key, made);
       return made;
     }
-    raise("KeyError", repr(key));
+    raise_key_error(key);
   }
   if (obj.is_str()) {
     const std::string& s = obj.as_str();
@@ -951,7 +961,7 @@ void Interpreter::del_item(const Value& obj, const Value& key) {
     return;
   }
   if (auto* d = obj.as<DictObj>()) {
-    if (!d->erase(key)) raise("KeyError", repr(key));
+    if (!d->erase(key)) raise_key_error(key);
     return;
   }
   if (auto* inst = obj.as<InstanceObj>(); inst && inst->cls->lookup("__delitem__")) {
