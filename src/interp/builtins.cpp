@@ -92,8 +92,10 @@ Value min_max(Interpreter& in, CallArgs& a, bool want_max) {
 Value sorted_of(Interpreter& in, std::vector<Value> items, const Value* key, bool reverse) {
   std::vector<std::pair<Value, Value>> keyed;
   for (auto& v : items) keyed.emplace_back(key && !key->is_none() ? in.call(*key, CallArgs{{v}, {}}) : v, v);
-  std::stable_sort(keyed.begin(), keyed.end(), [&](auto& x, auto& y) { return in.truthy(in.compare("<", x.first, y.first)); });
-  if (reverse) std::reverse(keyed.begin(), keyed.end());
+  // reverse=True keeps equal items in their original order, as CPython's sort does.
+  std::stable_sort(keyed.begin(), keyed.end(), [&](auto& x, auto& y) {
+    return reverse ? in.truthy(in.compare("<", y.first, x.first)) : in.truthy(in.compare("<", x.first, y.first));
+  });
   std::vector<Value> out;
   for (auto& kv : keyed) out.push_back(kv.second);
   return make_list(std::move(out));
@@ -259,7 +261,12 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     });
   }
   in.add_method(cls, "startswith", [s](Interpreter& i, CallArgs& a) {
-    const std::string& text = s(i, a);
+    std::string text = s(i, a);
+    if (const Value* start = native_arg(a, 2, nullptr); start && start->is_int()) {
+      auto n = static_cast<std::int64_t>(text.size());
+      std::int64_t b = std::clamp<std::int64_t>(start->as_int() < 0 ? start->as_int() + n : start->as_int(), 0, n);
+      text = text.substr(static_cast<std::size_t>(b));
+    }
     Value p = native_required(i, a, 1, nullptr);
     std::vector<Value> prefixes = p.as<TupleObj>() ? p.as<TupleObj>()->items : std::vector<Value>{p};
     for (auto& x : prefixes) if (x.is_str() && text.rfind(x.as_str(), 0) == 0) return Value::boolean(true);
@@ -278,13 +285,24 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     std::string text = s(i, a);
     const std::string& from = native_required(i, a, 1, nullptr).as_str();
     const std::string& to = native_required(i, a, 2, nullptr).as_str();
-    if (from.empty()) return Value::string(text);
+    std::int64_t left = native_arg_or(a, 3, "count", Value::integer(-1)).as_int();
+    // Charged before building: every replacement adds `to` (an empty pattern matches between
+    // every two characters and at both ends).
     std::uint64_t hits = 0;
-    for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + from.size())) ++hits;
+    if (from.empty()) hits = text.size() + 1;
+    else for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + from.size())) ++hits;
+    if (left >= 0) hits = std::min<std::uint64_t>(hits, static_cast<std::uint64_t>(left));
     i.charge(text.size() + hits * to.size(), "a replaced string");
     std::string out;
+    if (from.empty()) {
+      for (char c : text) {
+        if (left != 0) out += to, --left;
+        out += c;
+      }
+      return Value::string(left != 0 ? out + to : out);
+    }
     std::size_t pos = 0, hit;
-    while ((hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size();
+    while (left != 0 && (hit = text.find(from, pos)) != std::string::npos) out += text.substr(pos, hit - pos) + to, pos = hit + from.size(), --left;
     return Value::string(out + text.substr(pos));
   });
   in.add_method(cls, "lower", [s](Interpreter& i, CallArgs& a) {
@@ -302,20 +320,97 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     for (std::size_t k = 0; k < t.size(); ++k) t[k] = static_cast<char>(k ? std::tolower(static_cast<unsigned char>(t[k])) : std::toupper(static_cast<unsigned char>(t[k])));
     return Value::string(t);
   });
-  in.add_method(cls, "find", [s](Interpreter& i, CallArgs& a) {
-    auto pos = s(i, a).find(native_required(i, a, 1, nullptr).as_str());
-    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
-  });
-  in.add_method(cls, "rfind", [s](Interpreter& i, CallArgs& a) {
-    auto pos = s(i, a).rfind(native_required(i, a, 1, nullptr).as_str());
-    return Value::integer(pos == std::string::npos ? -1 : static_cast<std::int64_t>(pos));
-  });
-  in.add_method(cls, "count", [s](Interpreter& i, CallArgs& a) {
-    const std::string& t = s(i, a);
+  // The [start, end) window of find/rfind/index/count/startswith, clamped as CPython's slices are.
+  auto window = [](CallArgs& a, std::size_t first, const std::string& t) {
+    auto n = static_cast<std::int64_t>(t.size());
+    auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+    Value b = native_arg_or(a, first, nullptr, Value::none()), e = native_arg_or(a, first + 1, nullptr, Value::none());
+    std::int64_t lo = b.is_none() ? 0 : clamp(b.as_int()), hi = e.is_none() ? n : clamp(e.as_int());
+    return std::pair{lo, std::max(lo, hi)};
+  };
+  auto finder = [s, window](bool reverse, bool raise) {
+    return [s, window, reverse, raise](Interpreter& i, CallArgs& a) {
+      const std::string& t = s(i, a);
+      const std::string& sub = native_required(i, a, 1, nullptr).as_str();
+      auto [lo, hi] = window(a, 2, t);
+      std::int64_t found = -1;
+      if (static_cast<std::int64_t>(sub.size()) <= hi - lo) {
+        std::string part = t.substr(static_cast<std::size_t>(lo), static_cast<std::size_t>(hi - lo));
+        auto pos = reverse ? part.rfind(sub) : part.find(sub);
+        if (pos != std::string::npos) found = lo + static_cast<std::int64_t>(pos);
+      }
+      if (found < 0 && raise) i.raise("ValueError", "substring not found");
+      return Value::integer(found);
+    };
+  };
+  in.add_method(cls, "find", finder(false, false));
+  in.add_method(cls, "rfind", finder(true, false));
+  in.add_method(cls, "index", finder(false, true));
+  in.add_method(cls, "rindex", finder(true, true));
+  in.add_method(cls, "count", [s, window](Interpreter& i, CallArgs& a) {
+    const std::string& whole = s(i, a);
+    auto [lo, hi] = window(a, 2, whole);
+    std::string t = whole.substr(static_cast<std::size_t>(lo), static_cast<std::size_t>(hi - lo));
     const std::string& sub = native_required(i, a, 1, nullptr).as_str();
+    if (sub.empty()) return Value::integer(static_cast<std::int64_t>(t.size()) + 1);
     std::int64_t n = 0;
-    for (std::size_t pos = 0; !sub.empty() && (pos = t.find(sub, pos)) != std::string::npos; pos += sub.size()) ++n;
+    for (std::size_t pos = 0; (pos = t.find(sub, pos)) != std::string::npos; pos += sub.size()) ++n;
     return Value::integer(n);
+  });
+  in.add_method(cls, "removeprefix", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& p = native_required(i, a, 1, nullptr).as_str();
+    return Value::string(t.rfind(p, 0) == 0 ? t.substr(p.size()) : t);
+  });
+  in.add_method(cls, "removesuffix", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    const std::string& p = native_required(i, a, 1, nullptr).as_str();
+    bool ends = !p.empty() && t.size() >= p.size() && t.compare(t.size() - p.size(), p.size(), p) == 0;
+    return Value::string(ends ? t.substr(0, t.size() - p.size()) : t);
+  });
+  auto map_chars = [s](auto fn) {
+    return [s, fn](Interpreter& i, CallArgs& a) {
+      std::string t = s(i, a);
+      bool prev_alpha = false;
+      for (char& c : t) {
+        auto u = static_cast<unsigned char>(c);
+        c = static_cast<char>(fn(u, prev_alpha));
+        prev_alpha = std::isalpha(u) != 0;
+      }
+      return Value::string(t);
+    };
+  };
+  in.add_method(cls, "casefold", map_chars([](unsigned char c, bool) { return std::tolower(c); }));
+  in.add_method(cls, "swapcase", map_chars([](unsigned char c, bool) { return std::isupper(c) ? std::tolower(c) : std::toupper(c); }));
+  in.add_method(cls, "title", map_chars([](unsigned char c, bool prev_alpha) { return prev_alpha ? std::tolower(c) : std::toupper(c); }));
+  auto pad = [s](char where) {
+    return [s, where](Interpreter& i, CallArgs& a) {
+      std::string t = s(i, a);
+      auto w = static_cast<std::size_t>(std::max<std::int64_t>(0, native_required(i, a, 1, nullptr).as_int()));
+      std::string fill = native_arg_or(a, 2, nullptr, Value::string(" ")).as_str();
+      if (fill.size() != 1) i.raise("TypeError", "The fill character must be exactly one character long");
+      if (t.size() >= w) return Value::string(t);
+      std::size_t total = w - t.size(), left = where == '<' ? 0 : where == '>' ? total : total / 2 + (total & w & 1);
+      return Value::string(std::string(left, fill[0]) + t + std::string(total - left, fill[0]));
+    };
+  };
+  in.add_method(cls, "ljust", pad('<'));
+  in.add_method(cls, "rjust", pad('>'));
+  in.add_method(cls, "center", pad('^'));
+  in.add_method(cls, "splitlines", [s](Interpreter& i, CallArgs& a) {
+    const std::string& t = s(i, a);
+    bool keep = i.truthy(native_arg_or(a, 1, "keepends", Value::boolean(false)));
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    for (std::size_t k = 0; k < t.size(); ++k) {
+      if (t[k] != '\n' && t[k] != '\r') continue;
+      std::size_t end = k;
+      if (t[k] == '\r' && k + 1 < t.size() && t[k + 1] == '\n') ++k;
+      lines.push_back(t.substr(start, (keep ? k + 1 : end) - start));
+      start = k + 1;
+    }
+    if (start < t.size()) lines.push_back(t.substr(start));
+    return strings_to_list(lines);
   });
   auto all_chars = [s](auto pred) {
     return [s, pred](Interpreter& i, CallArgs& a) {
@@ -328,6 +423,20 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
+  in.add_method(cls, "isspace", all_chars([](unsigned char c) { return std::isspace(c) != 0; }));
+  auto cased = [s](bool upper) {
+    return [s, upper](Interpreter& i, CallArgs& a) {
+      const std::string& t = s(i, a);
+      bool any = false;
+      for (unsigned char c : t) {
+        if (upper ? std::islower(c) : std::isupper(c)) return Value::boolean(false);
+        any = any || std::isalpha(c);
+      }
+      return Value::boolean(any);
+    };
+  };
+  in.add_method(cls, "isupper", cased(true));
+  in.add_method(cls, "islower", cased(false));
   in.add_method(cls, "isidentifier", [s](Interpreter& i, CallArgs& a) {
     const std::string& t = s(i, a);
     bool ok = !t.empty() && !std::isdigit(static_cast<unsigned char>(t[0])) &&
@@ -403,8 +512,12 @@ void install_list_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "index", [](Interpreter& i, CallArgs& a) {
     auto& items = list_items(i, a);
     const Value& x = native_required(i, a, 1, nullptr);
-    for (std::size_t k = 0; k < items.size(); ++k) if (values_equal(items[k], x)) return Value::integer(static_cast<std::int64_t>(k));
-    i.raise("ValueError", "value is not in list");
+    auto n = static_cast<std::int64_t>(items.size());
+    auto clamp = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
+    std::int64_t lo = clamp(native_arg_or(a, 2, nullptr, Value::integer(0)).as_int());
+    std::int64_t hi = clamp(native_arg_or(a, 3, nullptr, Value::integer(n)).as_int());
+    for (std::int64_t k = lo; k < hi; ++k) if (values_equal(items[static_cast<std::size_t>(k)], x)) return Value::integer(k);
+    i.raise("ValueError", fmt::format("{} is not in list", i.display(x, true)));
   });
   in.add_method(cls, "count", [](Interpreter& i, CallArgs& a) {
     auto& items = list_items(i, a);
@@ -469,7 +582,7 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
     const Value& k = native_required(i, a, 1, nullptr);
     if (Value* v = d.find(k)) { Value out = *v; d.erase(k); return out; }
     if (const Value* dflt = native_arg(a, 2, nullptr)) return *dflt;
-    i.raise("KeyError", repr(k));
+    i.raise_key_error(k);
   });
   in.add_method(cls, "popitem", [](Interpreter& i, CallArgs& a) {
     DictObj& d = dict_of(i, a);
@@ -509,7 +622,33 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
     if (!s) i.raise("TypeError", "descriptor requires a 'set' object");
     return *s;
   };
-  in.add_method(cls, "union", [](Interpreter& i, CallArgs& a) { return i.binary("|", a.positional.at(0), a.positional.at(1)); });
+  // The named set operations take any iterables, one or several.
+  for (auto [name, op] : {std::pair{"union", "|"}, {"intersection", "&"}, {"difference", "-"}, {"symmetric_difference", "^"}}) {
+    std::string o = op;
+    in.add_method(cls, name, [o](Interpreter& i, CallArgs& a) {
+      Value out = native_required(i, a, 0, nullptr);
+      for (std::size_t k = 1; k < a.positional.size(); ++k) {
+        auto other = std::make_shared<SetObj>();
+        for (auto& v : i.iterate(a.positional[k])) other->add(v);
+        out = i.binary(o, out, Value::object(other));
+      }
+      if (a.positional.size() == 1) out = i.binary("|", out, Value::object(std::make_shared<SetObj>()));
+      return out;
+    });
+  }
+  in.add_method(cls, "copy", [](Interpreter& i, CallArgs& a) {
+    return i.binary("|", native_required(i, a, 0, nullptr), Value::object(std::make_shared<SetObj>()));
+  });
+  in.add_method(cls, "issuperset", [](Interpreter& i, CallArgs& a) {
+    auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) if (!s || !s->contains(v)) return Value::boolean(false);
+    return Value::boolean(true);
+  });
+  in.add_method(cls, "isdisjoint", [](Interpreter& i, CallArgs& a) {
+    auto* s = native_required(i, a, 0, nullptr).as<SetObj>();
+    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) if (s && s->contains(v)) return Value::boolean(false);
+    return Value::boolean(true);
+  });
   in.add_method(cls, "issubset", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
     auto other = i.iterate(native_required(i, a, 1, nullptr));
@@ -523,7 +662,7 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
     SetObj& s = set_of(i, a);
     const Value& x = native_required(i, a, 1, nullptr);
     auto it = std::find_if(s.items.begin(), s.items.end(), [&](const Value& v) { return values_equal(v, x); });
-    if (it == s.items.end()) i.raise("KeyError", repr(x));
+    if (it == s.items.end()) i.raise_key_error(x);
     s.items.erase(it);
     return Value::none();
   });
@@ -538,7 +677,7 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
   in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).add(native_required(i, a, 1, nullptr)); return Value::none(); });
   in.add_method(cls, "update", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
-    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) s.add(v);
+    for (std::size_t k = 1; k < a.positional.size(); ++k) for (auto& v : i.iterate(a.positional[k])) s.add(v);
     return Value::none();
   });
   in.add_method(cls, "discard", [set_of](Interpreter& i, CallArgs& a) {
@@ -563,8 +702,13 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
       Value r = call(get_attr(v, name), CallArgs{});
       if (r.is_str()) return r.as_str();
     }
-    if (!as_repr && !inst->exception_args.empty() && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
-      return inst->exception_args.size() == 1 ? display(inst->exception_args[0], false) : "(" + join(inst->exception_args) + ")";
+    if (types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
+      const auto& args = inst->exception_args;
+      if (as_repr) return inst->cls->name + "(" + join(args) + ")";
+      if (args.empty()) return "";
+      // KeyError shows its key as a repr, as CPython's KeyError.__str__ does.
+      bool key_error = types.base_exception && exception_class("KeyError") && inst->cls->is_subclass_of(exception_class("KeyError"));
+      return args.size() == 1 ? display(args[0], key_error) : "(" + join(args) + ")";
     }
   }
   auto* dict = v.as<DictObj>();
@@ -874,6 +1018,23 @@ void install_python_builtins(Interpreter& in) {
     for (auto& v : i.iterate(src)) total = i.binary("+", total, v);
     return total;
   });
+  for (auto [name, prefix, radix] : {std::tuple{"hex", "0x", 16}, {"oct", "0o", 8}, {"bin", "0b", 2}}) {
+    std::string p = prefix;
+    int base = radix;
+    def(name, [p, base](Interpreter& i, CallArgs& a) {
+      const Value& v = native_required(i, a, 0, nullptr);
+      if (is_unknown(v)) return v;
+      if (!v.is_int() && !v.is_bool()) i.raise("TypeError", fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
+      std::int64_t n = v.as_int();
+      auto mag = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+      std::string digits;
+      do {
+        digits.insert(digits.begin(), "0123456789abcdef"[mag % static_cast<std::uint64_t>(base)]);
+        mag /= static_cast<std::uint64_t>(base);
+      } while (mag);
+      return Value::string((n < 0 ? "-" : "") + p + digits);
+    });
+  }
   def("abs", [](Interpreter& i, CallArgs& a) {
     const Value& v = native_required(i, a, 0, nullptr);
     if (v.is_float()) return Value::floating(std::fabs(v.as_float()));
@@ -986,6 +1147,15 @@ void install_python_builtins(Interpreter& in) {
   def("next", [](Interpreter& i, CallArgs& a) {
     auto* it = native_required(i, a, 0, nullptr).as<IteratorObj>();
     if (it && it->pos < it->items.size()) return it->items[it->pos++];
+    if (auto* inst = a.positional[0].as<InstanceObj>(); inst && inst->cls->lookup("__next__")) {
+      try {
+        return i.call(i.get_attr(a.positional[0], "__next__"), CallArgs{});
+      } catch (PyError& e) {
+        const Value* d = native_arg(a, 1, nullptr);
+        if (e.type != "StopIteration" || !d) throw;
+        return *d;
+      }
+    }
     if (const Value* d = native_arg(a, 1, nullptr)) return *d;
     if (!it) {
       auto items = i.iterate(a.positional[0]);
@@ -1068,6 +1238,7 @@ void install_python_builtins(Interpreter& in) {
       if (is_unknown(v)) return v;
       if (!v.is_number()) i.raise("TypeError", "must be real number, not " + type_name(v));
       double r = f(v.as_float());
+      if (std::isnan(r) && !std::isnan(v.as_float())) i.raise("ValueError", "math domain error");
       return to_int ? Value::integer(static_cast<std::int64_t>(r)) : Value::floating(r);
     }));
   };
@@ -1075,6 +1246,11 @@ void install_python_builtins(Interpreter& in) {
   math_fn("floor", [](double x) { return std::floor(x); }, true);
   math_fn("trunc", [](double x) { return std::trunc(x); }, true);
   math_fn("sqrt", [](double x) { return std::sqrt(x); }, false);
+  math_fn("tan", [](double x) { return std::tan(x); }, false);
+  math_fn("atan", [](double x) { return std::atan(x); }, false);
+  math_fn("tanh", [](double x) { return std::tanh(x); }, false);
+  math_fn("degrees", [](double x) { return x * 180.0 / M_PI; }, false);
+  math_fn("radians", [](double x) { return x * M_PI / 180.0; }, false);
   math_fn("exp", [](double x) { return std::exp(x); }, false);
   math_fn("log2", [](double x) { return std::log2(x); }, false);
   math_fn("log10", [](double x) { return std::log10(x); }, false);
@@ -1085,6 +1261,38 @@ void install_python_builtins(Interpreter& in) {
     double x = native_required(i, a, 0, nullptr).as_float();
     const Value* base = native_arg(a, 1, nullptr);
     return Value::floating(base ? std::log(x) / std::log(base->as_float()) : std::log(x));
+  }));
+  in.set_global(math, "atan2", in.builtin("math.atan2", [](Interpreter& i, CallArgs& a) {
+    return Value::floating(std::atan2(native_required(i, a, 0, nullptr).as_float(), native_required(i, a, 1, nullptr).as_float()));
+  }));
+  in.set_global(math, "fsum", in.builtin("math.fsum", [](Interpreter& i, CallArgs& a) {
+    // Exact summation (Neumaier) so that fsum([0.1] * 10) is 1.0 as in CPython.
+    double sum = 0, comp = 0;
+    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
+      double x = v.as_float(), t = sum + x;
+      comp += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+      sum = t;
+    }
+    return Value::floating(sum + comp);
+  }));
+  // factorial and comb stay within int64 here; larger results are left unresolved.
+  in.set_global(math, "factorial", in.builtin("math.factorial", [](Interpreter& i, CallArgs& a) {
+    std::int64_t n = native_required(i, a, 0, nullptr).as_int();
+    if (n < 0) i.raise("ValueError", "factorial() not defined for negative values");
+    if (n > 20) return i.unknown("math.factorial beyond 64-bit integers");
+    std::int64_t r = 1;
+    for (std::int64_t k = 2; k <= n; ++k) r *= k;
+    return Value::integer(r);
+  }));
+  in.set_global(math, "comb", in.builtin("math.comb", [](Interpreter& i, CallArgs& a) {
+    std::int64_t n = native_required(i, a, 0, nullptr).as_int(), k = native_required(i, a, 1, nullptr).as_int();
+    if (n < 0 || k < 0) i.raise("ValueError", "n and k must be non-negative integers");
+    if (k > n) return Value::integer(0);
+    k = std::min(k, n - k);
+    if (n > 50) return i.unknown("math.comb beyond 64-bit integers");
+    std::int64_t r = 1;
+    for (std::int64_t j = 1; j <= k; ++j) r = r * (n - k + j) / j;
+    return Value::integer(r);
   }));
   in.set_global(math, "pow", in.builtin("math.pow", [](Interpreter& i, CallArgs& a) {
     return Value::floating(std::pow(native_required(i, a, 0, nullptr).as_float(), native_required(i, a, 1, nullptr).as_float()));

@@ -232,13 +232,15 @@ void Interpreter::assign(Frame& f, TSNode target, Value value) {
       }
       if (star == targets.size()) {
         if (items.size() != targets.size()) {
-          raise("ValueError", fmt::format("cannot unpack {} values into {} targets", items.size(), targets.size()));
+          raise("ValueError", items.size() > targets.size()
+                                  ? fmt::format("too many values to unpack (expected {})", targets.size())
+                                  : fmt::format("not enough values to unpack (expected {}, got {})", targets.size(), items.size()));
         }
         for (std::size_t i = 0; i < targets.size(); ++i) assign(f, targets[i], items[i]);
         return;
       }
       std::size_t after = targets.size() - star - 1;
-      if (items.size() < star + after) raise("ValueError", "not enough values to unpack");
+      if (items.size() < star + after) raise("ValueError", fmt::format("not enough values to unpack (expected at least {}, got {})", star + after, items.size()));
       for (std::size_t i = 0; i < star; ++i) assign(f, targets[i], items[i]);
       std::vector<Value> rest(items.begin() + static_cast<std::ptrdiff_t>(star),
                               items.end() - static_cast<std::ptrdiff_t>(after));
@@ -472,7 +474,15 @@ static bool exception_matches(Interpreter& in, Frame& f, TSNode clause, const Py
   return in.isinstance(err.exc, types);
 }
 
-static void bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const PyError& err) {
+// `except E as name` / `with x as name`: the grammar wraps the name in an as_pattern_target.
+static TSNode as_target(TSNode node) {
+  if (parse::kind(node) == Kind::k_as_pattern) node = named_children(node).back();
+  if (std::string_view(ts_node_type(node)) == "as_pattern_target" && !named_children(node).empty()) node = named_children(node)[0];
+  return node;
+}
+
+// Binds `except E as name` and returns the name's node (null when there is none).
+static TSNode bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const PyError& err) {
   TSNode alias = field(clause, Field::alias);
   if (parse::is_null(alias)) {
     for (TSNode k : named_children(clause)) {
@@ -483,9 +493,10 @@ static void bind_exception_alias(Interpreter& in, Frame& f, TSNode clause, const
     }
   }
   if (!parse::is_null(alias)) {
-    if (parse::kind(alias) == Kind::k_as_pattern) alias = named_children(alias).back();
+    alias = as_target(alias);
     in.assign(f, alias, err.exc);
   }
+  return alias;
 }
 
 static TSNode clause_body(TSNode clause) {
@@ -515,14 +526,20 @@ static Flow exec_try(Interpreter& in, Frame& f, TSNode stmt) {
   } catch (PyError& err) {
     for (TSNode h : handlers) {
       if (exception_matches(in, f, h, err)) {
-        bind_exception_alias(in, f, h, err);
+        TSNode alias = bind_exception_alias(in, f, h, err);
+        // CPython deletes the alias when the handler ends.
+        auto unbind = [&]() {
+          if (!parse::is_null(alias) && parse::kind(alias) == Kind::k_identifier) f.env->vars.erase(std::string(f.file->node_text(alias)));
+        };
         Flow hf;
         try {
           hf = in.exec_block(f, clause_body(h));
         } catch (...) {
+          unbind();
           run_finally();
           throw;
         }
+        unbind();
         run_finally();
         return hf;
       }
@@ -691,24 +708,46 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     }
     case Kind::k_try_statement: return exec_try(*this, f, stmt);
     case Kind::k_with_statement: {
+      // Instances with __enter__/__exit__ are real context managers; other values (torch's
+      // no_grad(), unresolved ones) bind as themselves.
+      std::vector<Value> managers;
+      auto enter = [&](const Value& v) {
+        auto* inst = v.as<InstanceObj>();
+        if (!inst || !inst->cls->lookup("__enter__") || !inst->cls->lookup("__exit__")) return v;
+        Value entered = call(get_attr(v, "__enter__"), CallArgs{});
+        managers.push_back(v);
+        return entered;
+      };
       for (TSNode c : named_children(stmt)) {
         if (parse::kind(c) != Kind::k_with_clause) continue;
         for (TSNode item : named_children(c)) {
           TSNode value = field(item, Field::value);
           if (parse::kind(value) == Kind::k_as_pattern) {
             const auto& parts = named_children(value);
-            Value v = eval(f, parts.at(0));
-            if (parts.size() > 1) {
-              TSNode target = parts.back();
-              if (parse::kind(target) == Kind::k_as_pattern) target = named_children(target).back();
-              assign(f, target, v);
-            }
+            Value v = enter(eval(f, parts.at(0)));
+            if (parts.size() > 1) assign(f, as_target(parts.back()), v);
           } else {
-            eval(f, value);
+            enter(eval(f, value));
           }
         }
       }
-      return exec_block(f, field(stmt, Field::body));
+      Flow flow;
+      try {
+        flow = exec_block(f, field(stmt, Field::body));
+      } catch (PyError& err) {
+        bool suppressed = false;
+        for (auto it = managers.rbegin(); it != managers.rend(); ++it) {
+          CallArgs args{{Value::none(), Value::none(), Value::none()}, {}};
+          if (!suppressed) args.positional = {get_attr(err.exc, "__class__"), err.exc, Value::none()};
+          if (truthy(call(get_attr(*it, "__exit__"), args))) suppressed = true;
+        }
+        if (!suppressed) throw;
+        return Flow::normal;
+      }
+      for (auto it = managers.rbegin(); it != managers.rend(); ++it) {
+        call(get_attr(*it, "__exit__"), CallArgs{{Value::none(), Value::none(), Value::none()}, {}});
+      }
+      return flow;
     }
     case Kind::k_raise_statement: {
       const auto& kids = named_children(stmt);

@@ -106,6 +106,13 @@ void Interpreter::raise(const std::string& type, const std::string& message) {
   throw PyError{Value::object(inst), type, message, here(), project_location()};
 }
 
+void Interpreter::raise_key_error(const Value& key) {
+  auto inst = std::make_shared<InstanceObj>(exception_class("KeyError"));
+  inst->exception_args.push_back(key);
+  std::string message = display(key, true);
+  throw PyError{Value::object(inst), "KeyError", message, here(), project_location()};
+}
+
 Value Interpreter::unknown(const std::string& reason, bool may_hold_state) {
   return make_unknown(reason, here(), may_hold_state);
 }
@@ -658,6 +665,9 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
       for (auto& [k, v] : inst->attrs.items()) d->set(Value::string(k), v);
       return Value::object(d);
     }
+    if (name == "args" && !inst->attrs.find(name) && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
+      return make_tuple(inst->exception_args);
+    }
     const Value* cls_attr = inst->cls->lookup(name);
     if (cls_attr) {
       if (auto* prop = cls_attr->as<PropertyObj>()) {
@@ -894,7 +904,7 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
       d->set(key, made);
       return made;
     }
-    raise("KeyError", repr(key));
+    raise_key_error(key);
   }
   if (obj.is_str()) {
     const std::string& s = obj.as_str();
@@ -962,7 +972,7 @@ void Interpreter::del_item(const Value& obj, const Value& key) {
     return;
   }
   if (auto* d = obj.as<DictObj>()) {
-    if (!d->erase(key)) raise("KeyError", repr(key));
+    if (!d->erase(key)) raise_key_error(key);
     return;
   }
   if (auto* inst = obj.as<InstanceObj>(); inst && inst->cls->lookup("__delitem__")) {
@@ -1061,13 +1071,34 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
     return rows;
   }
   if (auto* inst = v.as<InstanceObj>()) {
-    if (inst->cls->lookup("__iter__")) return iterate(call(get_attr(v, "__iter__"), CallArgs{}));
+    // Iterators drain through __next__ until StopIteration; an __iter__ returning self must not
+    // recurse into iterate().
+    auto drain = [&](const Value& fn, const char* stop, bool indexed) {
+      std::vector<Value> out;
+      for (std::int64_t i = 0;; ++i) {
+        try {
+          out.push_back(indexed ? call(fn, CallArgs{{Value::integer(i)}, {}}) : call(fn, CallArgs{}));
+        } catch (PyError& e) {
+          if (e.type == stop) break;
+          throw;
+        }
+      }
+      return out;
+    };
+    if (inst->cls->lookup("__iter__")) {
+      Value it = call(get_attr(v, "__iter__"), CallArgs{});
+      auto* it_inst = it.as<InstanceObj>();
+      if (it_inst && it_inst->cls->lookup("__next__")) return drain(get_attr(it, "__next__"), "StopIteration", false);
+      if (it_inst == inst) raise("TypeError", fmt::format("iter() returned non-iterator of type '{}'", type_name(v)));
+      return iterate(it);
+    }
     if (inst->cls->lookup("__getitem__") && inst->cls->lookup("__len__")) {
       std::vector<Value> out;
       std::int64_t n = length(v).as_int();
       for (std::int64_t i = 0; i < n; ++i) out.push_back(get_item(v, Value::integer(i)));
       return out;
     }
+    if (inst->cls->lookup("__getitem__")) return drain(get_attr(v, "__getitem__"), "IndexError", true);
   }
   if (is_unknown(v)) {
     note_unknown(v, "iteration over an unresolved value");
@@ -1276,6 +1307,11 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       if (op == "|") { out->items = sa->items; for (auto& v : sb->items) out->add(v); }
       else if (op == "&") { for (auto& v : sa->items) if (sb->contains(v)) out->add(v); }
       else if (op == "-") { for (auto& v : sa->items) if (!sb->contains(v)) out->add(v); }
+      else if (op == "^") {
+        for (auto& v : sa->items) if (!sb->contains(v)) out->add(v);
+        for (auto& v : sb->items) if (!sa->contains(v)) out->add(v);
+      }
+      out->frozen = sa->frozen;  // the left operand decides: frozenset | set is a frozenset
       return Value::object(out);
     }
   }

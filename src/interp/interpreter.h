@@ -121,6 +121,8 @@ class Interpreter {
 
   // ---- errors and notes ------------------------------------------------------------------
   [[noreturn]] void raise(const std::string& type, const std::string& message);
+  // KeyError(key): the exception's argument is the key itself, its message the key's repr.
+  [[noreturn]] void raise_key_error(const Value& key);
   // An Unknown located at the current line; `may_hold_state`: see UnknownObj.
   Value unknown(const std::string& reason, bool may_hold_state = true);
   void note_unresolved(const parse::Location& where, const std::string& reason);
