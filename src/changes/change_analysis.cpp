@@ -14,6 +14,7 @@
 #include "compare/model_diff.h"
 #include "diagnostics/suppression.h"
 #include "interp/workspace.h"
+#include "manifest/completeness.h"
 #include "parse/source_file.h"
 
 namespace ckg::changes {
@@ -483,8 +484,23 @@ ChangeReport analyze_change(const ProjectVersion& old_version, const ProjectVers
       attribute_edit(f, *old_set, *new_set, edits, through, n.file, n.model.line);
       findings.push_back(std::move(f));
     }
+    for (const manifest::BranchSet* set : {&*new_set, &*old_set}) {
+      std::vector<manifest::Unresolved> why = manifest::incompleteness(*set);
+      if (why.empty()) continue;
+      report.incomplete.emplace_back(display, fmt::format("{}:{}: {}", why.front().file, why.front().line, why.front().reason));
+      break;
+    }
     report.models.push_back({n.file, n.model.name, n.model.line, std::move(*old_set), std::move(*new_set),
                              {through.begin(), through.end()}});
+  }
+  if (!report.incomplete.empty()) {
+    std::size_t shown = std::min<std::size_t>(report.incomplete.size(), 5);
+    std::vector<std::string> listed;
+    for (std::size_t k = 0; k < shown; ++k) listed.push_back(fmt::format("{} ({})", report.incomplete[k].first, report.incomplete[k].second));
+    report.notes.push_back(fmt::format(
+        "{} compared model{} {} predicted incompletely, so a change there can go unseen: {}{}", report.incomplete.size(),
+        report.incomplete.size() == 1 ? "" : "s", report.incomplete.size() == 1 ? "is" : "are", fmt::join(listed, "; "),
+        report.incomplete.size() > shown ? fmt::format(" and {} more", report.incomplete.size() - shown) : std::string()));
   }
 
   if (!need_arguments.empty()) {

@@ -58,6 +58,9 @@ struct ChangeReport {
   std::vector<std::string> notes;            // models skipped, and why
   std::vector<std::string> not_compared;     // FILE::NAME of affected models that could not be compared
   std::vector<ComparedModel> models;
+  // Compared models whose prediction in either version is incomplete (manifest/completeness.h),
+  // with the first reason: equal keys there do not mean nothing changed.
+  std::vector<std::pair<std::string, std::string>> incomplete;  // FILE::NAME, "file:line: reason"
   std::vector<std::string> changed_files;  // relative, as given
   int affected_files = 0;                  // files whose models the change can affect
 };

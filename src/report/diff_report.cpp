@@ -79,6 +79,8 @@ nlohmann::ordered_json diff_to_json(const changes::ChangeReport& report) {
   j["models_compared"] = nlohmann::ordered_json::array();
   for (const auto& m : report.models) j["models_compared"].push_back(fmt::format("{}::{}", m.file, m.name));
   j["models_not_compared"] = report.not_compared;
+  j["models_incomplete"] = nlohmann::ordered_json::array();
+  for (const auto& [model, reason] : report.incomplete) j["models_incomplete"].push_back({{"model", model}, {"reason", reason}});
   return j;
 }
 
@@ -112,6 +114,9 @@ std::string render_diff_text(const changes::ChangeReport& report, const std::fun
                                   report.changed_files.size() == 1 ? "" : "s", report.models.size(), report.models.size() == 1 ? "" : "s");
   if (!report.not_compared.empty()) {
     scope += fmt::format("; {} affected model{} not compared", report.not_compared.size(), report.not_compared.size() == 1 ? "" : "s");
+  }
+  if (!report.incomplete.empty()) {
+    scope += fmt::format("; {} compared incompletely", report.incomplete.size());
   }
   out += report.findings.empty() ? fmt::format("No checkpoint-breaking changes ({}).\n", scope)
                                  : fmt::format("Found {} finding{} ({} breaking; {}).\n", report.findings.size(),

@@ -268,3 +268,23 @@ def test_two_files_of_different_names_are_one_edited_file(tmp_path: Path):
     model = import_file(new).ConditionalModel()  # torch agrees: the old checkpoint misses proj.*
     missing = model.load_state_dict(import_file(old).ConditionalModel().state_dict(), strict=False).missing_keys
     assert missing == ["proj.weight", "proj.bias"]
+
+
+def test_incomplete_predictions_are_not_an_all_clear(tmp_path: Path):
+    """A model the interpreter cannot follow compares equal in both versions; the edit below does
+    change its keys in torch, so the summary and JSON say the comparison was incomplete (it was a
+    plain "No checkpoint-breaking changes")."""
+    source = ("import json\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n"
+              "        super().__init__()\n        self.fc = nn.Linear(4, 4)\n"
+              "        for name in json.loads('[\"extra\"]'):\n            self.add_module(name, nn.Linear(2, 2))\n")
+    old, new = tmp_path / "old.py", tmp_path / "new.py"
+    old.write_text(source)
+    new.write_text(source.replace('["extra"]', '["other"]'))
+    assert set(import_file(old).Net().state_dict()) != set(import_file(new).Net().state_dict())
+    result = run_console("diff", str(old), str(new), "--format", "json")
+    doc = json.loads(result.stdout)
+    [entry] = doc["models_incomplete"]
+    assert entry["model"] == "new.py::Net" and "new.py:9:" in entry["reason"]
+    text = run_console("diff", str(old), str(new)).stdout
+    assert "1 compared incompletely" in text.splitlines()[-1]
+    assert "note: 1 compared model is predicted incompletely, so a change there can go unseen: new.py::Net" in text
