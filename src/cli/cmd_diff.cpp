@@ -14,7 +14,8 @@ namespace ckg::cli {
 
 static const char* const kDiffUsage =
     "usage: ckptguard diff [--base REV] [--staged] [PATHS...] [--format text|json] [--ignore CODES] [--no-branches] [--no-cache]\n"
-    "       ckptguard diff OLD NEW [--format text|json] [--ignore CODES] [--no-branches]\n"
+    "                      [--fail-incomplete]\n"
+    "       ckptguard diff OLD NEW [--format text|json] [--ignore CODES] [--no-branches] [--fail-incomplete]\n"
     "  Report edits that break loading checkpoints saved with the old code, in every model the\n"
     "  change can affect (through imports, base classes, helpers, constants and re-exports), each\n"
     "  pointed at the edited line, with the key remap and migration that fix it. Without OLD NEW,\n"
@@ -22,12 +23,13 @@ static const char* const kDiffUsage =
     "  limit the changed files. OLD NEW are two files or two directories.\n"
     "  --no-branches compares the default configuration only (faster); --no-cache ignores the\n"
     "  analysis cache (.ckptguard_cache/ at the repository root, or $CKPTGUARD_CACHE_DIR).\n"
+    "  --fail-incomplete also exits 1 when an affected model was compared incompletely or not at all.\n"
     "  Exit 0 no breaking change, 1 breaking changes, 2 usage or input error (a changed file that\n"
     "  does not compile, a path that does not exist).\n";
 
 int run_diff(const std::vector<std::string>& argv, Io io) {
   std::string error;
-  auto args = parse_args(argv, ArgSpec{{"--base", "--format", "--ignore"}, {"--staged", "--no-branches", "--no-cache"}}, &error);
+  auto args = parse_args(argv, ArgSpec{{"--base", "--format", "--ignore"}, {"--staged", "--no-branches", "--no-cache", "--fail-incomplete"}}, &error);
   if (args && args->flags.count("--help")) {
     io.out << kDiffUsage;
     return kExitOk;
@@ -79,7 +81,9 @@ int run_diff(const std::vector<std::string>& argv, Io io) {
   }
   const auto& findings = outcome.report.findings;
   bool breaking = std::any_of(findings.begin(), findings.end(), [](auto& d) { return d.severity == diag::Severity::error; });
-  return breaking ? kExitFindings : kExitOk;
+  // Under --fail-incomplete, what could not be checked fails the hook as a break does.
+  bool unknown = !outcome.report.incomplete.empty() || !outcome.report.not_compared.empty();
+  return breaking || (args->flags.count("--fail-incomplete") && unknown) ? kExitFindings : kExitOk;
 }
 
 }  // namespace ckg::cli

@@ -288,3 +288,5 @@ def test_incomplete_predictions_are_not_an_all_clear(tmp_path: Path):
     text = run_console("diff", str(old), str(new)).stdout
     assert "1 compared incompletely" in text.splitlines()[-1]
     assert "note: 1 compared model is predicted incompletely, so a change there can go unseen: new.py::Net" in text
+    assert run_console("diff", str(old), str(new)).returncode == 0
+    assert run_console("diff", str(old), str(new), "--fail-incomplete").returncode == 1
