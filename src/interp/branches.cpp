@@ -255,6 +255,11 @@ std::string render_condition(const Group& g, const std::vector<Slot>& slots, con
 
 // ---- size parameters ---------------------------------------------------------------------
 
+// A key-path component naming a numbered child ("0" in `layers.0.weight`).
+bool is_numbered(const std::string& part) {
+  return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Key names with every numbered component as "#": what stays when only counts change.
 std::set<std::string> numbered_as_hash(const manifest::KeyManifest& m) {
   std::set<std::string> out;
@@ -264,8 +269,7 @@ std::set<std::string> numbered_as_hash(const manifest::KeyManifest& m) {
     while (start <= k.name.size()) {
       std::size_t dot = std::min(k.name.find('.', start), k.name.size());
       std::string part = k.name.substr(start, dot - start);
-      bool number = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-      name += (start ? "." : "") + (number ? std::string("#") : part);
+      name += (start ? "." : "") + (is_numbered(part) ? std::string("#") : part);
       start = dot + 1;
     }
     out.insert(name + "|" + manifest::to_string(k.kind));
@@ -284,7 +288,7 @@ std::string size_effect_between(const manifest::KeyManifest& a, const manifest::
     while (start < name.size()) {
       std::size_t dot = std::min(name.find('.', start), name.size());
       std::string part = name.substr(start, dot - start);
-      if (numbered && !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (numbered && is_numbered(part)) {
         return name.substr(0, start) + "*";
       }
       start = dot + 1;
