@@ -16,9 +16,7 @@ case "$target" in
   unpickler) dicts="pickle" ;;
   legacy) dicts="legacy pickle" ;;
   safetensors) dicts="json" ;;
-  # The interpreter keeps reference cycles alive (fuzz/crashes/interp/leak-nested-def.py): leak
-  # detection would stop at the first seed, so this harness looks for crashes and hangs only.
-  interp) dicts="python"; set -- -detect_leaks=0 "$@" ;;
+  interp) dicts="python" ;;
   *) echo "fuzz.sh: unknown target $target (zip, unpickler, legacy, safetensors, interp)" >&2; exit 2 ;;
 esac
 

@@ -392,7 +392,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
     for (std::size_t i = skip_first ? 1 : 0; i < params->size(); ++i) {
       const Param& p = (*params)[i];
       if (p.kind == Param::Kind::var_positional || p.kind == Param::Kind::var_keyword) continue;
-      ConstructorParameter cp{p.name, p.default_value ? std::optional<std::string>(repr(*p.default_value)) : std::nullopt, false};
+      ConstructorParameter cp{p.name, p.default_value ? std::optional<std::string>(repr(*p.default_value)) : std::nullopt, false, {}};
       if (!p.default_value && !given(p.name)) {
         missing.push_back(p.name);
         continue;
@@ -406,7 +406,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
           for (auto& [field, v] : obj->attrs.items()) {
             if (!is_scalar(v)) continue;
             slots.push_back({p.name + "." + field, p.name, field, v, nullptr, {}});
-            set.parameters.push_back({p.name + "." + field, repr(v), true});
+            set.parameters.push_back({p.name + "." + field, repr(v), true, {}});
           }
         }
       }
@@ -430,7 +430,7 @@ BranchResult enumerate_branches_in(ProjectSession& session, const Target& target
     bool known = std::any_of(set.parameters.begin(), set.parameters.end(), [&](auto& q) { return q.name == p.name; });
     if (known || given(p.name)) continue;
     bool scalar = is_scalar(*p.default_value);
-    set.parameters.push_back({p.name, repr(*p.default_value), scalar});
+    set.parameters.push_back({p.name, repr(*p.default_value), scalar, {}});
     if (scalar) slots.push_back({p.name, p.name, "", *p.default_value, &p, {}});
   }
   if (slots.size() > kMaxSlots) slots.resize(kMaxSlots);

@@ -156,11 +156,11 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   frame.env->parent = fn.closure;
   frame.module = fn.globals;
   frame.function = &fn;
-  for (const auto& [legacy, replacement] : fn.legacy_keywords) {
-    auto it = std::find_if(args.keywords.begin(), args.keywords.end(), [&](const auto& kw) { return kw.first == legacy; });
+  for (const auto& legacy : fn.legacy_keywords) {
+    auto it = std::find_if(args.keywords.begin(), args.keywords.end(), [&](const auto& kw) { return kw.first == legacy.first; });
     if (it == args.keywords.end()) continue;
     args.keywords.erase(it);
-    if (!args.keyword(replacement)) args.keywords.emplace_back(replacement, Value::none());
+    if (!args.keyword(legacy.second)) args.keywords.emplace_back(legacy.second, Value::none());
   }
   bind_arguments(*this, fn, args, *frame.env);
   if (!args.positional.empty()) frame.first_arg = args.positional[0];

@@ -77,6 +77,9 @@ struct Observation {
 using Limits = InterpreterLimits;
 
 class Interpreter {
+  // First, so destroyed last: when the last interpreter goes, its cycles are collected.
+  InterpreterLifetime lifetime_;
+
  public:
   explicit Interpreter(index::ProjectIndex& index, Limits limits = interpreter_limits());
   ~Interpreter();

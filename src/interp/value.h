@@ -17,6 +17,7 @@
 #include <tree_sitter/api.h>
 
 #include "interp/bigint.h"
+#include "interp/cycles.h"
 #include "interp/derivation.h"
 #include "parse/source_file.h"
 #include "manifest/key_manifest.h"
@@ -107,8 +108,8 @@ enum class ObjKind : std::uint8_t {
   lazy_import, iterator
 };
 
-struct Object {
-  explicit Object(ObjKind k) : kind(k) {}
+struct Object : Tracked, std::enable_shared_from_this<Object> {
+  explicit Object(ObjKind k) : Tracked(Tracked::Kind::object), kind(k) {}
   virtual ~Object() = default;
   const ObjKind kind;
 };
@@ -449,7 +450,8 @@ struct IteratorObj : Object {
 };
 
 // Lexical scope: function locals, class bodies and module globals.
-struct Env {
+struct Env : Tracked, std::enable_shared_from_this<Env> {
+  Env() : Tracked(Tracked::Kind::env) {}
   OrderedMap<Value> vars;  // ordered: class bodies define dataclass fields and enum members in order
   std::shared_ptr<Env> parent;  // enclosing function scope (not class scopes)
   ModuleNs* module = nullptr;

@@ -46,13 +46,6 @@ bool in_init(const ClassObj& cls, const std::string& name) {
   return true;
 }
 
-bool frozen(const ClassObj& cls) {
-  for (ClassObj* c : cls.mro) {
-    if (const Value* f = c->attrs.find("__ckg_dataclass_frozen__")) return f->as_bool();
-  }
-  return false;
-}
-
 std::string dataclass_repr(Interpreter& in, const Value& self, ClassObj* cls) {
   std::string out = cls->name + "(";
   bool first = true;
@@ -96,7 +89,6 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
   cls->dataclass_fields = fields;
   cls->is_dataclass = true;
   if (!noinit.empty()) cls->attrs.set("__ckg_dataclass_noinit__", make_tuple(noinit));
-  cls->attrs.set("__ckg_dataclass_frozen__", Value::boolean(is_frozen));
   auto fields_dict = std::make_shared<DictObj>();
   for (auto& f : fields) fields_dict->set(Value::string(f.name), field_object(d, f));
   cls->attrs.set("__dataclass_fields__", Value::object(fields_dict));
@@ -122,7 +114,8 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
         else i.raise("TypeError", fmt::format("{}.__init__() missing 1 required positional argument: '{}'", cls->name, fld.name));
         store(fld.name, v);
       }
-      for (auto& [k, v] : a.keywords) {
+      for (auto& kw : a.keywords) {
+        const std::string& k = kw.first;
         auto known = std::find_if(cls->dataclass_fields.begin(), cls->dataclass_fields.end(), [&](auto& f) { return f.name == k; });
         if (known == cls->dataclass_fields.end() || !in_init(*cls, k)) i.raise("TypeError", fmt::format("{}.__init__() got an unexpected keyword argument '{}'", cls->name, k));
       }
@@ -150,14 +143,11 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
   }
   if (is_frozen) {
     for (const char* name : {"__setattr__", "__delattr__"}) {
-      in.add_method(cls, name, [frozen_error, cls](Interpreter& i, CallArgs& a) -> Value {
-        Value self = native_required(i, a, 0, "self");
+      in.add_method(cls, name, [frozen_error](Interpreter& i, CallArgs& a) -> Value {
         const Value& field = native_required(i, a, 1, "name");
         auto inst = std::make_shared<InstanceObj>(frozen_error);
         std::string message = fmt::format("cannot assign to field '{}'", field.is_str() ? field.as_str() : std::string());
         inst->exception_args.push_back(Value::string(message));
-        (void)self;
-        (void)cls;
         throw PyError{Value::object(inst), "FrozenInstanceError", message, i.here(), i.project_location()};
       });
     }
@@ -252,8 +242,8 @@ void install_dataclasses(Interpreter& in, ModuleNs& ns) {
       if (const Value* kw = a.keyword(f.name)) args.keywords.emplace_back(f.name, *kw);
       else args.keywords.emplace_back(f.name, i.get_attr(obj, f.name));
     }
-    for (auto& [k, v] : a.keywords) {
-      if (std::none_of(args.keywords.begin(), args.keywords.end(), [&](auto& e) { return e.first == k; })) args.keywords.emplace_back(k, v);
+    for (auto& kw : a.keywords) {
+      if (std::none_of(args.keywords.begin(), args.keywords.end(), [&](auto& e) { return e.first == kw.first; })) args.keywords.push_back(kw);
     }
     return i.call(cls_value(c), std::move(args));
   }));

@@ -89,9 +89,10 @@ void install_numpy(Interpreter& in, ModuleNs& ns) {
       {"cos", [](double x) { return std::cos(x); }},   {"tanh", [](double x) { return std::tanh(x); }},
       {"abs", [](double x) { return std::fabs(x); }},
   };
-  for (auto [name, f] : unary) {
-    std::string n = name;
-    def(name, [f, n](Interpreter& i, CallArgs& a) -> Value {
+  for (const auto& entry : unary) {
+    std::string n = entry.first;
+    auto f = entry.second;  // a copy: lambdas cannot capture structured bindings before C++20
+    def(entry.first, [f, n](Interpreter& i, CallArgs& a) -> Value {
       const Value& x = native_required(i, a, 0, "x");
       if (is_unknown(x)) return x;
       if (x.is_number()) {

@@ -562,7 +562,9 @@ void install_re(Interpreter& in, ModuleNs& ns) {
   // Where each module function takes `flags` (after its other arguments).
   const std::map<std::string, std::size_t> flags_at = {{"search", 2}, {"match", 2}, {"fullmatch", 2}, {"findall", 2}, {"finditer", 2},
                                                        {"split", 3}, {"sub", 4}, {"subn", 4}};
-  for (auto [name, op] : ops) {
+  for (const auto& entry : ops) {
+    const std::string& name = entry.first;
+    Op op = entry.second;  // a copy: lambdas cannot capture structured bindings before C++20
     std::size_t fpos = flags_at.at(name);
     in.set_global(&ns, name, in.builtin(std::string("re.") + name, [re, op, fpos](Interpreter& i, CallArgs& a) -> Value {
       for (auto& v : a.positional) if (is_unknown(v)) return v;
