@@ -48,6 +48,25 @@ def model_states():
     yield "small", model.state_dict()
 
 
+def whole_modules():
+    """torch.save(model) as `inspect --objects` lists it: module objects, partials, tied weights."""
+    for name in ["resnet18", "vit_b_32", "mobilenet_v3_small"]:
+        model = getattr(torchvision.models, name)(weights=None)
+        with torch.no_grad():
+            for module in model.modules():
+                for key, param in module._parameters.items():
+                    if param is not None:
+                        module._parameters[key] = torch.nn.Parameter(tiny(param), param.requires_grad)
+                for key, buffer in module._buffers.items():
+                    if buffer is not None:
+                        module._buffers[key] = tiny(buffer)
+        yield f"whole_{name}", model
+    model = torch.nn.Sequential(torch.nn.Embedding(5, 2), torch.nn.Linear(2, 5))
+    model[1].weight = model[0].weight
+    model.register_buffer("positions", torch.arange(3), persistent=False)
+    yield "whole_tied", {"model": model, "epoch": 2}
+
+
 def training_checkpoints():
     """Objects as training scripts save them: model, optimizer, scheduler, scaler, metadata."""
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2))
@@ -121,7 +140,7 @@ def main():
     for directory in dirs.values():
         directory.mkdir(parents=True, exist_ok=True)
 
-    objects = list(model_states()) + list(training_checkpoints())
+    objects = list(model_states()) + list(training_checkpoints()) + list(whole_modules())
     for name, obj in objects:
         zip_path = dirs["zip"] / f"{name}.pt"
         save_zip(obj, zip_path)

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "checkpoint/read_error.h"
@@ -52,6 +53,10 @@ struct CheckpointInfo {
   std::vector<TensorInfo> tensors;  // in the order torch.load would iterate them
   std::vector<StorageInfo> storages;
   std::optional<KeyPath> state_dict_path;  // the model state_dict; [] when the root is one
+  // When state_dict_path is a pickled nn.Module (`torch.save(model)`, read with inert_classes)
+  // rather than a state_dict: what module.state_dict() would return, as (key, index into
+  // tensors), in torch's order. Empty otherwise.
+  std::vector<std::pair<std::string, std::size_t>> module_state_dict;
   std::vector<KeyPath> optimizer_paths;    // dicts with "state" and "param_groups"
   nlohmann::json metadata = nlohmann::json::object();  // non-tensor values outside the state_dict
   nlohmann::json state_dict_metadata;  // the state_dict's `_metadata` (module versions), or null
@@ -59,6 +64,10 @@ struct CheckpointInfo {
   std::string byteorder = "little";   // of tensor data, for whoever reads values later
   std::vector<std::string> warnings;  // findings: the file loads, but something is off
 };
+
+// The model state_dict's tensors as (key, index into tensors), in order: the tensors of the
+// state_dict dict under its keys, or a pickled module's `module_state_dict`. Empty without either.
+std::vector<std::pair<std::string, std::size_t>> state_dict_entries(const CheckpointInfo& info);
 
 // Hard limits (docs: security-notes §2, README "Limits"). A breach is a ReadError naming the file,
 // the offset and the limit, never an allocation: sizes are checked before anything is allocated,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "checkpoint/detail/text.h"
 
@@ -35,8 +36,11 @@ std::string count(std::size_t n, std::string_view noun) {
   return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
-bool under(const KeyPath& path, const KeyPath& prefix) {
-  return path.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+// Each tensor's key in the model state_dict, where it has one.
+std::vector<std::optional<std::string>> state_dict_keys(const CheckpointInfo& info) {
+  std::vector<std::optional<std::string>> keys(info.tensors.size());
+  for (auto& [key, index] : state_dict_entries(info)) keys[index] = std::move(key);
+  return keys;
 }
 
 struct Row {
@@ -66,9 +70,12 @@ nlohmann::ordered_json inspect_to_json(const CheckpointInfo& info, const std::st
   out["file"] = file;
   out["format"] = info.format;
   auto& tensors = out["tensors"] = nlohmann::ordered_json::array();
-  for (const TensorInfo& tensor : info.tensors) {
+  const auto keys = state_dict_keys(info);
+  for (std::size_t i = 0; i < info.tensors.size(); ++i) {
+    const TensorInfo& tensor = info.tensors[i];
     nlohmann::ordered_json entry;
     entry["path"] = path_json(tensor.path);
+    entry["state_dict_key"] = keys[i] ? nlohmann::ordered_json(*keys[i]) : nullptr;
     entry["shape"] = tensor.shape;
     entry["dtype"] = tensor.dtype;
     entry["nbytes"] = tensor.nbytes;
@@ -111,8 +118,13 @@ std::string render_inspect_text(const CheckpointInfo& info, const std::string& f
       fmt::format("{}: {}, {} in {}, {} of tensor data\n", detail::escape_for_display(file),
                   info.format, count(info.tensors.size(), "tensor"),
                   count(info.storages.size(), "storage"), human_bytes(data_bytes));
-  out += info.state_dict_path ? fmt::format("state_dict: {}\n", shown_path(*info.state_dict_path))
-                              : std::string("state_dict: not found\n");
+  if (!info.module_state_dict.empty()) {
+    out += fmt::format("state_dict: what module.state_dict() would give for the pickled module at {}\n",
+                       shown_path(*info.state_dict_path));
+  } else {
+    out += info.state_dict_path ? fmt::format("state_dict: {}\n", shown_path(*info.state_dict_path))
+                                : std::string("state_dict: not found\n");
+  }
   for (const KeyPath& path : info.optimizer_paths) {
     out += fmt::format("optimizer state: {}\n", shown_path(path));
   }
@@ -125,13 +137,16 @@ std::string render_inspect_text(const CheckpointInfo& info, const std::string& f
   }
 
   std::vector<Row> model_rows, other_rows;
-  for (const TensorInfo& tensor : info.tensors) {
-    const bool in_model = info.state_dict_path && under(tensor.path, *info.state_dict_path);
-    Row row{
-        in_model ? shown_path(tensor.path, info.state_dict_path->size()) : shown_path(tensor.path),
-        tensor.dtype, fmt::format("[{}]", fmt::join(tensor.shape, ", ")),
-        std::to_string(tensor.nbytes)};
-    (in_model ? model_rows : other_rows).push_back(std::move(row));
+  const auto row = [&](std::string name, const TensorInfo& tensor) {
+    return Row{std::move(name), tensor.dtype, fmt::format("[{}]", fmt::join(tensor.shape, ", ")), std::to_string(tensor.nbytes)};
+  };
+  std::vector<bool> in_model(info.tensors.size(), false);
+  for (const auto& [key, index] : state_dict_entries(info)) {
+    in_model[index] = true;
+    model_rows.push_back(row(detail::escape_for_display(key, 200), info.tensors[index]));
+  }
+  for (std::size_t i = 0; i < info.tensors.size(); ++i) {
+    if (!in_model[i]) other_rows.push_back(row(shown_path(info.tensors[i].path), info.tensors[i]));
   }
   if (!model_rows.empty()) {
     out += fmt::format("\nstate_dict ({}):\n", count(model_rows.size(), "tensor"));

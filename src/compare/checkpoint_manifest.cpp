@@ -5,12 +5,10 @@ namespace ckg::compare {
 
 manifest::KeyManifest manifest_from_checkpoint(const checkpoint::CheckpointInfo& info) {
   manifest::KeyManifest out;
-  if (!info.state_dict_path) return out;
-  const auto& root = *info.state_dict_path;
-  for (const auto& t : info.tensors) {
-    if (t.path.size() != root.size() + 1 || !std::equal(root.begin(), root.end(), t.path.begin())) continue;
+  for (const auto& [key, index] : checkpoint::state_dict_entries(info)) {
+    const auto& t = info.tensors[index];
     manifest::KeyEntry e;
-    e.name = t.path.back();
+    e.name = key;
     e.shape = t.shape;
     e.dtype = t.dtype;
     out.keys.push_back(std::move(e));
@@ -19,7 +17,7 @@ manifest::KeyManifest manifest_from_checkpoint(const checkpoint::CheckpointInfo&
     for (const auto& [path, entry] : info.state_dict_metadata.items()) {
       int version = 1;
       if (entry.is_object() && entry.contains("version") && entry["version"].is_number_integer()) version = entry["version"].get<int>();
-      out.modules.push_back({path, "", version, "", 0});
+      out.modules.push_back({path, "", version, "", 0, 0, {}});
     }
   }
   return out;

@@ -48,10 +48,6 @@ std::string joined(const KeyPath& path, std::size_t from, const char* separator)
   return out;
 }
 
-bool under(const KeyPath& path, const KeyPath& prefix) {
-  return path.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
-}
-
 // Why the view (shape, strides, offset in elements) does not fit `elements` elements, if it
 // does not. An empty view touches nothing, so any offset fits (as torch allows).
 std::optional<std::string> view_problem(const TensorInfo& tensor, std::uint64_t elements) {
@@ -175,13 +171,7 @@ Result<std::vector<StateDictEntry>> MappedCheckpoint::state_dict() const {
   if (!info_.state_dict_path) {
     return ReadError{path_, std::nullopt, "no model state_dict found in the checkpoint", {}};
   }
-  const KeyPath& root = *info_.state_dict_path;
-  std::vector<StateDictEntry> out;
-  for (std::size_t i = 0; i < info_.tensors.size(); ++i) {
-    const KeyPath& path = info_.tensors[i].path;
-    if (under(path, root)) out.emplace_back(joined(path, root.size(), "."), i);
-  }
-  return out;
+  return state_dict_entries(info_);
 }
 
 std::optional<std::size_t> MappedCheckpoint::find(const std::string& name) const {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "checkpoint/detail/torch_objects.h"
 
@@ -270,6 +271,103 @@ Result<std::optional<Located>> find_state_dict(const Arena& arena, ValueId root,
       });
   if (!status) return std::move(status).error();
   return named ? named : any;
+}
+
+// A pickled nn.Module (`torch.save(model)`, listed with inert classes): an object whose state
+// holds torch's registries. Its state, or nullopt.
+std::optional<ValueId> module_state(const Arena& arena, ValueId id) {
+  if (arena.kind(id) != Kind::Object) return std::nullopt;
+  const auto& state = arena.object_of(id).state;
+  if (!state) return std::nullopt;
+  for (std::string_view registry : {"_parameters", "_buffers", "_modules"}) {
+    if (!str_key_value(arena, *state, registry)) return std::nullopt;
+  }
+  return state;
+}
+
+// The pickled module nearest the root, when no state_dict was found.
+Result<std::optional<Located>> find_module(const Arena& arena, ValueId root, std::string_view record,
+                                           OutputBudget& output) {
+  std::optional<Located> found;
+  const std::vector<bool> none(arena.size(), false);
+  auto status = breadth_first(arena, root, none, record, output,
+                              [&](ValueId id, std::size_t, const auto& path) -> Result<bool> {
+                                if (!module_state(arena, id)) return true;
+                                auto spelled = path();
+                                if (!spelled) return std::move(spelled).error();
+                                found = Located{id, std::move(*spelled)};
+                                return false;
+                              });
+  if (!status) return std::move(status).error();
+  return found;
+}
+
+// What module.state_dict() returns for a pickled module: each module's parameters, then its
+// persistent buffers, then its children's entries, keyed by the dotted module path
+// (torch.nn.Module._save_to_state_dict and state_dict's recursion), as (key, tensor path below
+// the module). A module nested in itself is not entered again (torch would recurse forever).
+Result<std::vector<std::pair<std::string, KeyPath>>> module_state_dict(const Arena& arena, ValueId module,
+                                                                     std::string_view record,
+                                                                     const ReadLimits& limits,
+                                                                     OutputBudget& output) {
+  struct Pending {
+    ValueId module;
+    std::string prefix;
+    KeyPath path;
+    std::vector<ValueId> ancestors;
+  };
+  std::vector<std::pair<std::string, KeyPath>> out;
+  std::vector<Pending> stack{{module, "", {}, {}}};
+  const auto name_of = [&](ValueId key) -> std::optional<std::string> {
+    if (arena.kind(key) != Kind::Str) return std::nullopt;
+    return arena.text_of(key);
+  };
+  while (!stack.empty()) {
+    Pending here = std::move(stack.back());
+    stack.pop_back();
+    if (here.ancestors.size() > limits.max_depth) {
+      return limit_error(arena, here.module, record, fmt::format("modules nested deeper than {} (max_depth)", limits.max_depth));
+    }
+    const ValueId state = *module_state(arena, here.module);
+    std::vector<std::string> non_persistent;
+    if (auto names = str_key_value(arena, state, "_non_persistent_buffers_set"); names && arena.kind(*names) == Kind::Set) {
+      for (ValueId name : arena.items_of(*names)) {
+        if (auto text = name_of(name)) non_persistent.push_back(*text);
+      }
+    }
+    for (std::string_view registry : {"_parameters", "_buffers"}) {
+      const ValueId tensors = *str_key_value(arena, state, registry);
+      if (arena.kind(tensors) != Kind::Dict) continue;
+      for (const auto& [key, value] : arena.dict_of(tensors).items) {
+        auto name = name_of(key);
+        if (!name || arena.kind(value) != Kind::Tensor) continue;  // a None entry has no key
+        if (registry == "_buffers" && std::find(non_persistent.begin(), non_persistent.end(), *name) != non_persistent.end()) continue;
+        KeyPath path = here.path;
+        path.emplace_back(registry);
+        path.push_back(*name);
+        std::string full = here.prefix + *name;
+        if (!output.spend(element_cost(full))) return limit_error(arena, value, record, output.exceeded());
+        out.emplace_back(std::move(full), std::move(path));
+      }
+    }
+    const ValueId children = *str_key_value(arena, state, "_modules");
+    if (arena.kind(children) != Kind::Dict) continue;
+    const auto& items = arena.dict_of(children).items;
+    for (auto it = items.rbegin(); it != items.rend(); ++it) {  // the stack pops the first child first
+      auto name = name_of(it->first);
+      const ValueId child = it->second;
+      if (!name || !module_state(arena, child) || child == here.module ||
+          std::find(here.ancestors.begin(), here.ancestors.end(), child) != here.ancestors.end()) {
+        continue;
+      }
+      Pending next{child, here.prefix + *name + ".", here.path, here.ancestors};
+      next.path.emplace_back("_modules");
+      next.path.push_back(*name);
+      next.ancestors.push_back(here.module);
+      stack.push_back(std::move(next));
+    }
+  }
+  return out;
 }
 
 // Findings repeated per path (a cycle reached through a million shared paths) are reported a
@@ -672,6 +770,30 @@ Result<Structure> walk_object(const Arena& arena, ValueId root, std::string_view
       auto json = builder.build(*versions, record);
       if (!json) return std::move(json).error();
       if (*json) out.state_dict_metadata = std::move(**json);
+    }
+  }
+
+  if (!*state_dict && limits.inert_classes) {
+    auto module = find_module(arena, root, record, output);
+    if (!module) return std::move(module).error();
+    if (*module) {
+      auto entries = module_state_dict(arena, (*module)->id, record, limits, output);
+      if (!entries) return std::move(entries).error();
+      // Each tensor is listed once per path, so every entry's path below the module is there.
+      std::unordered_map<std::string, std::size_t> listed;
+      const std::size_t depth = (*module)->path.size();
+      for (std::size_t i = 0; i < out.tensors.size(); ++i) {
+        const KeyPath& path = out.tensors[i].first;
+        if (path.size() > depth && std::equal((*module)->path.begin(), (*module)->path.end(), path.begin())) {
+          listed.emplace(fmt::format("{}", fmt::join(path.begin() + static_cast<std::ptrdiff_t>(depth), path.end(), std::string_view("\0", 1))), i);
+        }
+      }
+      for (auto& [key, path] : *entries) {
+        if (auto at = listed.find(fmt::format("{}", fmt::join(path, std::string_view("\0", 1)))); at != listed.end()) {
+          out.module_state_dict.emplace_back(std::move(key), at->second);
+        }
+      }
+      out.state_dict_path = std::move((*module)->path);
     }
   }
 

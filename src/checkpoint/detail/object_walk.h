@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -20,6 +21,8 @@ namespace ckg::checkpoint::detail {
 struct Structure {
   std::vector<std::pair<KeyPath, ValueId>> tensors;  // in torch.load's iteration order
   std::optional<KeyPath> state_dict_path;
+  // A pickled module's state_dict (CheckpointInfo::module_state_dict): key, index into tensors.
+  std::vector<std::pair<std::string, std::size_t>> module_state_dict;
   std::vector<KeyPath> optimizer_paths;
   nlohmann::json metadata = nlohmann::json::object();
   nlohmann::json state_dict_metadata;

@@ -43,6 +43,7 @@ Result<CheckpointInfo> describe_pickled(
     info.tensors.push_back(std::move(out));
   }
   info.state_dict_path = std::move(structure->state_dict_path);
+  info.module_state_dict = std::move(structure->module_state_dict);
   info.optimizer_paths = std::move(structure->optimizer_paths);
   info.metadata = std::move(structure->metadata);
   info.state_dict_metadata = std::move(structure->state_dict_metadata);

@@ -425,8 +425,70 @@ def test_whole_module_pickle_is_listed_without_building_anything(tmp_path, cli, 
     loaded = torch.load(path)
     got = [(t["path"], t["shape"], t["dtype"]) for t in report["tensors"]]
     assert sorted(got) == sorted(module_tensors(loaded))
-    assert report["state_dict_path"] is None  # a module's _buffers is not its state_dict
     assert "torch.nn.modules.conv.Conv2d is listed by name, never built (torch.load would import and run it)" in report["warnings"]
+    # ... and the state_dict the module would give, named as torch names it (the non-persistent
+    # buffer is listed, but not as a state_dict key)
+    assert report["state_dict_path"] == []
+    keys = [(t["state_dict_key"], t["shape"], t["dtype"]) for t in report["tensors"] if t["state_dict_key"] is not None]
+    assert sorted(keys) == sorted((k, list(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in loaded.state_dict().items())
+
+
+class TiedHead(nn.Module):
+    """A module reused under two names (tied weights) and a non-persistent buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(10, 4)
+        self.register_buffer("positions", torch.arange(4), persistent=False)
+        self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.LayerNorm(4)])
+        self.out = self.embed
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v3_small", "densenet121", "vit_b_16", "tied"])
+def test_whole_module_state_dict_keys_match_torch(tmp_path, cli, name):
+    """For torch.save(model) and {'model': model, ...}, `inspect --objects` names the state_dict
+    exactly as model.state_dict() does: keys, order, shapes and dtypes."""
+    torchvision = pytest.importorskip("torchvision")
+    model = TiedHead() if name == "tied" else getattr(torchvision.models, name)()
+    expected = [(k, list(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in model.state_dict().items()]
+    for layout, obj, root in [("whole", model, []), ("nested", {"epoch": 3, "model": model}, ["model"])]:
+        path = tmp_path / f"{layout}.pt"
+        torch.save(obj, path)
+        listed = cli("inspect", path, "--objects", "--format", "json")
+        assert listed.returncode == 1, listed.stderr
+        report = __import__("json").loads(listed.stdout)
+        assert report["state_dict_path"] == root
+        by_key = {t["state_dict_key"]: t for t in report["tensors"] if t["state_dict_key"] is not None}
+        order = [t["state_dict_key"] for t in report["tensors"] if t["state_dict_key"] is not None]
+        got = [(k, by_key[k]["shape"], by_key[k]["dtype"]) for k in order]
+        assert got == expected, layout
+
+
+def test_objects_mode_never_calls_a_partial(tmp_path, cli):
+    """functools.partial is listed by name in --objects mode (ViT keeps one as norm_layer), but
+    a partial is an object, and objects are never called: the REDUCE calling it is refused."""
+    import functools
+    import os
+
+    class CallsPartial:
+        def __init__(self, func):
+            self.func = func
+
+        def __reduce__(self):
+            return (functools.partial(self.func, "touch pwned"), ())
+
+    path = tmp_path / "partial.pt"
+    torch.save({"w": torch.ones(1), "x": CallsPartial(os.system)}, path)
+    done = cli("inspect", path, "--objects")
+    assert done.returncode == 2 and "refusing global posix.system" in done.stderr
+    torch.save({"w": torch.ones(1), "x": CallsPartial(nn.Identity)}, path)  # a partial of a class
+    done = cli("inspect", path, "--objects")
+    assert done.returncode == 2 and "cannot call a object (only allow-listed globals are callable)" in done.stderr, done.stderr
+    # the partial alone, as an attribute: listed, never called
+    torch.save({"w": torch.ones(1), "norm": functools.partial(nn.LayerNorm, eps=1e-6)}, path)
+    listed = cli("inspect", path, "--objects")
+    assert listed.returncode == 1 and "functools.partial is listed by name, never built" in listed.stdout, listed.stderr
+    assert not (tmp_path / "pwned").exists()
 
 
 def test_objects_mode_still_refuses_globals_that_run_code(tmp_path, cli):
