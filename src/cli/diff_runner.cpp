@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "changes/configured_classes.h"
 #include "changes/content_id.h"
 #include "cli/git_versions.h"
 #include "cli/process.h"
@@ -197,6 +198,18 @@ DiffOutcome run_model_diff(const DiffRequest& request) {
     new_version = &held->paths->second;
   }
   outcome.root = new_version->root();
+  // Configured arguments for a class the project does not have would never be used: a typo, or
+  // a class this very change renamed.
+  if (auto project_config = config::find_config(outcome.root); project_config.error) {
+    outcome.errors.push_back(fmt::format("{}: {}", project_config.error->path, project_config.error->reason));
+    return outcome;
+  } else if (project_config.config && !project_config.config->model_configs.empty()) {
+    const auto files = changes::ProjectVersion::directory("config", project_config.config->root);
+    for (const std::string& problem : changes::unknown_configured_classes(*project_config.config, files)) {
+      outcome.errors.push_back(fmt::format("{}: {}", project_config.config->path, problem));
+    }
+    if (!outcome.errors.empty()) return outcome;
+  }
 
   changes::ChangeOptions options;
   options.branches = request.branches;

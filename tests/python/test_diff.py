@@ -290,3 +290,46 @@ def test_incomplete_predictions_are_not_an_all_clear(tmp_path: Path):
     assert "note: 1 compared model is predicted incompletely, so a change there can go unseen: new.py::Net" in text
     assert run_console("diff", str(old), str(new)).returncode == 0
     assert run_console("diff", str(old), str(new), "--fail-incomplete").returncode == 1
+
+
+NEEDS_WIDTH = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, 2)
+"""
+
+
+def test_configured_arguments_reach_the_model(tmp_path: Path):
+    old, new = write_pair(tmp_path, NEEDS_WIDTH.replace("nn.Linear(width, 2)", "nn.Linear(width, 3)"), NEEDS_WIDTH)
+    (tmp_path / "new" / "pyproject.toml").write_text('[tool.ckptguard.configs."model:Net"]\nwidth = 4\n')
+    done = run_console("diff", str(old), str(new), "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [f["code"] for f in json.loads(done.stdout)["findings"]] == ["CKG201"]
+
+
+@pytest.mark.parametrize("key, message", [
+    ("model:Nte", "no class Nte in model.py (did you mean 'Net'?)"),
+    ("modle:Net", "no module modle in the project (did you mean 'model'?)"),
+    ("Nte", "no class Nte in the project (did you mean 'Net'?)"),
+    ("modl.py::Net", "no file modl.py (did you mean 'model.py'?)"),
+    ("model.py::Ne", "no class Ne in model.py (did you mean 'Net'?)"),
+])
+def test_configured_class_that_does_not_exist_is_an_error(tmp_path: Path, key, message):
+    """A [tool.ckptguard.configs] key naming no class was silently never used: the model it meant
+    went unanalysed. Now it is exit 2 naming the key, with a did-you-mean."""
+    old, new = write_pair(tmp_path, NEEDS_WIDTH.replace("nn.Linear(width, 2)", "nn.Linear(width, 3)"), NEEDS_WIDTH)
+    pyproject = tmp_path / "new" / "pyproject.toml"
+    pyproject.write_text(f'[tool.ckptguard.configs."{key}"]\nwidth = 4\n')
+    done = run_console("diff", str(old), str(new))
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.strip() == f'{pyproject}: [tool.ckptguard.configs."{key}"]: {message}', done.stderr
+
+
+def test_class_renamed_by_the_change_is_named_in_its_config(tmp_path: Path):
+    old, new = write_pair(tmp_path, NEEDS_WIDTH.replace("class Net(", "class Network("), NEEDS_WIDTH)
+    (tmp_path / "new" / "pyproject.toml").write_text('[tool.ckptguard.configs."model:Net"]\nwidth = 4\n')
+    done = run_console("diff", str(old), str(new))
+    assert done.returncode == 2 and "no class Net in model.py (it defines Network)" in done.stderr, done.stderr
