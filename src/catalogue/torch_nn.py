@@ -18,8 +18,9 @@
 #   * parameters / buffers / submodules are created in torch's registration
 #     order with torch's shapes and dtypes; ``dtype=dtype`` is forwarded to
 #     every factory call so ``dtype=torch.float16`` gives fp16 entries;
-#   * argument checks that make torch raise are kept as ``raise ValueError``
-#     (torch's ``assert``s included) so invalid configurations are flagged;
+#   * argument checks that make torch raise are kept, with torch's exception
+#     type and message (its ``assert``s as ``raise AssertionError``), so invalid
+#     configurations are flagged as torch would flag them;
 #   * no forward, no initialisation maths, no imports, no closures, no
 #     ternaries, no chained comparisons.
 #
@@ -132,13 +133,13 @@ class _ConvNd(Module):
             raise ValueError("out_channels must be divisible by groups")
         if isinstance(padding, str):
             if padding != "same" and padding != "valid":
-                raise ValueError("Invalid padding string '{}', should be 'same' or 'valid'".format(padding))
+                raise ValueError("Invalid padding string '{}', should be one of {{'same', 'valid'}}".format(padding))
             if padding == "same":
                 for s in stride:
                     if s != 1:
                         raise ValueError("padding='same' is not supported for strided convolutions")
         if padding_mode not in ["zeros", "reflect", "replicate", "circular"]:
-            raise ValueError("padding_mode must be one of 'zeros', 'reflect', 'replicate', 'circular', but got padding_mode='{}'".format(padding_mode))
+            raise ValueError("padding_mode must be one of {{'reflect', 'zeros', 'circular', 'replicate'}}, but got padding_mode='{}'".format(padding_mode))
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
@@ -199,7 +200,7 @@ class _ConvTransposeNd(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  transposed, output_padding, groups, bias, padding_mode, device=None, dtype=None):
         if padding_mode != "zeros":
-            raise ValueError("Only \"zeros\" padding mode is supported for transposed convolutions")
+            raise ValueError("Only \"zeros\" padding mode is supported for {}".format(self.__class__.__name__))
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          transposed, output_padding, groups, bias, padding_mode,
                          device=device, dtype=dtype)
@@ -481,10 +482,10 @@ def _check_padding_idx(padding_idx, num_embeddings):
     if padding_idx is not None:
         if padding_idx > 0:
             if padding_idx >= num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
+                raise AssertionError("Padding_idx must be within num_embeddings")
         elif padding_idx < 0:
             if padding_idx < -num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
+                raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = num_embeddings + padding_idx
     return padding_idx
 
@@ -695,7 +696,7 @@ class Hardtanh(Module):
         self.max_val = max_val
         self.inplace = inplace
         if not self.max_val > self.min_val:
-            raise ValueError("Hardtanh requires max_val > min_val")
+            raise AssertionError()
 
 
 class ReLU6(Hardtanh):
@@ -819,7 +820,7 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != self.embed_dim:
-            raise ValueError("embed_dim must be divisible by num_heads")
+            raise AssertionError("embed_dim must be divisible by num_heads")
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = Parameter(torch.empty(embed_dim, embed_dim, dtype=dtype))
             self.k_proj_weight = Parameter(torch.empty(embed_dim, self.kdim, dtype=dtype))
@@ -1164,13 +1165,14 @@ class AvgPool3d(_AvgPoolNd):
         self.divisor_override = divisor_override
 
 
-def _check_output_ratio(output_ratio, n):
-    # torch indexes output_ratio[0..n-1]: a shorter tuple raises IndexError there.
+def _check_output_ratio(output_ratio, n, given):
+    # torch indexes output_ratio[0..n-1]: a shorter tuple raises IndexError there. Its message
+    # shows the argument as given, before _pair / _triple.
     if len(output_ratio) < n:
         raise ValueError("output_ratio has fewer than {} entries".format(n))
     for r in output_ratio:
         if not (0 < r and r < 1):
-            raise ValueError("output_ratio must be between 0 and 1 (got {})".format(output_ratio))
+            raise ValueError("output_ratio must be between 0 and 1 (got {})".format(given))
 
 
 class FractionalMaxPool2d(Module):
@@ -1193,7 +1195,7 @@ class FractionalMaxPool2d(Module):
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
         if self.output_ratio is not None:
-            _check_output_ratio(self.output_ratio, 2)
+            _check_output_ratio(self.output_ratio, 2, output_ratio)
 
 
 class FractionalMaxPool3d(Module):
@@ -1216,7 +1218,7 @@ class FractionalMaxPool3d(Module):
         if output_size is not None and output_ratio is not None:
             raise ValueError("only one of output_size and output_ratio may be specified")
         if self.output_ratio is not None:
-            _check_output_ratio(self.output_ratio, 3)
+            _check_output_ratio(self.output_ratio, 3, output_ratio)
 
 
 class _LPPoolNd(Module):
@@ -1466,16 +1468,16 @@ class Unflatten(Module):
         super().__init__()
         if isinstance(dim, int):
             if not (isinstance(unflattened_size, tuple) or isinstance(unflattened_size, list)):
-                raise TypeError("unflattened_size must be a tuple of ints")
-            for elem in unflattened_size:
+                raise TypeError("unflattened_size must be a tuple of ints, but found type {}".format(type(unflattened_size).__name__))
+            for idx, elem in enumerate(unflattened_size):
                 if not isinstance(elem, int):
-                    raise TypeError("unflattened_size must be tuple of ints")
+                    raise TypeError("unflattened_size must be tuple of ints, but found element of type {} at pos {}".format(type(elem).__name__, idx))
         elif isinstance(dim, str):
             if not isinstance(unflattened_size, tuple):
-                raise TypeError("unflattened_size must be a tuple of tuples")
-            for elem in unflattened_size:
+                raise TypeError("unflattened_size must be a tuple of tuples, but found type {}".format(type(unflattened_size).__name__))
+            for idx, elem in enumerate(unflattened_size):
                 if not isinstance(elem, tuple):
-                    raise TypeError("unflattened_size must be tuple of tuples")
+                    raise TypeError("unflattened_size must be tuple of tuples, but found element of type {} at pos {}".format(type(elem).__name__, idx))
         else:
             raise TypeError("invalid argument type for dim parameter")
         self.dim = dim
@@ -1546,7 +1548,7 @@ def _check_activation(activation):
     # torch: _get_activation_fn; only "relu" / "gelu" are valid strings
     if isinstance(activation, str):
         if activation != "relu" and activation != "gelu":
-            raise ValueError("activation should be relu/gelu, not {}".format(activation))
+            raise RuntimeError("activation should be relu/gelu, not {}".format(activation))
 
 
 class TransformerEncoder(Module):

@@ -302,7 +302,7 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
     try {
       exec_stmt(frame, stmt);
     } catch (PyError& e) {
-      Value failed = make_unknown(fmt::format("module-level statement raised {}: {}", e.type, e.message),
+      Value failed = make_unknown(fmt::format("module-level statement raised {}", e.described()),
                                   loaded.file->location(stmt));
       for (const std::string& name : bound_names(*loaded.file, stmt)) ns->globals->vars.set(name, failed);
     }

@@ -31,6 +31,8 @@ struct PyError {
   // The innermost statement of the user's code when it was raised: where a failure inside the
   // embedded torch.nn catalogue is reported (the layer call, not the catalogue's line).
   parse::Location in_project;
+  // As Python's traceback ends: "ValueError: bad value", or the type alone without a message.
+  std::string described() const { return message.empty() ? type : type + ": " + message; }
 };
 
 // The interpreter cannot go on at all (budget exhausted): aborts the whole prediction.

@@ -511,7 +511,7 @@ void Natives::install_module(Interpreter& in, ModuleNs* nn) {
     try {
       i.call(fn, std::move(c));
     } catch (PyError& e) {
-      i.note_unresolved(i.project_location(), fmt::format("Module.apply: the function raised {}: {}", e.type, e.message));
+      i.note_unresolved(i.project_location(), fmt::format("Module.apply: the function raised {}", e.described()));
     }
     return self;
   });

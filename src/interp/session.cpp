@@ -193,7 +193,7 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
           hint = fmt::format(" (VALUE is Python: True, False, None; strings are quoted, {}='{}')", item.key, item.value_source);
         }
         return error_at(target.file, 0,
-                        fmt::format("--config {}={}: raised {}: {}{}", item.key, item.value_source, e.type, e.message, hint));
+                        fmt::format("--config {}={}: raised {}{}", item.key, item.value_source, e.described(), hint));
       }
       if (is_unknown(v)) {
         return error_at(target.file, 0, fmt::format("--config {}={}: {}", item.key, item.value_source, v.as<UnknownObj>()->reason));
@@ -201,7 +201,7 @@ std::variant<PreparedTarget, PredictionError> ProjectSession::prepare(const Targ
       out.config.emplace_back(item.key, v);
     }
   } catch (PyError& e) {
-    return error_at(e.where.file, e.where.line, fmt::format("resolving '{}' raised {}: {}", target.name, e.type, e.message));
+    return error_at(e.where.file, e.where.line, fmt::format("resolving '{}' raised {}", target.name, e.described()));
   }
   return out;
 }
@@ -242,12 +242,12 @@ std::variant<Prediction, PredictionError> ProjectSession::build(const Target& ta
     }
     const bool in_catalogue = e.where.file.rfind("<ckptguard>", 0) == 0 && !e.in_project.file.empty();
     const parse::Location& at = in_catalogue ? e.in_project : e.where;
-    return error_at(at.file, at.line, fmt::format("building '{}' raised {}: {}{}", target.name, e.type, e.message, cause));
+    return error_at(at.file, at.line, fmt::format("building '{}' raised {}{}", target.name, e.described(), cause));
   } catch (AnalysisAbort& e) {
     return error_at(e.where.file, e.where.line, fmt::format("analysis of '{}' stopped: {}", target.name, e.reason));
   } catch (NativeRaise& e) {
     // raised by a walk of the built model (its modules nested past the limit), after the code ran
-    return error_at(target.file, 0, fmt::format("walking the modules of '{}' raised {}: {}", target.name, e.type, e.message));
+    return error_at(target.file, 0, fmt::format("walking the modules of '{}' raised {}", target.name, e.type + ": " + e.message));
   }
 }
 

@@ -26,7 +26,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CATALOGUE = os.path.normpath(os.path.join(_HERE, "..", "..", "src", "catalogue", "torch_nn.py"))
 
 # Exceptions a stub raises to mean "this configuration is invalid".
-INVALID_CONFIG_ERRORS = (ValueError, TypeError, NotImplementedError)
+INVALID_CONFIG_ERRORS = (ValueError, TypeError, AssertionError, RuntimeError, NotImplementedError)
 
 
 # ---------------------------------------------------------------------------

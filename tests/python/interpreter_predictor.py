@@ -33,10 +33,14 @@ def call_args(args, kwargs) -> str:
     return ", ".join([to_source(a) for a in args] + [f"{k}={to_source(v)}" for k, v in kwargs.items()])
 
 
+class UnresolvedPrediction(Exception):
+    """The interpreter could not tell (never taken for an invalid configuration)."""
+
+
 def predict_with_interpreter(name, args, kwargs):
     src = _DIR / "layer_under_test.py"
     src.write_text(f"import torch\nimport torch.nn as nn\n\ndef build():\n    return nn.{name}({call_args(args, kwargs)})\n")
     doc = ckptguard.predict_keys(f"{src}::build")
     if doc["unresolved"]:
-        raise AssertionError(f"unresolved: {doc['unresolved']}")
+        raise UnresolvedPrediction(f"unresolved: {doc['unresolved']}")
     return [(k["name"], k["kind"], None if k["shape"] is None else tuple(k["shape"]), k["dtype"]) for k in doc["keys"]]

@@ -730,8 +730,8 @@ def test_constructor_signature_matches_torch(name):
 PROVIDED_NAMES = {"Module", "Parameter", "UninitializedParameter", "UninitializedBuffer", "ModuleList",
                   "Sequential", "copy_module", "torch", "self", "super", "setattr"}
 ALLOWED_BUILTINS = {"isinstance", "int", "float", "bool", "str", "len", "range", "enumerate", "zip", "tuple",
-                    "list", "dict", "min", "max", "sum", "abs", "ValueError", "TypeError",
-                    "NotImplementedError"}
+                    "list", "dict", "min", "max", "sum", "abs", "type", "ValueError", "TypeError",
+                    "AssertionError", "RuntimeError", "NotImplementedError"}
 TORCH_ATTRS = {"empty", "zeros", "ones", "tensor", "float32", "float64", "float16", "bfloat16", "int64",
                "long", "int32", "uint8", "bool"}
 ALLOWED_METHODS = {"__init__", "register_parameter", "register_buffer", "add_module", "format"}
