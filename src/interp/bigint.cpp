@@ -108,28 +108,58 @@ std::size_t BigInt::bit_length() const {
   return bits;
 }
 
-std::string BigInt::to_string() const {
+std::string BigInt::to_string(int base) const {
   if (magnitude_.empty()) return "0";
-  // peel off nine decimal digits at a time
+  // Peel off as many digits at a time as a power of `base` below 2**32 holds.
+  std::uint32_t chunk = static_cast<std::uint32_t>(base);
+  int chunk_digits = 1;
+  while (static_cast<std::uint64_t>(chunk) * static_cast<std::uint64_t>(base) <= 0xFFFFFFFFull) {
+    chunk *= static_cast<std::uint32_t>(base);
+    ++chunk_digits;
+  }
   Limbs m = magnitude_;
   std::vector<std::uint32_t> chunks;
   while (!m.empty()) {
     std::uint64_t rem = 0;
     for (std::size_t i = m.size(); i-- > 0;) {
       std::uint64_t cur = (rem << 32) | m[i];
-      m[i] = static_cast<std::uint32_t>(cur / 1'000'000'000);
-      rem = cur % 1'000'000'000;
+      m[i] = static_cast<std::uint32_t>(cur / chunk);
+      rem = cur % chunk;
     }
     while (!m.empty() && m.back() == 0) m.pop_back();
     chunks.push_back(static_cast<std::uint32_t>(rem));
   }
+  const auto digits = [&](std::uint32_t value, bool pad) {
+    std::string out;
+    do {
+      out.insert(out.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[value % static_cast<std::uint32_t>(base)]);
+      value /= static_cast<std::uint32_t>(base);
+    } while (value);
+    if (pad) out.insert(0, static_cast<std::size_t>(chunk_digits) - out.size(), '0');
+    return out;
+  };
   std::string out = negative_ ? "-" : "";
-  out += std::to_string(chunks.back());
-  for (std::size_t i = chunks.size() - 1; i-- > 0;) {
-    std::string part = std::to_string(chunks[i]);
-    out += std::string(9 - part.size(), '0') + part;
-  }
+  out += digits(chunks.back(), false);
+  for (std::size_t i = chunks.size() - 1; i-- > 0;) out += digits(chunks[i], true);
   return out;
+}
+
+std::optional<double> BigInt::true_divide(const BigInt& a, const BigInt& b) {
+  constexpr std::size_t kExact = 53;  // below 2**53 both convert exactly: one rounding, in the division
+  if (a.bit_length() <= kExact && b.bit_length() <= kExact) return a.to_double() / b.to_double();
+  // Scale |a| / |b| to a quotient of 55 or 56 bits, and keep a sticky low bit when the division
+  // is inexact: converting that to a double then rounds exactly once, to nearest even.
+  BigInt num = a.negative() ? -a : a, den = b.negative() ? -b : b;
+  const long shift = 55 - (static_cast<long>(num.bit_length()) - static_cast<long>(den.bit_length()));
+  if (shift > 0) num = num.shifted_left(static_cast<std::size_t>(shift));
+  else den = den.shifted_left(static_cast<std::size_t>(-shift));
+  BigInt quotient, remainder;
+  divmod(num, den, &quotient, &remainder);
+  std::uint64_t q = static_cast<std::uint64_t>(*quotient.to_int64());
+  if (!remainder.is_zero()) q |= 1;
+  const double magnitude = std::ldexp(static_cast<double>(q), static_cast<int>(-shift));
+  if (std::isinf(magnitude)) return std::nullopt;
+  return a.negative() != b.negative() ? -magnitude : magnitude;
 }
 
 int BigInt::compare_magnitude(const Limbs& a, const Limbs& b) {

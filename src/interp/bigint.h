@@ -29,7 +29,8 @@ class BigInt {
   std::optional<std::int64_t> to_int64() const;
   double to_double() const;  // inf when out of range, as the caller must then raise OverflowError
   std::size_t bit_length() const;  // of the magnitude, as int.bit_length()
-  std::string to_string() const;   // decimal
+  // Digits in `base` (2..36, lower case), with a leading '-' when negative and no prefix.
+  std::string to_string(int base = 10) const;
 
   int compare(const BigInt& other) const;
   BigInt operator-() const;
@@ -38,6 +39,9 @@ class BigInt {
   friend BigInt operator*(const BigInt& a, const BigInt& b);
   // Floor division and modulo; `divisor` must not be zero.
   static void divmod(const BigInt& a, const BigInt& divisor, BigInt* quotient, BigInt* remainder);
+  // a / b correctly rounded to a double, as CPython's int true division; nullopt when the
+  // quotient is too large for a float. `b` must not be zero.
+  static std::optional<double> true_divide(const BigInt& a, const BigInt& b);
   BigInt shifted_left(std::size_t bits) const;
   BigInt shifted_right(std::size_t bits) const;  // floors, as Python's >> does for negatives
   friend BigInt operator&(const BigInt& a, const BigInt& b);

@@ -1025,14 +1025,8 @@ void install_python_builtins(Interpreter& in) {
       const Value& v = native_required(i, a, 0, nullptr);
       if (is_unknown(v)) return v;
       if (!v.is_int() && !v.is_bool()) i.raise("TypeError", fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
-      std::int64_t n = v.as_int();
-      auto mag = n < 0 ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
-      std::string digits;
-      do {
-        digits.insert(digits.begin(), "0123456789abcdef"[mag % static_cast<std::uint64_t>(base)]);
-        mag /= static_cast<std::uint64_t>(base);
-      } while (mag);
-      return Value::string((n < 0 ? "-" : "") + p + digits);
+      std::string digits = v.as_big().to_string(base);
+      return Value::string(digits[0] == '-' ? "-" + p + digits.substr(1) : p + digits);
     });
   }
   def("abs", [](Interpreter& i, CallArgs& a) {
@@ -1045,9 +1039,23 @@ void install_python_builtins(Interpreter& in) {
     const Value& v = native_required(i, a, 0, nullptr);
     if (is_unknown(v)) return v;
     const Value* nd = native_arg(a, 1, "ndigits");
+    if (v.is_int()) {  // an int stays an int: round(1234, -2) == 1200, halves to even
+      if (!nd || nd->is_none() || nd->as_int() >= 0) return Value::integer(v.as_big());
+      if (-nd->as_int() > 4300) return Value::integer(0);  // beyond any int the budget allows
+      BigInt unit(1), ten(10), quotient, remainder;
+      for (std::int64_t k = 0; k < -nd->as_int(); ++k) unit = unit * ten;
+      BigInt::divmod(v.as_big(), unit, &quotient, &remainder);
+      // floor division leaves 0 <= remainder < unit: round up past the half, and at it to even
+      const int half = (remainder + remainder).compare(unit);
+      const bool odd = (quotient.to_string().back() - '0') % 2 == 1;
+      if (half > 0 || (half == 0 && odd)) quotient = quotient + BigInt(1);
+      return Value::integer(quotient * unit);
+    }
     if (!nd || nd->is_none()) {
       double r = std::nearbyint(v.as_float());  // banker's rounding, as Python
-      return Value::integer(static_cast<std::int64_t>(r));
+      if (std::isnan(r)) i.raise("ValueError", "cannot convert float NaN to integer");
+      if (std::isinf(r)) i.raise("OverflowError", "cannot convert float infinity to integer");
+      return Value::integer(*BigInt::from_double(r));
     }
     double scale = std::pow(10.0, static_cast<double>(nd->as_int()));
     return Value::floating(std::nearbyint(v.as_float() * scale) / scale);

@@ -22,7 +22,8 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
   if (spec.size() >= 2 && is_align(spec[1])) fill = spec[0], align = spec[1], i = 2;
   else if (!spec.empty() && is_align(spec[0])) align = spec[0], i = 1;
   if (i < spec.size() && (spec[i] == '+' || spec[i] == '-' || spec[i] == ' ')) sign = spec[i++];
-  if (i < spec.size() && spec[i] == '#') ++i;
+  bool alternate = false;  // '#': 0x / 0o / 0b before the digits
+  if (i < spec.size() && spec[i] == '#') alternate = true, ++i;
   if (i < spec.size() && spec[i] == '0') { if (!align) fill = '0', align = '='; ++i; }
   // width and precision saturate: the padding is charged before it is made
   auto number = [&] {
@@ -31,8 +32,8 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
     return n;
   };
   std::int64_t width = number();
-  bool comma = false;
-  if (i < spec.size() && (spec[i] == ',' || spec[i] == '_')) comma = true, ++i;
+  char grouping = 0;  // ',' or '_' between groups of digits
+  if (i < spec.size() && (spec[i] == ',' || spec[i] == '_')) grouping = spec[i++];
   std::int64_t precision = -1;
   if (i < spec.size() && spec[i] == '.') {
     ++i;
@@ -43,6 +44,7 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
   std::string body;
   if (v.is_number() && !v.is_bool()) {
     bool neg = false;
+    std::string prefix;  // after the sign, before zero padding
     if (type == 'f' || type == 'F' || type == 'e' || type == 'E' || type == '%' || type == 'g' || (v.is_float() && (precision >= 0 || type == 0))) {
       double d = v.as_float();
       if (type == '%') d *= 100;
@@ -54,28 +56,24 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
       else if (type == 0) body = str(Value::floating(d));
       else body = fmt::format("{:.{}f}", d, p);
       if (type == '%') body += '%';
-    } else if (v.is_big() && (type == 0 || type == 'd' || type == 'n')) {
-      neg = v.as_big().negative();
-      body = (neg ? -v.as_big() : v.as_big()).to_string();
     } else if (v.is_int()) {
-      std::int64_t n = v.as_int();
-      neg = n < 0;
-      std::uint64_t mag = neg ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
-      if (type == 'x') body = fmt::format("{:x}", mag);
-      else if (type == 'X') body = fmt::format("{:X}", mag);
-      else if (type == 'b') body = fmt::format("{:b}", mag);
-      else if (type == 'o') body = fmt::format("{:o}", mag);
-      else body = std::to_string(mag);
-      if (comma && !body.empty()) {
+      const BigInt n = v.as_big();
+      neg = n.negative();
+      const int base = type == 'x' || type == 'X' ? 16 : type == 'o' ? 8 : type == 'b' ? 2 : 10;
+      body = (neg ? -n : n).to_string(base);
+      if (type == 'X') std::transform(body.begin(), body.end(), body.begin(), [](char ch) { return static_cast<char>(std::toupper(static_cast<unsigned char>(ch))); });
+      if (grouping) {  // thousands in decimal, groups of four digits in the other bases
+        const std::size_t group = base == 10 ? 3 : 4;
         std::string grouped;
         for (std::size_t k = 0; k < body.size(); ++k) {
-          if (k && (body.size() - k) % 3 == 0) grouped += ',';
+          if (k && (body.size() - k) % group == 0) grouped += grouping;
           grouped += body[k];
         }
         body = grouped;
       }
+      if (alternate && base != 10) prefix = type == 'X' ? "0X" : base == 16 ? "0x" : base == 8 ? "0o" : "0b";
     }
-    std::string sign_text = neg ? "-" : (sign == '+' ? "+" : sign == ' ' ? " " : "");
+    std::string sign_text = (neg ? "-" : (sign == '+' ? "+" : sign == ' ' ? " " : "")) + prefix;
     if (align == '=') {
       if (static_cast<std::int64_t>(sign_text.size() + body.size()) < width) {
         in.charge(static_cast<std::uint64_t>(width), "a formatted field");

@@ -1175,9 +1175,9 @@ Value Interpreter::int_binary(const std::string& op, const Value& a, const Value
   bool bools = a.is_bool() && b.is_bool();
   if (op == "/") {
     if (b.as_float() == 0 && !b.is_big()) raise("ZeroDivisionError", "division by zero");
-    double r = a.as_float() / b.as_float();
-    if (std::isinf(a.as_float()) || std::isinf(b.as_float())) raise("OverflowError", "integer division result too large for a float");
-    return Value::floating(r);
+    auto r = BigInt::true_divide(a.as_big(), b.as_big());
+    if (!r) raise("OverflowError", "integer division result too large for a float");
+    return Value::floating(*r);
   }
   if ((op == "//" || op == "%") && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
   if ((op == "<<" || op == ">>") && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
