@@ -839,6 +839,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       f.env->vars.set(name, value);
       return Flow::normal;
     }
+    case Kind::k_match_statement: return exec_match(*this, f, stmt);
     case Kind::k_comment: return Flow::normal;
     default:
       note_unresolved(f.file->location(stmt), fmt::format("unsupported statement '{}'", ts_node_type(stmt)));

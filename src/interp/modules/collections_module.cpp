@@ -97,7 +97,9 @@ void install_collections(Interpreter& in, ModuleNs& ns) {
     cls->mro = {cls.get(), i.types.tuple, i.types.object};
     std::vector<Value> names;
     for (auto& f : cls->namedtuple_fields) names.push_back(Value::string(f));
-    cls->attrs.set("_fields", make_tuple(std::move(names)));
+    Value field_names = make_tuple(std::move(names));
+    cls->attrs.set("_fields", field_names);
+    cls->attrs.set("__match_args__", field_names);  // class patterns match fields by position
     ClassObj* raw = cls.get();
     i.add_method(raw, "_replace", [raw](Interpreter& j, CallArgs& b) -> Value {
       auto* t = native_required(j, b, 0, "self").as<TupleObj>();
