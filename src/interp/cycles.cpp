@@ -58,7 +58,9 @@ class CycleCollector {
   // those are not among the object's owners, so they are not counted or followed.
   template <class T>
   static Tracked* target(const std::shared_ptr<T>& p) {
-    if (!p) return nullptr;
+    // One that owns nothing points at an interpreter-owned native (`object` as a base), which is
+    // gone by the time the last interpreter collects: it must not be dereferenced.
+    if (!p || p.use_count() == 0) return nullptr;
     auto own = p->weak_from_this();
     return own.owner_before(p) || p.owner_before(own) ? nullptr : p.get();
   }

@@ -340,26 +340,40 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
     }
   }
   if (cls->is_enum) {
-    // Enum members: every plain class attribute becomes an instance with .name and .value;
-    // auto() takes the previous member's value plus one, starting at 1 in each class.
-    std::optional<Value> last_value;
+    // Enum members: every plain class attribute becomes an instance with .name and .value, in
+    // definition order. auto() asks the class's _generate_next_value_ (enum_module.cpp), and a
+    // value already taken makes the name an alias of that member, as EnumType does.
+    const Value* next_value = cls->lookup("_generate_next_value_");
+    std::vector<Value> last_values;
+    auto members = std::make_shared<DictObj>();
     for (auto [name, v] : body.env->vars.items()) {
       if (name.rfind("_", 0) == 0 || v.as<FunctionObj>() || v.as<ClassMethodObj>() || v.as<StaticMethodObj>() ||
           v.as<PropertyObj>()) {
         continue;
       }
-      if (auto* marker = v.as<InstanceObj>(); marker && marker->cls->qualname == "enum.auto") {
-        v = last_value && last_value->is_int() ? Value::integer(last_value->as_int() + 1) : Value::integer(1);
+      if (auto* marker = v.as<InstanceObj>(); marker && marker->cls->qualname == "enum.auto" && next_value) {
+        CallArgs a{{Value::string(name), Value::integer(1), Value::integer(static_cast<std::int64_t>(members->items.size())),
+                    make_list(last_values)}, {}};
+        v = call(*next_value, std::move(a));
       }
-      last_value = v;
-      auto member = std::make_shared<InstanceObj>(cls.get());
-      member->cls_holder = cls;
-      member->attrs.set("name", Value::string(name));
-      member->attrs.set("value", v);
-      member->attrs.set("_value_", v);
-      member->attrs.set("_name_", Value::string(name));
-      cls->attrs.set(name, Value::object(member));
+      Value member;
+      for (auto& entry : members->items) {
+        if (values_equal(*entry.second.as<InstanceObj>()->attrs.find("_value_"), v)) { member = entry.second; break; }
+      }
+      if (member.is_none()) {
+        auto made = std::make_shared<InstanceObj>(cls.get());
+        made->cls_holder = cls;
+        made->attrs.set("name", Value::string(name));
+        made->attrs.set("value", v);
+        made->attrs.set("_value_", v);
+        made->attrs.set("_name_", Value::string(name));
+        member = Value::object(made);
+        last_values.push_back(v);
+      }
+      members->set(Value::string(name), member);
+      cls->attrs.set(name, member);
     }
+    cls->attrs.set("__members__", Value::object(members));
   }
   return Value::object(cls);
 }
@@ -839,6 +853,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       f.env->vars.set(name, value);
       return Flow::normal;
     }
+    case Kind::k_match_statement: return exec_match(*this, f, stmt);
     case Kind::k_comment: return Flow::normal;
     default:
       note_unresolved(f.file->location(stmt), fmt::format("unsupported statement '{}'", ts_node_type(stmt)));

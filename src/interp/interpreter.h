@@ -288,6 +288,9 @@ const Value* native_arg(const CallArgs& a, std::size_t index, const char* name);
 Value native_arg_or(const CallArgs& a, std::size_t index, const char* name, Value fallback);
 const Value& native_required(Interpreter& in, const CallArgs& a, std::size_t index, const char* name);
 
+// Runs a match statement (match.cpp).
+Flow exec_match(Interpreter& in, Frame& f, TSNode stmt);
+
 // copy.deepcopy of a value (builtins.cpp).
 Value deep_copy_value(Interpreter& in, const Value& v);
 

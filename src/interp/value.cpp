@@ -115,6 +115,13 @@ bool values_equal(const Value& a, const Value& b) {
   if (auto* da = a.as<DictObj>()) {
     auto* db = b.as<DictObj>();
     if (!db || da->items.size() != db->items.size()) return false;
+    // Two OrderedDicts are equal only in the same order; with a plain dict, order is ignored.
+    if (da->ordered_dict && db->ordered_dict) {
+      for (std::size_t i = 0; i < da->items.size(); ++i) {
+        if (!values_equal(da->items[i].first, db->items[i].first) || !values_equal(da->items[i].second, db->items[i].second)) return false;
+      }
+      return true;
+    }
     for (auto& [k, v] : da->items) {
       Value* other = db->find(k);
       if (!other || !values_equal(v, *other)) return false;

@@ -30,7 +30,9 @@ namespace ckg::parse {
   X(set_comprehension) X(generator_expression) X(for_in_clause) X(if_clause)                  \
   X(parenthesized_expression) X(expression_list) X(pattern_list) X(tuple_pattern)             \
   X(list_pattern) X(named_expression) X(type) X(await) X(yield) X(as_pattern)                 \
-  X(escape_interpolation) X(line_continuation) X(match_statement)
+  X(escape_interpolation) X(line_continuation) X(match_statement)                             \
+  X(case_clause) X(case_pattern) X(union_pattern) X(class_pattern) X(keyword_pattern)          \
+  X(dict_pattern) X(splat_pattern) X(complex_pattern)
 
 enum class Kind : std::uint16_t {
 #define CKG_KIND_ENUM(name) k_##name,

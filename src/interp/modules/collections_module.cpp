@@ -10,6 +10,31 @@ namespace ckg::interp::modules {
 void install_collections(Interpreter& in, ModuleNs& ns) {
   auto cls_value = [](ClassObj* c) { return Value::object(ObjPtr(ObjPtr(), c)); };
   in.set_global(&ns, "OrderedDict", cls_value(in.types.ordered_dict));
+  // OrderedDict's own methods: which end an item moves to or pops from.
+  auto ordered_self = [](Interpreter& i, CallArgs& a) -> DictObj& {
+    auto* d = native_required(i, a, 0, "self").as<DictObj>();
+    if (!d || !d->ordered_dict) i.raise("TypeError", "descriptor requires a 'collections.OrderedDict' object");
+    return *d;
+  };
+  in.add_method(in.types.ordered_dict, "move_to_end", [ordered_self](Interpreter& i, CallArgs& a) {
+    DictObj& d = ordered_self(i, a);
+    const Value& key = native_required(i, a, 1, "key");
+    bool last = i.truthy(native_arg_or(a, 2, "last", Value::boolean(true)));
+    auto it = std::find_if(d.items.begin(), d.items.end(), [&](const auto& kv) { return values_equal(kv.first, key); });
+    if (it == d.items.end()) i.raise_key_error(key);
+    auto item = *it;
+    d.items.erase(it);
+    d.items.insert(last ? d.items.end() : d.items.begin(), item);
+    return Value::none();
+  });
+  in.add_method(in.types.ordered_dict, "popitem", [ordered_self](Interpreter& i, CallArgs& a) {
+    DictObj& d = ordered_self(i, a);
+    if (d.items.empty()) i.raise("KeyError", "dictionary is empty");
+    bool last = i.truthy(native_arg_or(a, 1, "last", Value::boolean(true)));
+    auto item = last ? d.items.back() : d.items.front();
+    d.items.erase(last ? d.items.end() - 1 : d.items.begin());
+    return make_tuple({item.first, item.second});
+  });
   in.set_global(&ns, "abc", in.import_module("collections.abc", in.here()));
   in.set_global(&ns, "defaultdict", in.builtin("collections.defaultdict", [](Interpreter& i, CallArgs& a) -> Value {
     auto d = std::make_shared<DictObj>();
@@ -97,7 +122,9 @@ void install_collections(Interpreter& in, ModuleNs& ns) {
     cls->mro = {cls.get(), i.types.tuple, i.types.object};
     std::vector<Value> names;
     for (auto& f : cls->namedtuple_fields) names.push_back(Value::string(f));
-    cls->attrs.set("_fields", make_tuple(std::move(names)));
+    Value field_names = make_tuple(std::move(names));
+    cls->attrs.set("_fields", field_names);
+    cls->attrs.set("__match_args__", field_names);  // class patterns match fields by position
     ClassObj* raw = cls.get();
     i.add_method(raw, "_replace", [raw](Interpreter& j, CallArgs& b) -> Value {
       auto* t = native_required(j, b, 0, "self").as<TupleObj>();

@@ -92,6 +92,14 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
   auto fields_dict = std::make_shared<DictObj>();
   for (auto& f : fields) fields_dict->set(Value::string(f.name), field_object(d, f));
   cls->attrs.set("__dataclass_fields__", Value::object(fields_dict));
+  // Class patterns match positional sub-patterns against the __init__ fields, in order.
+  if (!cls->attrs.find("__match_args__")) {
+    std::vector<Value> match_args;
+    for (auto& f : fields) {
+      if (in_init(*cls, f.name)) match_args.push_back(Value::string(f.name));
+    }
+    cls->attrs.set("__match_args__", make_tuple(std::move(match_args)));
+  }
   ClassObj* frozen_error = d.frozen_error;
   if (want_init && !cls->attrs.find("__init__")) {
     in.add_method(cls, "__init__", [cls](Interpreter& i, CallArgs& a) {
