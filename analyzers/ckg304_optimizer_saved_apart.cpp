@@ -81,7 +81,7 @@ void check(const Context& ctx, std::vector<diag::Diagnostic>& out) {
   for (TSNode call : ctx.calls()) {
     TSNode payload = saved_payload(ctx, call);
     if (ts_node_is_null(payload)) continue;
-    Save s{call, payload_parts(ctx, payload, ts_node_start_byte(call))};
+    Save s{call, payload_parts(ctx, payload, ts_node_start_byte(call)), false, {}};
     for (TSNode sd : s.parts.state_dicts) {
       switch (state_owner(ctx, sd)) {
         case StateOwner::model: s.model = true; break;
