@@ -38,7 +38,6 @@ bool contains(TSNode outer, TSNode inner) {
   return ts_node_start_byte(outer) <= ts_node_start_byte(inner) && ts_node_end_byte(inner) <= ts_node_end_byte(outer);
 }
 
-
 // Identifiers bound (not read) by a target expression: `a`, `a, b`, `(a, [b, *c])`.
 void target_names(TSNode target, std::vector<TSNode>& out) {
   switch (kind(target)) {
