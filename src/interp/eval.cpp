@@ -153,8 +153,8 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
         }
         if (!parse::is_null(conv)) {
           std::string_view c = f.file->node_text(conv);
-          if (c == "!r") v = Value::string(repr(v));
-          else if (c == "!s") v = Value::string(str(v));
+          if (c == "!r") v = Value::string(in.display(v, true));
+          else if (c == "!s") v = Value::string(in.display(v, false));
         }
         out += format_value(in, v, spec);
         break;
@@ -425,7 +425,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     }
     case Kind::k_attribute: {
       Value obj = eval(f, field(node, Field::object));
-      return get_attr(obj, node_string(f, field(node, Field::attribute)));
+      return get_attr(obj, mangle(f, node_string(f, field(node, Field::attribute))));
     }
     case Kind::k_subscript: {
       Value obj = eval(f, field(node, Field::value));
@@ -509,7 +509,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       Value err = eval_sequence_items(*this, f, node, items);
       if (is_unknown(err)) return err;
       auto s = std::make_shared<SetObj>();
-      for (auto& v : items) s->add(v);
+      for (auto& v : items) set_add(*s, v);
       return Value::object(s);
     }
     case Kind::k_dictionary: {
