@@ -306,8 +306,10 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
       if (parse::kind(b) == Kind::k_keyword_argument) {
         std::string key = node_string(f, field(b, Field::name));
         Value v = eval(f, field(b, Field::value));
-        // A metaclass the analyzer cannot follow is taken as type.
-        if (key == "metaclass") explicit_meta = v.as<ClassObj>() ? v : Value::none();
+        // A metaclass the analyzer cannot follow (or not known to derive from type, as one
+        // deriving from an unmodelled enum.EnumMeta) is taken as type.
+        auto* meta = v.as<ClassObj>();
+        if (key == "metaclass") explicit_meta = meta && meta->is_subclass_of(types.type) ? v : Value::none();
         else spec.keywords.emplace_back(key, std::move(v));
         continue;
       }
