@@ -899,12 +899,14 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return;
   if (auto* inst = obj.as<InstanceObj>()) {
-    if (inst->module) return module_setattr(*inst, name, std::move(value));
-    // A class's own __setattr__ (a frozen dataclass, say) decides; object's just stores.
-    if (const Value* own = inst->cls->lookup("__setattr__"); own && own != types.object->attrs.find("__setattr__")) {
+    // A class's own __setattr__ (a frozen dataclass's, a module's override) decides; object's
+    // just stores and nn.Module's registers (its native one is module_setattr).
+    const Value* own = inst->cls->lookup("__setattr__");
+    if (own && own != types.object->attrs.find("__setattr__") && !(inst->module && own->as<BuiltinObj>())) {
       call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
       return;
     }
+    if (inst->module) return module_setattr(*inst, name, std::move(value));
     return generic_set_attr(obj, name, std::move(value));
   }
   if (auto* cls = obj.as<ClassObj>()) return cls->attrs.set(name, std::move(value));
