@@ -117,11 +117,10 @@ Value new_class_from(Interpreter& in, const Value& metaclass, CallArgs& a, std::
 // The builtin property type: property(fget, fset, fdel), the .getter/.setter/.deleter
 // decorators (each a copy with one accessor replaced) and the accessors as attributes.
 void install_property(Interpreter& in, ClassObj* cls) {
-  cls->native_new = [](Interpreter& i, CallArgs& a) {
+  cls->native_new = [](Interpreter&, CallArgs& a) {
     auto p = std::make_shared<PropertyObj>(native_arg_or(a, 0, "fget", Value::none()));
     p->setter = native_arg_or(a, 1, "fset", Value::none());
     p->deleter = native_arg_or(a, 2, "fdel", Value::none());
-    (void)i;
     return Value::object(p);
   };
   auto property_of = [](Interpreter& i, CallArgs& a) -> PropertyObj& {
@@ -970,7 +969,8 @@ void install_python_builtins(Interpreter& in) {
     const Value& cls = native_required(i, a, 0, "cls");
     auto* c = cls.as<ClassObj>();
     if (!c) i.raise("TypeError", "object.__new__(X): X is not a type object");
-    return c->native_new ? c->native_new(i, a) : i.allocate(c, cls.obj());
+    CallArgs bare;
+    return c->native_new ? c->native_new(i, bare) : i.allocate(c, cls.obj());
   }));
   types.object->attrs.set("__init_subclass__", Value::object(std::make_shared<ClassMethodObj>(in.builtin("object.__init_subclass__", [](Interpreter& i, CallArgs& a) {
     auto* cls = native_required(i, a, 0, "cls").as<ClassObj>();
@@ -1006,7 +1006,7 @@ void install_python_builtins(Interpreter& in) {
   types.type->native_new = [](Interpreter& i, CallArgs& a) {
     if (a.positional.size() == 3) return new_class_from(i, Value::none(), a, 0);
     const Value& v = native_required(i, a, 0, nullptr);
-    if (auto* c = v.as<ClassObj>(); c && !c->metaclass.is_none()) return c->metaclass;
+    if (auto* c = v.as<ClassObj>(); c && !c->metaclass.is_none()) return c->metaclass;  // owning, unlike below
     ClassObj* c = i.class_of(v);
     if (!c) return i.unknown("type() of an unresolved value");
     return Value::object(ObjPtr(ObjPtr(), c));
