@@ -690,7 +690,8 @@ static bool has_get(const Value& attr) {
   return d && d->cls->lookup("__get__");
 }
 
-Value Interpreter::descriptor_get(const Value& attr, const Value& self, const Value& owner, const std::string& name) {
+Value Interpreter::descriptor_get(const Value& attr_in, const Value& self, const Value& owner, const std::string& name) {
+  Value attr = attr_in;  // held: the getter may replace the class attribute `attr_in` refers to
   if (auto* p = attr.as<PropertyObj>()) {
     if (p->getter.is_none()) raise("AttributeError", fmt::format("property '{}' of '{}' object has no getter", name, owner.as<ClassObj>()->name));
     Value v = call(p->getter, CallArgs{{self}, {}});
