@@ -260,7 +260,7 @@ static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& 
   for (TSNode a : named_children(arglist)) {
     switch (parse::kind(a)) {
       case Kind::k_keyword_argument:
-        args.keywords.emplace_back(node_string(f, field(a, Field::name)), in.eval(f, field(a, Field::value)));
+        args.keywords.emplace_back(Interpreter::mangle(f, node_string(f, field(a, Field::name))), in.eval(f, field(a, Field::value)));
         break;
       case Kind::k_list_splat: {
         Value v = in.eval(f, named_children(a).at(0));
@@ -390,7 +390,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
-    case Kind::k_identifier: return lookup_name(f, node_string(f, node), node);
+    case Kind::k_identifier: return lookup_name(f, mangle(f, node_string(f, node)), node);
     case Kind::k_integer: {
       std::string digits = node_string(f, node);
       check_int_bits(digits.size() * 3);  // a decimal digit is 3.3 bits: parsing stays quick

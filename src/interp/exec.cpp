@@ -81,6 +81,7 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
         case Kind::k_positional_separator: continue;
         default: continue;
       }
+      param.name = mangle(f, std::move(param.name));  // a method's `__x` parameter is `_C__x`, as in CPython
       if (param.kind == Param::Kind::positional && keyword_only) param.kind = Param::Kind::keyword_only;
       if (param.kind == Param::Kind::var_positional) keyword_only = true;
       fn->params.push_back(std::move(param));
@@ -184,7 +185,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
 void Interpreter::assign(Frame& f, TSNode target, Value value) {
   switch (parse::kind(target)) {
     case Kind::k_identifier: {
-      std::string name = node_string(f, target);
+      std::string name = mangle(f, node_string(f, target));
       Env* env = f.env.get();
       if (std::find(env->declared_global.begin(), env->declared_global.end(), name) != env->declared_global.end()) {
         env = f.module->globals.get();
@@ -436,7 +437,7 @@ Value Interpreter::new_class(ClassSpec spec) {
   return self;
 }
 
-std::string Interpreter::mangle(const Frame& f, const std::string& name) {
+std::string Interpreter::mangle(const Frame& f, std::string name) {
   if (name.size() < 3 || name.compare(0, 2, "__") != 0 || name.compare(name.size() - 2, 2, "__") == 0) return name;
   std::size_t start = f.private_class.find_first_not_of('_');
   if (start == std::string::npos) return name;  // a class named only with underscores mangles nothing
@@ -679,11 +680,11 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       TSNode right = field(stmt, Field::right);
       TSNode left = field(stmt, Field::left);
       if (parse::is_null(right)) {  // annotation only: `x: int`
-        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(node_string(f, left));
+        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(mangle(f, node_string(f, left)));
         return Flow::normal;
       }
       if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {
-        f.annotated.push_back(node_string(f, left));
+        f.annotated.push_back(mangle(f, node_string(f, left)));
       }
       // `a = b = value`: the right side is itself an assignment.
       std::vector<TSNode> targets{left};
@@ -846,7 +847,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         std::vector<TSNode> targets = parse::kind(t) == Kind::k_expression_list ? named_children(t) : std::vector<TSNode>{t};
         for (TSNode target : targets) {
           switch (parse::kind(target)) {
-            case Kind::k_identifier: f.env->vars.erase(node_string(f, target)); break;
+            case Kind::k_identifier: f.env->vars.erase(mangle(f, node_string(f, target))); break;
             case Kind::k_attribute:
               del_attr(eval(f, field(target, Field::object)), mangle(f, node_string(f, field(target, Field::attribute))));
               break;
@@ -863,7 +864,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     }
     case Kind::k_global_statement: case Kind::k_nonlocal_statement: {
       auto& list = parse::kind(stmt) == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
-      for (TSNode n : named_children(stmt)) list.push_back(node_string(f, n));
+      for (TSNode n : named_children(stmt)) list.push_back(mangle(f, node_string(f, n)));
       return Flow::normal;
     }
     case Kind::k_assert_statement: {
@@ -879,12 +880,11 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     case Kind::k_future_import_statement: return Flow::normal;
     case Kind::k_function_definition: {
       std::string name = node_string(f, field(stmt, Field::name));
-      f.env->vars.set(name, make_function(f, stmt, name));
+      f.env->vars.set(mangle(f, name), make_function(f, stmt, name));
       return Flow::normal;
     }
     case Kind::k_class_definition: {
-      std::string name = node_string(f, field(stmt, Field::name));
-      f.env->vars.set(name, make_class(f, stmt));
+      f.env->vars.set(mangle(f, node_string(f, field(stmt, Field::name))), make_class(f, stmt));
       return Flow::normal;
     }
     case Kind::k_decorated_definition: {
@@ -915,7 +915,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
           if (it->as<BuiltinObj>() || it->as<ClassObj>()) throw;
         }
       }
-      f.env->vars.set(name, value);
+      f.env->vars.set(mangle(f, name), value);
       return Flow::normal;
     }
     case Kind::k_comment: return Flow::normal;

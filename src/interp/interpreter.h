@@ -208,8 +208,9 @@ class Interpreter {
   // An attribute of `cls`'s metaclass other than type's own (a metaclass's __call__,
   // __instancecheck__, ...); null when type's behaviour applies.
   const Value* metaclass_attr(const ClassObj* cls, const std::string& name) const;
-  // Private name mangling inside a class body or method: `__x` is `_Class__x`.
-  static std::string mangle(const Frame& f, const std::string& name);
+  // Private name mangling inside a class body or method: `__x` is `_Class__x` (attributes,
+  // names, parameters and keywords alike).
+  static std::string mangle(const Frame& f, std::string name);
   void assign(Frame& f, TSNode target, Value value);
   Value lookup_name(Frame& f, const std::string& name, TSNode at);
 
