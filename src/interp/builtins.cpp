@@ -89,6 +89,59 @@ Value min_max(Interpreter& in, CallArgs& a, bool want_max) {
   return best;
 }
 
+// type(name, bases, namespace, **keywords) and type.__new__: the arguments from `first` on.
+Value new_class_from(Interpreter& in, const Value& metaclass, CallArgs& a, std::size_t first) {
+  const Value& name = native_required(in, a, first, "name");
+  auto* bases = native_required(in, a, first + 1, "bases").as<TupleObj>();
+  auto* ns = native_required(in, a, first + 2, "dict").as<DictObj>();
+  if (!name.is_str() || !bases || !ns) in.raise("TypeError", "type() argument types must be (str, tuple, dict)");
+  Interpreter::ClassSpec spec;
+  spec.name = name.as_str();
+  spec.metaclass = metaclass;
+  for (auto& b : bases->items) {
+    if (b.as<ClassObj>()) spec.bases.push_back(b);
+    else spec.has_unknown_base = true;
+  }
+  for (auto& [k, v] : ns->items) {
+    if (k.is_str()) spec.ns.emplace_back(k.as_str(), v);
+    if (auto* annotations = v.as<DictObj>(); annotations && k.is_str() && k.as_str() == "__annotations__") {
+      for (auto& field : annotations->items) {
+        if (field.first.is_str()) spec.annotated.push_back(field.first.as_str());
+      }
+    }
+  }
+  spec.keywords = a.keywords;
+  return in.new_class(std::move(spec));
+}
+
+// The builtin property type: property(fget, fset, fdel), the .getter/.setter/.deleter
+// decorators (each a copy with one accessor replaced) and the accessors as attributes.
+void install_property(Interpreter& in, ClassObj* cls) {
+  cls->native_new = [](Interpreter&, CallArgs& a) {
+    auto p = std::make_shared<PropertyObj>(native_arg_or(a, 0, "fget", Value::none()));
+    p->setter = native_arg_or(a, 1, "fset", Value::none());
+    p->deleter = native_arg_or(a, 2, "fdel", Value::none());
+    return Value::object(p);
+  };
+  auto property_of = [](Interpreter& i, CallArgs& a) -> PropertyObj& {
+    auto* p = native_required(i, a, 0, "self").as<PropertyObj>();
+    if (!p) i.raise("TypeError", "descriptor requires a 'property' object");
+    return *p;
+  };
+  for (auto [name, accessor] : {std::pair{"getter", &PropertyObj::getter}, {"setter", &PropertyObj::setter}, {"deleter", &PropertyObj::deleter}}) {
+    in.add_method(cls, name, [property_of, accessor = accessor](Interpreter& i, CallArgs& a) {
+      auto copy = std::make_shared<PropertyObj>(property_of(i, a));
+      (*copy).*accessor = native_required(i, a, 1, "func");
+      return Value::object(copy);
+    });
+  }
+  for (auto [name, accessor] : {std::pair{"fget", &PropertyObj::getter}, {"fset", &PropertyObj::setter}, {"fdel", &PropertyObj::deleter}}) {
+    cls->attrs.set(name, Value::object(std::make_shared<PropertyObj>(in.builtin(std::string("property.") + name, [property_of, accessor = accessor](Interpreter& i, CallArgs& a) {
+      return property_of(i, a).*accessor;
+    }))));
+  }
+}
+
 Value sorted_of(Interpreter& in, std::vector<Value> items, const Value* key, bool reverse) {
   std::vector<std::pair<Value, Value>> keyed;
   for (auto& v : items) keyed.emplace_back(key && !key->is_none() ? in.call(*key, CallArgs{{v}, {}}) : v, v);
@@ -674,10 +727,10 @@ void install_set_methods(Interpreter& in, ClassObj* cls, bool mutable_) {
     return v;
   });
   in.add_method(cls, "clear", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).items.clear(); return Value::none(); });
-  in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { set_of(i, a).add(native_required(i, a, 1, nullptr)); return Value::none(); });
+  in.add_method(cls, "add", [set_of](Interpreter& i, CallArgs& a) { i.set_add(set_of(i, a), native_required(i, a, 1, nullptr)); return Value::none(); });
   in.add_method(cls, "update", [set_of](Interpreter& i, CallArgs& a) {
     SetObj& s = set_of(i, a);
-    for (std::size_t k = 1; k < a.positional.size(); ++k) for (auto& v : i.iterate(a.positional[k])) s.add(v);
+    for (std::size_t k = 1; k < a.positional.size(); ++k) for (auto& v : i.iterate(a.positional[k])) i.set_add(s, v);
     return Value::none();
   });
   in.add_method(cls, "discard", [set_of](Interpreter& i, CallArgs& a) {
@@ -762,6 +815,8 @@ void install_python_builtins(Interpreter& in) {
   types.slice = in.new_native_class("builtins.slice", {types.object});
   types.iterator = in.new_native_class("builtins.iterator", {types.object});
   types.base_exception = in.new_native_class("BaseException", {types.object});
+  types.property = in.new_native_class("builtins.property", {types.object});
+  install_property(in, types.property);
 
   Env& b = in.builtins();
   auto cls_value = [&](ClassObj* c) { return Value::object(ObjPtr(ObjPtr(), c)); };
@@ -777,6 +832,7 @@ void install_python_builtins(Interpreter& in) {
   b.vars.set("set", cls_value(types.set));
   b.vars.set("frozenset", cls_value(types.frozenset));
   b.vars.set("slice", cls_value(types.slice));
+  b.vars.set("property", cls_value(types.property));
   b.vars.set("BaseException", cls_value(types.base_exception));
   for (const char* name : {"Exception", "ArithmeticError", "LookupError", "RuntimeError", "ImportError", "OSError", "Warning"}) {
     in.exception_class(name);
@@ -889,7 +945,7 @@ void install_python_builtins(Interpreter& in) {
       s->frozen = frozen;
       if (!a.positional.empty()) {
         if (is_unknown(a.positional[0])) return a.positional[0];
-        for (auto& v : i.iterate(a.positional[0])) s->add(v);
+        for (auto& v : i.iterate(a.positional[0])) i.set_add(*s, v);
       }
       return Value::object(s);
     };
@@ -899,16 +955,39 @@ void install_python_builtins(Interpreter& in) {
   // object's own methods, reached through super() and explicit object.__xxx__(self, ...) calls.
   in.add_method(types.object, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
   in.add_method(types.object, "__getattribute__", [](Interpreter& i, CallArgs& a) {
-    return i.get_attr(native_required(i, a, 0, "self"), native_required(i, a, 1, "name").as_str());
+    return i.generic_get_attr(native_required(i, a, 0, "self"), native_required(i, a, 1, "name").as_str());
   });
   in.add_method(types.object, "__setattr__", [](Interpreter& i, CallArgs& a) {
     // Bypasses a class's own __setattr__ (and nn.Module's registration), as in CPython.
-    const Value& self = native_required(i, a, 0, "self");
-    const std::string& name = native_required(i, a, 1, "name").as_str();
-    if (auto* inst = self.as<InstanceObj>()) inst->attrs.set(name, native_required(i, a, 2, "value"));
-    else if (auto* d = self.as<DictObj>(); d && d->subclass) d->attrs.set(name, native_required(i, a, 2, "value"));
-    else i.set_attr(self, name, native_required(i, a, 2, "value"));
+    i.generic_set_attr(native_required(i, a, 0, "self"), native_required(i, a, 1, "name").as_str(), native_required(i, a, 2, "value"));
     return Value::none();
+  });
+  // object.__new__(cls) and type.__new__(mcs, name, bases, namespace) are static methods: a
+  // __new__ of the project's own calls them through super() with the class first.
+  auto static_method = [&](const std::string& name, NativeFn fn) { return Value::object(std::make_shared<StaticMethodObj>(in.builtin(name, std::move(fn)))); };
+  types.object->attrs.set("__new__", static_method("object.__new__", [](Interpreter& i, CallArgs& a) {
+    const Value& cls = native_required(i, a, 0, "cls");
+    auto* c = cls.as<ClassObj>();
+    if (!c) i.raise("TypeError", "object.__new__(X): X is not a type object");
+    CallArgs bare;
+    return c->native_new ? c->native_new(i, bare) : i.allocate(c, cls.obj());
+  }));
+  types.object->attrs.set("__init_subclass__", Value::object(std::make_shared<ClassMethodObj>(in.builtin("object.__init_subclass__", [](Interpreter& i, CallArgs& a) {
+    auto* cls = native_required(i, a, 0, "cls").as<ClassObj>();
+    // A base outside the project may take the keywords.
+    if (!a.keywords.empty() && cls && !cls->has_unknown_base) i.raise("TypeError", cls->name + ".__init_subclass__() takes no keyword arguments");
+    return Value::none();
+  }))));
+  types.type->attrs.set("__new__", static_method("type.__new__", [](Interpreter& i, CallArgs& a) {
+    return new_class_from(i, native_required(i, a, 0, "mcs"), a, 1);
+  }));
+  in.add_method(types.type, "__init__", [](Interpreter&, CallArgs&) { return Value::none(); });
+  in.add_method(types.type, "__call__", [](Interpreter& i, CallArgs& a) {
+    const Value& cls = native_required(i, a, 0, "cls");
+    auto* c = cls.as<ClassObj>();
+    if (!c) i.raise("TypeError", "type.__call__(X): X is not a type object");
+    CallArgs rest{std::vector<Value>(a.positional.begin() + 1, a.positional.end()), a.keywords};
+    return i.instantiate(c, cls.obj(), rest);
   });
   types.object->native_new = [](Interpreter& i, CallArgs&) {
     auto inst = std::make_shared<InstanceObj>(i.types.object);
@@ -925,7 +1004,10 @@ void install_python_builtins(Interpreter& in) {
     return Value::object(s);
   };
   types.type->native_new = [](Interpreter& i, CallArgs& a) {
-    ClassObj* c = i.class_of(native_required(i, a, 0, nullptr));
+    if (a.positional.size() == 3) return new_class_from(i, Value::none(), a, 0);
+    const Value& v = native_required(i, a, 0, nullptr);
+    if (auto* c = v.as<ClassObj>(); c && !c->metaclass.is_none()) return c->metaclass;  // owning, unlike below
+    ClassObj* c = i.class_of(v);
     if (!c) return i.unknown("type() of an unresolved value");
     return Value::object(ObjPtr(ObjPtr(), c));
   };
@@ -1087,7 +1169,7 @@ void install_python_builtins(Interpreter& in) {
     std::vector<Value> targets = c.as<TupleObj>() ? c.as<TupleObj>()->items : std::vector<Value>{c};
     for (auto& t : targets) {
       if (is_unknown(t)) return t;
-      if (auto* tc = t.as<ClassObj>(); tc && vc->is_subclass_of(tc)) return Value::boolean(true);
+      if (i.issubclass(vc, t)) return Value::boolean(true);
     }
     return Value::boolean(false);
   });
@@ -1140,7 +1222,7 @@ void install_python_builtins(Interpreter& in) {
     const Value& v = a.positional.at(0);
     return Value::integer(v.is_obj() ? static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(v.obj().get())) : 0);
   });
-  def("hash", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(native_required(i, a, 0, nullptr))))); });
+  def("hash", [](Interpreter& i, CallArgs& a) { return i.hash(native_required(i, a, 0, nullptr)); });
   def("sorted", [](Interpreter& i, CallArgs& a) {
     const Value& src = native_required(i, a, 0, nullptr);
     if (is_unknown(src)) return src;
@@ -1224,7 +1306,6 @@ void install_python_builtins(Interpreter& in) {
     }
     i.raise("RuntimeError", "super(): no arguments");
   });
-  def("property", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<PropertyObj>(native_required(i, a, 0, "fget"))); });
   def("staticmethod", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<StaticMethodObj>(native_required(i, a, 0, nullptr))); });
   def("classmethod", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<ClassMethodObj>(native_required(i, a, 0, nullptr))); });
   b.vars.set("NotImplemented", Value::string("NotImplemented"));
@@ -1367,11 +1448,6 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(typing, "no_type_check", identity);
   in.set_global(typing, "NamedTuple", cls_value(in.new_native_class("typing.NamedTuple", {types.tuple})));
   in.set_global(in.new_native_module("typing_extensions"), "Literal", cls_value(types.object));
-
-  ModuleNs* abc = in.new_native_module("abc");
-  in.set_global(abc, "ABC", cls_value(in.new_native_class("abc.ABC", {types.object})));
-  in.set_global(abc, "ABCMeta", cls_value(types.type));
-  in.set_global(abc, "abstractmethod", identity);
 
   ModuleNs* op = in.new_native_module("operator");
   for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {

@@ -102,6 +102,7 @@ void CycleCollector::for_each_reference(Tracked* t, Visit&& visit) {
       }
       visit(d->default_factory);
       visit(d->subclass_holder);
+      visit(d->attrs_of);
       map(d->attrs);
       break;
     }
@@ -131,6 +132,7 @@ void CycleCollector::for_each_reference(Tracked* t, Visit&& visit) {
       auto* c = static_cast<ClassObj*>(o);
       values(c->bases);
       map(c->attrs);
+      visit(c->metaclass);
       for (auto& field : c->dataclass_fields) {
         if (field.default_value) visit(*field.default_value);
         visit(field.default_factory);
@@ -157,7 +159,13 @@ void CycleCollector::for_each_reference(Tracked* t, Visit&& visit) {
       visit(s->step);
       break;
     }
-    case ObjKind::property: visit(static_cast<PropertyObj*>(o)->getter); break;
+    case ObjKind::property: {
+      auto* p = static_cast<PropertyObj*>(o);
+      visit(p->getter);
+      visit(p->setter);
+      visit(p->deleter);
+      break;
+    }
     case ObjKind::staticmethod: visit(static_cast<StaticMethodObj*>(o)->func); break;
     case ObjKind::classmethod: visit(static_cast<ClassMethodObj*>(o)->func); break;
     case ObjKind::super_proxy: visit(static_cast<SuperObj*>(o)->self); break;

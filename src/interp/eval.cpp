@@ -153,8 +153,8 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
         }
         if (!parse::is_null(conv)) {
           std::string_view c = f.file->node_text(conv);
-          if (c == "!r") v = Value::string(repr(v));
-          else if (c == "!s") v = Value::string(str(v));
+          if (c == "!r") v = Value::string(in.display(v, true));
+          else if (c == "!s") v = Value::string(in.display(v, false));
         }
         out += format_value(in, v, spec);
         break;
@@ -260,7 +260,7 @@ static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& 
   for (TSNode a : named_children(arglist)) {
     switch (parse::kind(a)) {
       case Kind::k_keyword_argument:
-        args.keywords.emplace_back(node_string(f, field(a, Field::name)), in.eval(f, field(a, Field::value)));
+        args.keywords.emplace_back(Interpreter::mangle(f, node_string(f, field(a, Field::name))), in.eval(f, field(a, Field::value)));
         break;
       case Kind::k_list_splat: {
         Value v = in.eval(f, named_children(a).at(0));
@@ -390,7 +390,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
-    case Kind::k_identifier: return lookup_name(f, node_string(f, node), node);
+    case Kind::k_identifier: return lookup_name(f, mangle(f, node_string(f, node)), node);
     case Kind::k_integer: {
       std::string digits = node_string(f, node);
       check_int_bits(digits.size() * 3);  // a decimal digit is 3.3 bits: parsing stays quick
@@ -425,7 +425,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     }
     case Kind::k_attribute: {
       Value obj = eval(f, field(node, Field::object));
-      return get_attr(obj, node_string(f, field(node, Field::attribute)));
+      return get_attr(obj, mangle(f, node_string(f, field(node, Field::attribute))));
     }
     case Kind::k_subscript: {
       Value obj = eval(f, field(node, Field::value));
@@ -509,7 +509,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       Value err = eval_sequence_items(*this, f, node, items);
       if (is_unknown(err)) return err;
       auto s = std::make_shared<SetObj>();
-      for (auto& v : items) s->add(v);
+      for (auto& v : items) set_add(*s, v);
       return Value::object(s);
     }
     case Kind::k_dictionary: {

@@ -44,6 +44,7 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
   fn->node = def_node;
   fn->closure = closure_for(f);
   fn->globals = f.module;
+  fn->private_class = f.private_class;
   TSNode params = field(def_node, Field::parameters);
   bool keyword_only = false;
   if (!parse::is_null(params)) {
@@ -80,6 +81,7 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
         case Kind::k_positional_separator: continue;
         default: continue;
       }
+      param.name = mangle(f, std::move(param.name));  // a method's `__x` parameter is `_C__x`, as in CPython
       if (param.kind == Param::Kind::positional && keyword_only) param.kind = Param::Kind::keyword_only;
       if (param.kind == Param::Kind::var_positional) keyword_only = true;
       fn->params.push_back(std::move(param));
@@ -156,6 +158,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   frame.env->parent = fn.closure;
   frame.module = fn.globals;
   frame.function = &fn;
+  frame.private_class = fn.private_class;
   for (const auto& legacy : fn.legacy_keywords) {
     auto it = std::find_if(args.keywords.begin(), args.keywords.end(), [&](const auto& kw) { return kw.first == legacy.first; });
     if (it == args.keywords.end()) continue;
@@ -182,7 +185,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
 void Interpreter::assign(Frame& f, TSNode target, Value value) {
   switch (parse::kind(target)) {
     case Kind::k_identifier: {
-      std::string name = node_string(f, target);
+      std::string name = mangle(f, node_string(f, target));
       Env* env = f.env.get();
       if (std::find(env->declared_global.begin(), env->declared_global.end(), name) != env->declared_global.end()) {
         env = f.module->globals.get();
@@ -198,7 +201,7 @@ void Interpreter::assign(Frame& f, TSNode target, Value value) {
     case Kind::k_attribute: {
       Value obj = eval(f, field(target, Field::object));
       current_node = target;
-      set_attr(obj, node_string(f, field(target, Field::attribute)), std::move(value));
+      set_attr(obj, mangle(f, node_string(f, field(target, Field::attribute))), std::move(value));
       return;
     }
     case Kind::k_subscript: {
@@ -294,27 +297,27 @@ static void set_defining_class(Value& v, ClassObj* cls) {
 }
 
 Value Interpreter::make_class(Frame& f, TSNode node) {
-  auto cls = std::make_shared<ClassObj>();
-  cls->name = node_string(f, field(node, Field::name));
-  cls->qualname = (f.module ? f.module->name + "." : std::string()) + cls->name;
+  ClassSpec spec;
+  spec.name = node_string(f, field(node, Field::name));
+  spec.scope = f.class_scope;
+  Value explicit_meta;
   TSNode supers = field(node, Field::superclasses);
   if (!parse::is_null(supers)) {
     for (TSNode b : named_children(supers)) {
-      if (parse::kind(b) == Kind::k_keyword_argument) continue;  // metaclass=...
-      Value base = eval(f, b);
-      if (base.as<ClassObj>()) {
-        cls->bases.push_back(base);
-      } else {
-        cls->has_unknown_base = true;
+      if (parse::kind(b) == Kind::k_keyword_argument) {
+        std::string key = node_string(f, field(b, Field::name));
+        Value v = eval(f, field(b, Field::value));
+        // A metaclass the analyzer cannot follow (or not known to derive from type, as one
+        // deriving from an unmodelled enum.EnumMeta) is taken as type.
+        auto* meta = v.as<ClassObj>();
+        if (key == "metaclass") explicit_meta = meta && meta->is_subclass_of(types.type) ? v : Value::none();
+        else spec.keywords.emplace_back(key, std::move(v));
+        continue;
       }
+      Value base = eval(f, b);
+      if (base.as<ClassObj>()) spec.bases.push_back(base);
+      else spec.has_unknown_base = true;
     }
-  }
-  if (cls->bases.empty()) cls->bases.push_back(*builtins_->vars.find("object"));
-  compute_mro(cls.get());
-  for (ClassObj* c : cls->mro) {
-    if (c == module_class_) cls->derives_from_module = true;
-    if (c != cls.get() && c->has_unknown_base) cls->has_unknown_base = true;
-    if (c != cls.get() && c->is_enum) cls->is_enum = true;
   }
   Frame body;
   body.file = f.file;
@@ -322,21 +325,75 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
   body.env = std::make_shared<Env>();
   body.env->parent = closure_for(f);
   body.is_class_body = true;
+  body.private_class = spec.name;
+  body.class_scope = f.class_scope + spec.name + ".";
   {
     FrameScope scope(*this, body);
     exec_block(body, field(node, Field::body));
   }
-  for (auto& [name, v] : body.env->vars.items()) {
+  spec.ns = body.env->vars.items();
+  spec.annotated = std::move(body.annotated);
+  // The metaclass is the explicit one, else the bases' (class B(A) is made by type(A)).
+  Value meta = explicit_meta;
+  for (auto& b : spec.bases) {
+    const Value& base_meta = b.as<ClassObj>()->metaclass;
+    auto* current = meta.as<ClassObj>();
+    if (auto* bm = base_meta.as<ClassObj>(); bm && (!current || bm->is_subclass_of(current))) meta = base_meta;
+  }
+  if (meta.is_none()) return new_class(std::move(spec));
+  // A metaclass decides: Meta(name, bases, namespace, **keywords) runs its __new__ and __init__.
+  auto ns = std::make_shared<DictObj>();
+  for (auto& [k, v] : spec.ns) ns->set(Value::string(k), v);
+  if (!spec.annotated.empty()) {
+    // The annotated names (dataclass fields) reach type.__new__ in __annotations__, as in CPython;
+    // what they are annotated with is not kept.
+    auto annotations = std::make_shared<DictObj>();
+    for (auto& n : spec.annotated) annotations->set(Value::string(n), Value::none());
+    ns->set(Value::string("__annotations__"), Value::object(annotations));
+  }
+  CallArgs args{{Value::string(spec.name), make_tuple(spec.bases), Value::object(ns)}, spec.keywords};
+  Value made = call(meta, std::move(args));
+  if (auto* c = made.as<ClassObj>()) {
+    if (spec.has_unknown_base) c->has_unknown_base = true;
+    if (c->scope.empty()) c->scope = spec.scope;
+  }
+  return made;
+}
+
+Value Interpreter::new_class(ClassSpec spec) {
+  auto cls = std::make_shared<ClassObj>();
+  cls->name = spec.name;
+  cls->scope = spec.scope;
+  ModuleNs* module = frames.empty() ? nullptr : frames.back()->module;
+  cls->qualname = (module ? module->name + "." : std::string()) + cls->name;
+  cls->bases = std::move(spec.bases);
+  cls->has_unknown_base = spec.has_unknown_base;
+  if (auto* m = spec.metaclass.as<ClassObj>(); m && m != types.type) cls->metaclass = spec.metaclass;
+  if (cls->bases.empty()) cls->bases.push_back(*builtins_->vars.find("object"));
+  compute_mro(cls.get());
+  for (ClassObj* c : cls->mro) {
+    if (c == module_class_) cls->derives_from_module = true;
+    if (c != cls.get() && c->has_unknown_base) cls->has_unknown_base = true;
+    if (c != cls.get() && c->is_enum) cls->is_enum = true;
+  }
+  for (auto& [name, v] : spec.ns) {
     Value value = v;
+    // CPython makes these implicitly class- and static methods.
+    if (value.as<FunctionObj>() && (name == "__init_subclass__" || name == "__class_getitem__")) {
+      value = Value::object(std::make_shared<ClassMethodObj>(value));
+    } else if (value.as<FunctionObj>() && name == "__new__") {
+      value = Value::object(std::make_shared<StaticMethodObj>(value));
+    }
     set_defining_class(value, cls.get());
     cls->attrs.set(name, value);
   }
-  cls->dataclass_fields.clear();
-  for (auto& n : body.annotated) cls->dataclass_fields.push_back({n, std::nullopt, Value::none()});
+  // A class that defines __eq__ alone is unhashable, as in CPython.
+  if (cls->attrs.contains("__eq__") && !cls->attrs.contains("__hash__")) cls->attrs.set("__hash__", Value::none());
+  for (auto& n : spec.annotated) cls->dataclass_fields.push_back({n, std::nullopt, Value::none()});
   // namedtuple-style classes carry their annotated fields
   for (ClassObj* c : cls->mro) {
     if (c->qualname == "typing.NamedTuple") {
-      for (auto& n : body.annotated) cls->namedtuple_fields.push_back(n);
+      for (auto& n : spec.annotated) cls->namedtuple_fields.push_back(n);
     }
   }
   if (cls->is_enum) {
@@ -346,7 +403,7 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
     const Value* next_value = cls->lookup("_generate_next_value_");
     std::vector<Value> last_values;
     auto members = std::make_shared<DictObj>();
-    for (auto [name, v] : body.env->vars.items()) {
+    for (auto [name, v] : spec.ns) {
       if (name.rfind("_", 0) == 0 || v.as<FunctionObj>() || v.as<ClassMethodObj>() || v.as<StaticMethodObj>() ||
           v.as<PropertyObj>()) {
         continue;
@@ -375,7 +432,30 @@ Value Interpreter::make_class(Frame& f, TSNode node) {
     }
     cls->attrs.set("__members__", Value::object(members));
   }
-  return Value::object(cls);
+  Value self = Value::object(cls);
+  for (auto& [name, v] : spec.ns) {
+    auto* descriptor = v.as<InstanceObj>();
+    if (descriptor && descriptor->cls->lookup("__set_name__")) {
+      call(get_attr(v, "__set_name__"), CallArgs{{self, Value::string(name)}, {}});
+    }
+  }
+  for (auto it = cls->mro.begin() + 1; it != cls->mro.end(); ++it) {
+    const Value* hook = (*it)->attrs.find("__init_subclass__");
+    if (!hook) continue;
+    if (auto* cm = hook->as<ClassMethodObj>()) {
+      CallArgs args{{self}, std::move(spec.keywords)};
+      call(cm->func, std::move(args));
+    }
+    break;
+  }
+  return self;
+}
+
+std::string Interpreter::mangle(const Frame& f, std::string name) {
+  if (name.size() < 3 || name.compare(0, 2, "__") != 0 || name.compare(name.size() - 2, 2, "__") == 0) return name;
+  std::size_t start = f.private_class.find_first_not_of('_');
+  if (start == std::string::npos) return name;  // a class named only with underscores mangles nothing
+  return "_" + f.private_class.substr(start) + name;
 }
 
 // ---- imports ------------------------------------------------------------------------------
@@ -614,11 +694,11 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       TSNode right = field(stmt, Field::right);
       TSNode left = field(stmt, Field::left);
       if (parse::is_null(right)) {  // annotation only: `x: int`
-        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(node_string(f, left));
+        if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(mangle(f, node_string(f, left)));
         return Flow::normal;
       }
       if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {
-        f.annotated.push_back(node_string(f, left));
+        f.annotated.push_back(mangle(f, node_string(f, left)));
       }
       // `a = b = value`: the right side is itself an assignment.
       std::vector<TSNode> targets{left};
@@ -781,9 +861,9 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         std::vector<TSNode> targets = parse::kind(t) == Kind::k_expression_list ? named_children(t) : std::vector<TSNode>{t};
         for (TSNode target : targets) {
           switch (parse::kind(target)) {
-            case Kind::k_identifier: f.env->vars.erase(node_string(f, target)); break;
+            case Kind::k_identifier: f.env->vars.erase(mangle(f, node_string(f, target))); break;
             case Kind::k_attribute:
-              del_attr(eval(f, field(target, Field::object)), node_string(f, field(target, Field::attribute)));
+              del_attr(eval(f, field(target, Field::object)), mangle(f, node_string(f, field(target, Field::attribute))));
               break;
             case Kind::k_subscript: {
               auto subs = parse::field_children(target, Field::subscript);
@@ -798,7 +878,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     }
     case Kind::k_global_statement: case Kind::k_nonlocal_statement: {
       auto& list = parse::kind(stmt) == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
-      for (TSNode n : named_children(stmt)) list.push_back(node_string(f, n));
+      for (TSNode n : named_children(stmt)) list.push_back(mangle(f, node_string(f, n)));
       return Flow::normal;
     }
     case Kind::k_assert_statement: {
@@ -814,12 +894,11 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     case Kind::k_future_import_statement: return Flow::normal;
     case Kind::k_function_definition: {
       std::string name = node_string(f, field(stmt, Field::name));
-      f.env->vars.set(name, make_function(f, stmt, name));
+      f.env->vars.set(mangle(f, name), make_function(f, stmt, name));
       return Flow::normal;
     }
     case Kind::k_class_definition: {
-      std::string name = node_string(f, field(stmt, Field::name));
-      f.env->vars.set(name, make_class(f, stmt));
+      f.env->vars.set(mangle(f, node_string(f, field(stmt, Field::name))), make_class(f, stmt));
       return Flow::normal;
     }
     case Kind::k_decorated_definition: {
@@ -850,7 +929,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
           if (it->as<BuiltinObj>() || it->as<ClassObj>()) throw;
         }
       }
-      f.env->vars.set(name, value);
+      f.env->vars.set(mangle(f, name), value);
       return Flow::normal;
     }
     case Kind::k_match_statement: return exec_match(*this, f, stmt);

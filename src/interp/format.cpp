@@ -14,7 +14,7 @@ namespace ckg::interp {
 constexpr std::int64_t kMaxWidth = std::int64_t{1} << 40;
 
 std::string format_value(Interpreter& in, const Value& v, const std::string& spec) {
-  if (spec.empty()) return str(v);
+  if (spec.empty()) return in.display(v, false);
   // [[fill]align][sign][#][0][width][,][.precision][type]
   std::size_t i = 0;
   char fill = ' ', align = 0, sign = '-';
@@ -84,7 +84,7 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
     body = sign_text + body;
     if (!align) align = '>';
   } else {
-    body = str(v);
+    body = in.display(v, false);
     if (precision >= 0 && static_cast<std::int64_t>(body.size()) > precision) body.resize(static_cast<std::size_t>(precision));
     if (!align) align = '<';
   }
@@ -145,7 +145,7 @@ std::string format_string(Interpreter& in, const std::string& text, const CallAr
       }
     }
     if (is_unknown(v)) return str(v);
-    if (conversion == "r") v = Value::string(repr(v));
+    if (conversion == "r") v = Value::string(in.display(v, true));
     out += format_value(in, v, spec);
   }
   return out;
@@ -169,8 +169,8 @@ std::string percent_format(Interpreter& in, const std::string& text, const Value
     Value v = items[next++];
     std::string spec = flags;
     if (!spec.empty() && spec[0] == '-') spec = "<" + spec.substr(1);
-    if (type == 's') out += format_value(in, Value::string(str(v)), spec);
-    else if (type == 'r') out += format_value(in, Value::string(repr(v)), spec);
+    if (type == 's') out += format_value(in, Value::string(in.display(v, false)), spec);
+    else if (type == 'r') out += format_value(in, Value::string(in.display(v, true)), spec);
     else if (type == 'd' || type == 'i') {
       std::optional<BigInt> whole = v.is_int() ? std::optional(v.as_big()) : BigInt::from_double(v.as_float());
       if (!whole) in.raise("OverflowError", "cannot convert float infinity or NaN to integer");

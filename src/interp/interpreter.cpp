@@ -464,6 +464,34 @@ ClassObj* Interpreter::dict_base(ClassObj* cls) const {
 
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
   if (cls->native_new) return cls->native_new(*this, args);
+  // abc.ABCMeta lists what is still abstract; object.__new__ refuses such a class.
+  if (const Value* abstract = cls->lookup("__abstractmethods__")) {
+    auto* names = abstract->as<SetObj>();
+    if (names && !names->items.empty()) {
+      std::vector<std::string> listed;
+      for (auto& n : names->items) listed.push_back(str(n));
+      std::sort(listed.begin(), listed.end());
+      std::string joined;
+      for (auto& n : listed) joined += (joined.empty() ? "" : ", ") + n;
+      raise("TypeError", fmt::format("Can't instantiate abstract class {} with abstract method{} {}", cls->name,
+                                     listed.size() > 1 ? "s" : "", joined));
+    }
+  }
+  // A __new__ of the class's own (a singleton's, a metaclass's) makes the object; __init__ runs
+  // when what it made is an instance of the class.
+  if (const Value* make = cls->lookup("__new__"); make && make != types.object->attrs.find("__new__")) {
+    Value cls_value = Value::object(holder);
+    CallArgs with_cls = args;
+    with_cls.positional.insert(with_cls.positional.begin(), cls_value);
+    Value made = call(*make, std::move(with_cls));
+    if (isinstance(made, cls_value)) {
+      if (const Value* init = cls->lookup("__init__")) {
+        args.positional.insert(args.positional.begin(), made);
+        call(*init, std::move(args));
+      }
+    }
+    return made;
+  }
   if (cls->is_enum) {
     Value wanted = args.positional.empty() ? Value::none() : args.positional[0];
     if (auto* w = wanted.as<InstanceObj>(); w && w->cls == cls) return wanted;  // Format(Format.NHWC)
@@ -494,14 +522,8 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
       return copy;
     }
   }
-  auto inst = std::make_shared<InstanceObj>(cls);
-  inst->cls_holder = holder;
-  Value self = Value::object(inst);
-  if (cls->derives_from_module) {
-    inst->module = std::make_unique<ModuleState>();
-    inst->module->created_at = creation_chain();
-    inst->attrs.set("training", Value::boolean(true));  // set by Module.__init__ in torch
-  }
+  Value self = allocate(cls, holder);
+  auto* inst = self.as<InstanceObj>();
   if (types.base_exception && cls->is_subclass_of(types.base_exception)) inst->exception_args = args.positional;
   if (!cls->namedtuple_fields.empty()) {
     std::vector<Value> items;
@@ -527,6 +549,24 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
   return self;
 }
 
+Value Interpreter::allocate(ClassObj* cls, const ObjPtr& holder) {
+  auto inst = std::make_shared<InstanceObj>(cls);
+  inst->cls_holder = holder;
+  if (cls->derives_from_module) {
+    inst->module = std::make_unique<ModuleState>();
+    inst->module->created_at = creation_chain();
+    inst->attrs.set("training", Value::boolean(true));  // set by Module.__init__ in torch
+  }
+  return Value::object(inst);
+}
+
+const Value* Interpreter::metaclass_attr(const ClassObj* cls, const std::string& name) const {
+  auto* meta = cls->metaclass.as<ClassObj>();
+  if (!meta) return nullptr;
+  const Value* v = meta->lookup(name);
+  return v && v != types.type->attrs.find(name) && v != types.object->attrs.find(name) ? v : nullptr;
+}
+
 Value Interpreter::call(const Value& callee_in, CallArgs args) {
   Value callee = resolve_lazy(callee_in);
   switch (callee.is_obj() ? callee.obj()->kind : ObjKind::unknown) {
@@ -544,7 +584,14 @@ Value Interpreter::call(const Value& callee_in, CallArgs args) {
       args.positional.insert(args.positional.begin(), bm->self);
       return call(bm->func, std::move(args));
     }
-    case ObjKind::class_: return instantiate(callee.as<ClassObj>(), callee.obj(), args);
+    case ObjKind::class_: {
+      auto* cls = callee.as<ClassObj>();
+      if (const Value* meta_call = metaclass_attr(cls, "__call__")) {
+        args.positional.insert(args.positional.begin(), callee);
+        return call(*meta_call, std::move(args));
+      }
+      return instantiate(cls, callee.obj(), args);
+    }
     case ObjKind::partial: {
       auto* p = callee.as<PartialObj>();
       CallArgs merged = p->bound;
@@ -602,7 +649,11 @@ ClassObj* Interpreter::class_of(const Value& v) {
     }
     case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
     case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
-    case ObjKind::class_: return types.type;
+    case ObjKind::class_: {
+      const Value& meta = v.as<ClassObj>()->metaclass;
+      return meta.is_none() ? types.type : meta.as<ClassObj>();
+    }
+    case ObjKind::property: return types.property;
     case ObjKind::instance: return v.as<InstanceObj>()->cls;
     case ObjKind::module_ns: return types.module;
     case ObjKind::tensor: return v.as<TensorObj>()->is_parameter ? parameter_class_ : tensor_class_;
@@ -626,7 +677,40 @@ Value Interpreter::get_attr(const Value& obj, const std::string& name) {
   return obj.taint() ? out.with_taint(obj.taint()) : out;
 }
 
-Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) {
+// A class attribute that takes precedence over the instance's own attributes: a property, or an
+// object whose class defines __set__ or __delete__.
+static bool is_data_descriptor(const Value& attr) {
+  if (auto* p = attr.as<PropertyObj>()) return p->data;
+  auto* d = attr.as<InstanceObj>();
+  return d && (d->cls->lookup("__set__") || d->cls->lookup("__delete__"));
+}
+
+static bool has_get(const Value& attr) {
+  auto* d = attr.as<InstanceObj>();
+  return d && d->cls->lookup("__get__");
+}
+
+Value Interpreter::descriptor_get(const Value& attr_in, const Value& self, const Value& owner, const std::string& name) {
+  Value attr = attr_in;  // held: the getter may replace the class attribute `attr_in` refers to
+  if (auto* p = attr.as<PropertyObj>()) {
+    if (p->getter.is_none()) raise("AttributeError", fmt::format("property '{}' of '{}' object has no getter", name, owner.as<ClassObj>()->name));
+    Value v = call(p->getter, CallArgs{{self}, {}});
+    if (auto* inst = self.as<InstanceObj>(); inst && !p->data) inst->attrs.set(name, v);  // cached_property keeps it
+    return v;
+  }
+  return call(get_attr(attr, "__get__"), CallArgs{{self, owner}, {}});
+}
+
+Value Interpreter::get_attr_plain(const Value& obj, const std::string& name) {
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (const Value* own = inst->cls->lookup("__getattribute__"); own && !own->as<BuiltinObj>()) {
+      return call(*own, CallArgs{{obj, Value::string(name)}, {}});
+    }
+  }
+  return generic_get_attr(obj, name);
+}
+
+Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name) {
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
   if (auto* ns = obj.as<ModuleNs>()) {
@@ -663,21 +747,21 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     if (name == "__dict__") {
       auto d = std::make_shared<DictObj>();
       for (auto& [k, v] : inst->attrs.items()) d->set(Value::string(k), v);
+      d->attrs_of = obj.obj();
       return Value::object(d);
     }
     if (name == "args" && !inst->attrs.find(name) && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
       return make_tuple(inst->exception_args);
     }
+    // Python's order: data descriptors, the instance's own attributes, other class attributes.
     const Value* cls_attr = inst->cls->lookup(name);
-    if (cls_attr) {
-      if (auto* prop = cls_attr->as<PropertyObj>()) {
-        CallArgs a;
-        a.positional.push_back(obj);
-        return call(prop->getter, std::move(a));
-      }
-    }
+    ObjPtr holder = holder_of(*this, inst->cls, obj);
+    if (cls_attr && is_data_descriptor(*cls_attr)) return descriptor_get(*cls_attr, obj, Value::object(holder), name);
     if (const Value* v = inst->attrs.find(name)) return *v;
-    if (cls_attr) return bind_attribute(obj, *cls_attr, inst->cls, holder_of(*this, inst->cls, obj));
+    if (cls_attr) {
+      if (cls_attr->as<PropertyObj>() || has_get(*cls_attr)) return descriptor_get(*cls_attr, obj, Value::object(holder), name);
+      return bind_attribute(obj, *cls_attr, inst->cls, holder);
+    }
     if (inst->module) {
       if (auto v = module_getattr(obj, *inst, name)) return *v;
     }
@@ -691,8 +775,16 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", inst->cls->name, name));
   }
   if (auto* cls = obj.as<ClassObj>()) {
-    if (name == "__name__" || name == "__qualname__") return Value::string(cls->name);
+    if (name == "__name__") return Value::string(cls->name);
+    if (name == "__qualname__") return Value::string(cls->scope + cls->name);
     if (name == "__module__") return Value::string(cls->qualname.substr(0, cls->qualname.rfind('.')));
+    if (name == "__class__") return cls->metaclass.is_none() ? Value::object(ObjPtr(ObjPtr(), types.type)) : cls->metaclass;
+    if (name == "__dict__") {
+      auto d = std::make_shared<DictObj>();
+      for (auto& [k, v] : cls->attrs.items()) d->set(Value::string(k), v);
+      return Value::object(d);
+    }
+    if (name == "__base__") return cls->bases.empty() ? Value::none() : cls->bases.front();
     if (name == "__mro__") {
       std::vector<Value> mro;
       for (ClassObj* c : cls->mro) mro.push_back(Value::object(ObjPtr(ObjPtr(), c)));
@@ -702,14 +794,22 @@ Value Interpreter::get_attr_plain(const Value& obj_in, const std::string& name) 
     if (const Value* v = cls->lookup(name)) {
       if (auto* cm = v->as<ClassMethodObj>()) return Value::object(std::make_shared<BoundMethodObj>(obj, cm->func));
       if (auto* sm = v->as<StaticMethodObj>()) return sm->func;
+      if (has_get(*v)) return call(get_attr(*v, "__get__"), CallArgs{{Value::none(), obj}, {}});
       return *v;
+    }
+    // Then the metaclass's attributes, bound to the class (ABCMeta.register, a metaclass's methods).
+    if (auto* meta = cls->metaclass.as<ClassObj>()) {
+      if (const Value* v = meta->lookup(name)) {
+        if (v->as<PropertyObj>() || has_get(*v)) return descriptor_get(*v, obj, cls->metaclass, name);
+        return bind_attribute(obj, *v, meta, cls->metaclass.obj());
+      }
     }
     if (cls->has_unknown_base) return unknown(fmt::format("{}.{} comes from a base outside the project", cls->name, name));
     raise("AttributeError", fmt::format("type object '{}' has no attribute '{}'", cls->name, name));
   }
   if (auto* sup = obj.as<SuperObj>()) {
     ClassObj* self_cls = class_of(sup->self);
-    if (auto* as_cls = sup->self.as<ClassObj>()) self_cls = as_cls;
+    if (auto* as_cls = sup->self.as<ClassObj>(); as_cls && !(self_cls && self_cls->is_subclass_of(sup->after))) self_cls = as_cls;
     const auto& mro = self_cls->mro;
     auto it = std::find(mro.begin(), mro.end(), sup->after);
     if (it != mro.end()) ++it;
@@ -800,14 +900,15 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return;
   if (auto* inst = obj.as<InstanceObj>()) {
-    if (inst->module) return module_setattr(*inst, name, std::move(value));
-    // A class's own __setattr__ (a frozen dataclass, say) decides; object's just stores.
-    if (const Value* own = inst->cls->lookup("__setattr__"); own && own != types.object->attrs.find("__setattr__")) {
+    // A class's own __setattr__ (a frozen dataclass's, a module's override) decides; object's
+    // just stores and nn.Module's registers (its native one is module_setattr).
+    const Value* own = inst->cls->lookup("__setattr__");
+    if (own && own != types.object->attrs.find("__setattr__") && !(inst->module && own->as<BuiltinObj>())) {
       call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
       return;
     }
-    inst->attrs.set(name, std::move(value));
-    return;
+    if (inst->module) return module_setattr(*inst, name, std::move(value));
+    return generic_set_attr(obj, name, std::move(value));
   }
   if (auto* cls = obj.as<ClassObj>()) return cls->attrs.set(name, std::move(value));
   if (auto* ns = obj.as<ModuleNs>()) return ns->globals->vars.set(name, std::move(value));
@@ -824,13 +925,67 @@ void Interpreter::set_attr(const Value& obj_in, const std::string& name, Value v
       call(get_attr(obj, "__setattr__"), CallArgs{{Value::string(name), std::move(value)}, {}});
       return;
     }
-    return d->attrs.set(name, std::move(value));
+    return generic_set_attr(obj, name, std::move(value));
   }
   raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", type_name(obj), name));
 }
 
+// The names instances of `cls` may hold, when every class of its MRO declares __slots__
+// (without "__dict__"); nullopt when instances have a __dict__.
+static std::optional<std::vector<std::string>> slot_names(Interpreter& in, ClassObj* cls) {
+  std::vector<std::string> names;
+  for (ClassObj* c : cls->mro) {
+    if (c->native_new || c == in.types.object) continue;
+    const Value* slots = c->attrs.find("__slots__");
+    if (!slots) return std::nullopt;
+    std::vector<Value> declared = slots->is_str() ? std::vector<Value>{*slots} : in.iterate(*slots);
+    for (auto& n : declared) {
+      if (!n.is_str()) return std::nullopt;
+      if (n.as_str() == "__dict__") return std::nullopt;
+      names.push_back(n.as_str());
+    }
+  }
+  return names;
+}
+
+void Interpreter::generic_set_attr(const Value& obj, const std::string& name, Value value) {
+  ClassObj* cls = class_of(obj);
+  if (const Value* attr = cls ? cls->lookup(name) : nullptr) {
+    if (auto* p = attr->as<PropertyObj>(); p && p->data) {
+      if (p->setter.is_none()) raise("AttributeError", fmt::format("property '{}' of '{}' object has no setter", name, cls->name));
+      call(p->setter, CallArgs{{obj, std::move(value)}, {}});
+      return;
+    }
+    if (auto* d = attr->as<InstanceObj>(); d && d->cls->lookup("__set__")) {
+      call(get_attr(*attr, "__set__"), CallArgs{{obj, std::move(value)}, {}});
+      return;
+    }
+  }
+  if (auto* inst = obj.as<InstanceObj>()) {
+    if (!inst->module && !cls->has_unknown_base) {
+      if (auto slots = slot_names(*this, cls); slots && std::find(slots->begin(), slots->end(), name) == slots->end()) {
+        raise("AttributeError", fmt::format("'{}' object has no attribute '{}'", cls->name, name));
+      }
+    }
+    return inst->attrs.set(name, std::move(value));
+  }
+  if (auto* d = obj.as<DictObj>(); d && d->subclass) return d->attrs.set(name, std::move(value));
+  set_attr(obj, name, std::move(value));
+}
+
 void Interpreter::del_attr(const Value& obj, const std::string& name) {
   if (auto* inst = obj.as<InstanceObj>()) {
+    if (const Value* attr = inst->cls->lookup(name)) {
+      if (auto* p = attr->as<PropertyObj>(); p && p->data) {
+        if (p->deleter.is_none()) raise("AttributeError", fmt::format("property '{}' of '{}' object has no deleter", name, inst->cls->name));
+        call(p->deleter, CallArgs{{obj}, {}});
+        return;
+      }
+      if (auto* d = attr->as<InstanceObj>(); d && d->cls->lookup("__delete__")) {
+        call(get_attr(*attr, "__delete__"), CallArgs{{obj}, {}});
+        return;
+      }
+    }
     if (inst->attrs.erase(name)) return;
     if (inst->module && module_delattr(*inst, name)) return;
     raise("AttributeError", name);
@@ -924,7 +1079,12 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
     }
     if (inst->cls->has_unknown_base) return unknown(inst->cls->name + "[...] from a base outside the project");
   }
-  if (obj.as<ClassObj>()) return obj;  // typing generics: List[int], Optional[X]
+  if (auto* cls = obj.as<ClassObj>()) {
+    if (const Value* hook = cls->lookup("__class_getitem__"); hook && hook->as<ClassMethodObj>()) {
+      return call(hook->as<ClassMethodObj>()->func, CallArgs{{obj, key}, {}});
+    }
+    return obj;  // typing generics: List[int], Optional[X]
+  }
   raise("TypeError", fmt::format("'{}' object is not subscriptable", type_name(obj)));
 }
 
@@ -1336,6 +1496,22 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
   raise("TypeError", fmt::format("unsupported operand type(s) for {}: '{}' and '{}'", op, type_name(a), type_name(b)));
 }
 
+// A rich comparison a class defines (__lt__, ...), tried on the left operand, then reflected on the
+// right one, as CPython does; nullopt when neither answers.
+static std::optional<Value> rich_compare(Interpreter& in, const std::string& op, const Value& a, const Value& b) {
+  static const std::map<std::string, std::pair<const char*, const char*>> methods = {
+      {"<", {"__lt__", "__gt__"}}, {"<=", {"__le__", "__ge__"}}, {">", {"__gt__", "__lt__"}}, {">=", {"__ge__", "__le__"}}};
+  auto it = methods.find(op);
+  if (it == methods.end()) return std::nullopt;
+  for (auto [self, other, method] : {std::tuple{a, b, it->second.first}, std::tuple{b, a, it->second.second}}) {
+    auto* inst = self.as<InstanceObj>();
+    if (!inst || !inst->cls->lookup(method)) continue;
+    Value r = in.call(in.get_attr(self, method), CallArgs{{other}, {}});
+    if (!(r.is_str() && r.as_str() == "NotImplemented")) return r;
+  }
+  return std::nullopt;
+}
+
 static int compare_order(Interpreter& in, const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
     double x = a.as_float(), y = b.as_float();
@@ -1429,6 +1605,13 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
     }
     return Value::boolean(op == "==" ? eq : !eq);
   }
+  if (a.as<InstanceObj>() || b.as<InstanceObj>()) {
+    if (auto r = rich_compare(*this, op, a, b)) return *r;
+    for (const Value* v : {&a, &b}) {
+      if (auto* inst = v->as<InstanceObj>(); inst && inst->cls->has_unknown_base) return unknown("comparison with an object from outside the project");
+    }
+    raise("TypeError", fmt::format("'{}' not supported between instances of '{}' and '{}'", op, type_name(a), type_name(b)));
+  }
   int c = compare_order(*this, a, b);
   if (op == "<") return Value::boolean(c < 0);
   if (op == "<=") return Value::boolean(c <= 0);
@@ -1450,7 +1633,41 @@ bool Interpreter::isinstance(const Value& v, const Value& cls) {
   if (!vc) return false;
   if (vc->is_subclass_of(c)) return true;
   // Debian's torch: bool is an int, Parameter is a Tensor; both follow from the MROs.
+  // A metaclass may also count classes outside the MRO (ABCMeta: register(), __subclasshook__).
+  if (const Value* check = metaclass_attr(c, "__instancecheck__")) return truthy(call(*check, CallArgs{{cls, v}, {}}));
+  if (metaclass_attr(c, "__subclasscheck__")) return issubclass(vc, cls);
   return false;
+}
+
+bool Interpreter::issubclass(ClassObj* sub, const Value& cls) {
+  auto* c = cls.as<ClassObj>();
+  if (!c) return false;
+  if (sub->is_subclass_of(c)) return true;
+  const Value* check = metaclass_attr(c, "__subclasscheck__");
+  return check && truthy(call(*check, CallArgs{{cls, Value::object(ObjPtr(ObjPtr(), sub))}, {}}));
+}
+
+Value Interpreter::hash(const Value& v) {
+  if (v.as<ListObj>() || v.as<DictObj>() || (v.as<SetObj>() && !v.as<SetObj>()->frozen)) {
+    raise("TypeError", fmt::format("unhashable type: '{}'", type_name(v)));
+  }
+  if (auto* inst = v.as<InstanceObj>()) {
+    const Value* own = inst->cls->lookup("__hash__");
+    if (own && own->is_none()) raise("TypeError", fmt::format("unhashable type: '{}'", inst->cls->name));
+    if (own && !own->as<BuiltinObj>()) return call(get_attr(v, "__hash__"), CallArgs{});
+    return Value::integer(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(inst) >> 4));
+  }
+  return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(v))));
+}
+
+void Interpreter::set_add(SetObj& s, const Value& v) {
+  auto* inst = v.as<InstanceObj>();
+  if (!inst || !inst->cls->lookup("__eq__")) return s.add(v);
+  hash(v);  // raises for an unhashable class
+  for (auto& item : s.items) {
+    if (truthy(compare("==", item, v))) return;
+  }
+  s.items.push_back(v);
 }
 
 bool Interpreter::is_module(const Value& v) const {

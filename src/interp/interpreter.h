@@ -50,6 +50,10 @@ struct Frame {
   Value first_arg;  // `self` / `cls` for zero-argument super()
   Value return_value;
   bool is_class_body = false;
+  // The innermost enclosing class, for private name mangling (`self.__x` is `self._C__x`), and
+  // in class bodies the dotted path of enclosing classes ("Outer.Inner."), for __qualname__.
+  std::string private_class;
+  std::string class_scope;
   std::vector<std::string> annotated;  // class bodies: annotated names in order (dataclass fields)
   TSNode statement{};                  // the statement being executed, for locations
   TSNode call{};                       // the call this frame is making, for creation chains
@@ -98,6 +102,13 @@ class Interpreter {
   Value call(const Value& callee, CallArgs args);
   Value get_attr(const Value& obj, const std::string& name);   // raises AttributeError
   Value get_attr_plain(const Value& obj, const std::string& name);  // without taint propagation
+  // object.__getattribute__: the lookup a class's own __getattribute__ replaces.
+  Value generic_get_attr(const Value& obj, const std::string& name);
+  // The value a descriptor (a property, an object with __get__) gives for `self` (None: accessed
+  // on the class `owner`).
+  Value descriptor_get(const Value& attr, const Value& self, const Value& owner, const std::string& name);
+  // object.__setattr__: data descriptors (properties), then __slots__, then the instance's dict.
+  void generic_set_attr(const Value& obj, const std::string& name, Value value);
   // hasattr(): a bool, or an Unknown when the attribute's existence is not known.
   Value has_attr(const Value& obj, const std::string& name);
   void set_attr(const Value& obj, const std::string& name, Value value);
@@ -114,6 +125,15 @@ class Interpreter {
   Value binary(const std::string& op, const Value& a, const Value& b);
   Value compare(const std::string& op, const Value& a, const Value& b);
   bool isinstance(const Value& v, const Value& cls);
+  // object.__new__: a bare instance of `cls` (nn.Module's registries included), not initialised.
+  Value allocate(ClassObj* cls, const ObjPtr& holder);
+  // type.__call__: calling the class `cls` (kept alive by `holder`), __new__ then __init__.
+  Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
+  bool issubclass(ClassObj* sub, const Value& cls);  // honours a metaclass's __subclasscheck__
+  // hash() of a value whose class may define __hash__; raises TypeError for unhashable values.
+  Value hash(const Value& v);
+  // Adds to a set, comparing with a class's own __eq__ where it has one.
+  void set_add(SetObj& s, const Value& v);
   ClassObj* class_of(const Value& v);
   Value length(const Value& v);
 
@@ -174,6 +194,25 @@ class Interpreter {
   Value call_function(FunctionObj& fn, CallArgs& args);
   Value make_function(Frame& f, TSNode def_node, const std::string& name);
   Value make_class(Frame& f, TSNode class_node);
+  // type.__new__: a class from a name, bases and namespace. Runs __set_name__ on the namespace's
+  // descriptors and the nearest base's __init_subclass__ with the class keywords, as CPython does.
+  struct ClassSpec {
+    std::string name;
+    std::string scope;  // enclosing classes, see Frame::class_scope
+    std::vector<Value> bases;
+    bool has_unknown_base = false;
+    Value metaclass;  // None: type
+    std::vector<std::pair<std::string, Value>> ns;
+    std::vector<std::string> annotated;
+    std::vector<std::pair<std::string, Value>> keywords;
+  };
+  Value new_class(ClassSpec spec);
+  // An attribute of `cls`'s metaclass other than type's own (a metaclass's __call__,
+  // __instancecheck__, ...); null when type's behaviour applies.
+  const Value* metaclass_attr(const ClassObj* cls, const std::string& name) const;
+  // Private name mangling inside a class body or method: `__x` is `_Class__x` (attributes,
+  // names, parameters and keywords alike).
+  static std::string mangle(const Frame& f, std::string name);
   void assign(Frame& f, TSNode target, Value value);
   Value lookup_name(Frame& f, const std::string& name, TSNode at);
 
@@ -223,7 +262,7 @@ class Interpreter {
              *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
              *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
-             *base_exception = nullptr;
+             *base_exception = nullptr, *property = nullptr;
   } types;
 
   // Where print() writes; null: print() is a no-op (the conformance suite reads it).
@@ -242,7 +281,6 @@ class Interpreter {
   void install_builtins();
   void install_torch();
   void compute_mro(ClassObj* cls);
-  Value instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args);
   ClassObj* dict_base(ClassObj* cls) const;  // see instantiate
   std::string layer_cache_key(ClassObj* cls, const CallArgs& args);
   void relocate_origins(const Value& module, const manifest::SourceRange& at, const std::vector<manifest::SourceRange>& chain);

@@ -158,7 +158,8 @@ void Interpreter::module_setattr(InstanceObj& m, const std::string& name, Value 
     // Might have been a module or a Parameter: the keys under this name are unknown.
     note_unknown(value, fmt::format("value assigned to self.{}", name));
   }
-  m.attrs.set(name, std::move(value));
+  // torch's last resort is object.__setattr__, which honours a property's setter.
+  generic_set_attr(Value::object(m.shared_from_this()), name, std::move(value));
 }
 
 // Module._modules, _parameters and _buffers: live views of the registries, as torch exposes them.

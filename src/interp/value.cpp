@@ -138,7 +138,14 @@ Value* DictObj::find(const Value& key) {
   return nullptr;
 }
 
+// The attributes of the instance a __dict__ writes through to, for a string key.
+static OrderedMap<Value>* written_through(const DictObj& d, const Value& key) {
+  auto* inst = d.attrs_of && d.attrs_of->kind == ObjKind::instance ? static_cast<InstanceObj*>(d.attrs_of.get()) : nullptr;
+  return inst && key.is_str() ? &inst->attrs : nullptr;
+}
+
 void DictObj::set(const Value& key, Value value) {
+  if (auto* attrs = written_through(*this, key)) attrs->set(key.as_str(), value);
   if (Value* slot = find(key)) {
     *slot = std::move(value);
     return;
@@ -147,6 +154,7 @@ void DictObj::set(const Value& key, Value value) {
 }
 
 bool DictObj::erase(const Value& key) {
+  if (auto* attrs = written_through(*this, key)) attrs->erase(key.as_str());
   auto it = std::find_if(items.begin(), items.end(), [&](auto& kv) { return values_equal(kv.first, key); });
   if (it == items.end()) return false;
   items.erase(it);

@@ -223,7 +223,10 @@ struct ListObj : Object {
 struct DictObj : Object {
   static constexpr ObjKind kKind = ObjKind::dict;
   DictObj() : Object(kKind) {}
-  DictObj(const DictObj&) = default;
+  // A copy is a plain dict, whatever `attrs_of` the original writes through to.
+  DictObj(const DictObj& other)
+      : Object(kKind), items(other.items), ordered_dict(other.ordered_dict), default_factory(other.default_factory),
+        subclass(other.subclass), subclass_holder(other.subclass_holder), attrs(other.attrs) {}
   ~DictObj() override { release_values(items); }
   std::vector<std::pair<Value, Value>> items;
   bool ordered_dict = false;  // collections.OrderedDict
@@ -233,6 +236,9 @@ struct DictObj : Object {
   ClassObj* subclass = nullptr;
   ObjPtr subclass_holder;  // keeps the class alive
   OrderedMap<Value> attrs;
+  // The instance this is the __dict__ of: setting and deleting string keys write through to its
+  // attributes (`self.__dict__.update(kwargs)`). Null for other dicts.
+  ObjPtr attrs_of;
   Value* find(const Value& key);
   void set(const Value& key, Value value);
   bool erase(const Value& key);
@@ -314,6 +320,7 @@ struct FunctionObj : Object {
   std::shared_ptr<Env> closure;
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
+  std::string private_class;           // see Frame::private_class
   std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
   OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
   // (legacy keyword, its replacement): a call passing the first gets the second as None instead
@@ -349,6 +356,11 @@ struct PropertyObj : Object {
   static constexpr ObjKind kKind = ObjKind::property;
   explicit PropertyObj(Value g) : Object(kKind), getter(std::move(g)) {}
   Value getter;
+  Value setter;   // None: assignment raises AttributeError
+  Value deleter;  // None: del raises AttributeError
+  // False for functools.cached_property, a non-data descriptor: the instance's own attribute
+  // shadows it and assignment stores one.
+  bool data = true;
 };
 struct StaticMethodObj : Object {
   static constexpr ObjKind kKind = ObjKind::staticmethod;
@@ -372,6 +384,7 @@ struct ClassObj : Object {
   ClassObj() : Object(kKind) {}
   std::string name;
   std::string qualname;  // module-qualified, e.g. torch.nn.Linear
+  std::string scope;     // enclosing classes ("Outer."): __qualname__ is scope + name
   std::vector<ClassObj*> mro;  // starts with this class
   std::vector<Value> bases;
   OrderedMap<Value> attrs;
@@ -381,6 +394,7 @@ struct ClassObj : Object {
   bool is_enum = false;
   std::vector<DataclassField> dataclass_fields;
   std::vector<std::string> namedtuple_fields;
+  Value metaclass;  // a class deriving from type; None: type itself
   NativeFn native_new;  // builtin classes construct natively (int, list, OrderedDict, ...)
   const Value* lookup(const std::string& name) const;  // through the MRO
   bool is_subclass_of(const ClassObj* other) const;

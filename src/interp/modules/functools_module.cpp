@@ -1,6 +1,6 @@
 // The `functools` module: partial (a real type: isinstance, .func/.args/.keywords), reduce,
 // and the decorators that do not change what a constructor builds (wraps, lru_cache, cache),
-// cached_property as a property.
+// cached_property as a property that instance attributes shadow.
 #include <algorithm>
 
 #include "interp/modules/modules.h"
@@ -51,7 +51,9 @@ void install_functools(Interpreter& in, ModuleNs& ns) {
   in.set_global(&ns, "lru_cache", identity_factory);
   in.set_global(&ns, "cache", identity);
   in.set_global(&ns, "cached_property", in.builtin("functools.cached_property", [](Interpreter& i, CallArgs& a) {
-    return Value::object(std::make_shared<PropertyObj>(native_required(i, a, 0, nullptr)));
+    auto p = std::make_shared<PropertyObj>(native_required(i, a, 0, nullptr));
+    p->data = false;
+    return Value::object(p);
   }));
   in.set_global(&ns, "reduce", in.builtin("functools.reduce", [](Interpreter& i, CallArgs& a) {
     const Value& fn = native_required(i, a, 0, nullptr);

@@ -17,6 +17,7 @@ Installer find(const std::string& dotted) {
       {"os", install_os},
       {"numbers", install_numbers},
       {"itertools", install_itertools},
+      {"abc", install_abc},
       {"torch.distributed", install_torch_distributed},
   };
   auto it = overlays.find(dotted);
