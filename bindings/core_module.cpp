@@ -32,13 +32,13 @@ py::tuple run_cli(const std::vector<std::string>& args) {
 
 // The interpreter's output for a script (the conformance suite): (printed text, error or "").
 std::pair<std::string, std::string> run_script(const std::string& path) {
-  std::variant<std::string, ckg::interp::PredictionError> result;
+  ckg::interp::ScriptRun run;
   {
     py::gil_scoped_release release;
-    result = ckg::interp::run_script(path);
+    run = ckg::interp::run_script(path);
   }
-  if (auto* e = std::get_if<ckg::interp::PredictionError>(&result)) return {"", e->file + ":" + std::to_string(e->line) + ": " + e->message};
-  return {std::get<std::string>(result), ""};
+  if (!run.error) return {run.output, ""};
+  return {run.output, run.error->file + ":" + std::to_string(run.error->line) + ": " + run.error->message};
 }
 
 // Predicts keys; returns the `keys --format json` document as a string, or raises ValueError.

@@ -695,6 +695,22 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       TSNode left = field(stmt, Field::left);
       if (parse::is_null(right)) {  // annotation only: `x: int`
         if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(mangle(f, node_string(f, left)));
+        if (parse::kind(left) == Kind::k_subscript || parse::kind(left) == Kind::k_attribute) {
+          // CPython evaluates a target that is not a plain name (`a[i]: int` reads a and i).
+          // tree-sitter-python 0.23 reads `match [a, b]:` + `case [x, y]:` as such a target,
+          // `match[a, b]: case[x, y]`: a match statement that must not pass as a no-op.
+          TSNode object = field(left, Field::value);
+          try {
+            (void)eval(f, object);
+          } catch (const PyError& e) {
+            if (e.type != "NameError" || parse::kind(object) != Kind::k_identifier || node_string(f, object) != "match") throw;
+            raise("SyntaxError", "a match statement whose subject is a list or tuple display is misread by the parser "
+                                 "(tree-sitter-python 0.23); give the subject a name first: `subject = [...]` then `match subject:`");
+          }
+          if (parse::kind(left) == Kind::k_subscript) {
+            for (TSNode index : parse::field_children(left, Field::subscript)) (void)eval(f, index);
+          }
+        }
         return Flow::normal;
       }
       if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {

@@ -221,12 +221,15 @@ ModuleNs* Interpreter::new_native_module(const std::string& dotted) {
 
 void Interpreter::set_global(ModuleNs* m, const std::string& name, Value v) { m->globals->vars.set(name, std::move(v)); }
 
-ClassObj* Interpreter::exception_class(const std::string& name) {
+ClassObj* Interpreter::exception_class(const std::string& name, const std::string& base_name) {
   auto it = exception_classes_.find(name);
   if (it != exception_classes_.end()) return it->second;
   ClassObj* base = types.base_exception;
-  auto ex = exception_classes_.find("Exception");
-  if (ex != exception_classes_.end()) base = ex->second;
+  if (!base_name.empty()) {
+    base = exception_class(base_name);
+  } else if (auto ex = exception_classes_.find("Exception"); ex != exception_classes_.end()) {
+    base = ex->second;
+  }
   ClassObj* cls = new_native_class(name, {base});
   exception_classes_[name] = cls;
   builtins_->vars.set(name, Value::object(keep_alive_.back()));
@@ -302,6 +305,7 @@ ModuleNs* Interpreter::load_project_file(const std::string& path, std::string* e
     try {
       exec_stmt(frame, stmt);
     } catch (PyError& e) {
+      if (script_mode) throw;
       Value failed = make_unknown(fmt::format("module-level statement raised {}", e.described()),
                                   loaded.file->location(stmt));
       for (const std::string& name : bound_names(*loaded.file, stmt)) ns->globals->vars.set(name, failed);

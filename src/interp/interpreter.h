@@ -245,7 +245,8 @@ class Interpreter {
   ModuleNs* new_native_module(const std::string& dotted);
   void set_global(ModuleNs* m, const std::string& name, Value v);
   Value builtin(const std::string& name, NativeFn fn);
-  ClassObj* exception_class(const std::string& name);
+  // The builtin exception class `name` (under `base_name`, else Exception), made on first use.
+  ClassObj* exception_class(const std::string& name, const std::string& base_name = "");
   Env& builtins() { return *builtins_; }
   const Limits& limits() const { return limits_; }
   void step();  // counts one unit of work against the budget
@@ -265,6 +266,9 @@ class Interpreter {
              *base_exception = nullptr, *property = nullptr;
   } types;
 
+  // A script (run_script), not a project module: an exception a top-level statement does not
+  // catch ends it, as in CPython.
+  bool script_mode = false;
   // Where print() writes; null: print() is a no-op (the conformance suite reads it).
   std::string* print_sink = nullptr;
 

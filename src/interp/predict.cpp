@@ -94,18 +94,21 @@ std::optional<std::string> parse_interpreter_limits(const std::string& spec, Int
   return std::nullopt;
 }
 
-std::variant<std::string, PredictionError> run_script(const std::string& file) {
+ScriptRun run_script(const std::string& file) {
   ProjectSession session(index::locate_module(file));
   Interpreter& in = session.interpreter();
-  std::string out;
-  in.print_sink = &out;
+  ScriptRun run;
+  in.print_sink = &run.output;
+  in.script_mode = true;
   std::string error;
   try {
-    if (!in.load_project_file(file, &error)) return PredictionError{file, 0, error};
+    if (!in.load_project_file(file, &error)) run.error = PredictionError{file, 0, error};
+  } catch (PyError& e) {
+    run.error = PredictionError{e.where.file, e.where.line, e.described()};
   } catch (AnalysisAbort& e) {
-    return PredictionError{e.where.file, e.where.line, e.reason};
+    run.error = PredictionError{e.where.file, e.where.line, e.reason};
   }
-  return out;
+  return run;
 }
 
 std::vector<ModelTarget> list_models(const std::string& file, std::optional<PredictionError>* error) {

@@ -111,9 +111,14 @@ std::vector<ModelTarget> list_models(const std::string& file, std::optional<Pred
 // each project file is parsed and loaded once (e.g. every torchvision builder).
 std::vector<PredictionResult> predict_keys_batch(const std::vector<PredictionRequest>& requests);
 
-// Runs FILE's top level as a module and returns what print() wrote (the conformance suite
-// compares it with CPython's output). A statement that raises stops nothing: its names are bound
-// to Unknowns, as for any project module.
-std::variant<std::string, PredictionError> run_script(const std::string& file);
+// Runs FILE's top level as a script, for the conformance suite, which compares what print()
+// wrote with CPython's output. As in CPython, an exception nobody catches ends the script: it
+// is the error, beside the output printed before it. (A project module loaded for a model keeps
+// going instead: a failing statement binds its names to Unknowns.)
+struct ScriptRun {
+  std::string output;
+  std::optional<PredictionError> error;
+};
+ScriptRun run_script(const std::string& file);
 
 }  // namespace ckg::interp

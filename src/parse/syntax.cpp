@@ -51,6 +51,7 @@ const Tables& tables() {
 }  // namespace
 
 Kind kind(TSNode node) {
+  if (ts_node_is_null(node)) return Kind::other;  // an absent field: ts_node_symbol would read through null
   const auto& t = tables();
   TSSymbol s = ts_node_symbol(node);
   return s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;

@@ -18,6 +18,7 @@ Installer find(const std::string& dotted) {
       {"numbers", install_numbers},
       {"itertools", install_itertools},
       {"abc", install_abc},
+      {"contextlib", install_contextlib},
       {"torch.distributed", install_torch_distributed},
   };
   auto it = overlays.find(dotted);
