@@ -379,6 +379,9 @@ Value Interpreter::eval(Frame& f, TSNode node) {
     current_node = node;
     throw AnalysisAbort{fmt::format("an expression nested more than {} levels deep (limit max_expression_depth)", kMaxExpressionDepth), here()};
   }
+  // A field the grammar left out (a broken file, a node kind read the wrong way): an error at
+  // the statement, never a read through a null node.
+  if (ts_node_is_null(node)) raise("SyntaxError", "an expression ckptguard's parser did not produce");
   try {
     return eval_node(f, node);
   } catch (const NativeRaise& e) {

@@ -699,7 +699,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
           // CPython evaluates a target that is not a plain name (`a[i]: int` reads a and i).
           // tree-sitter-python 0.23 reads `match [a, b]:` + `case [x, y]:` as such a target,
           // `match[a, b]: case[x, y]`: a match statement that must not pass as a no-op.
-          TSNode object = field(left, Field::value);
+          TSNode object = field(left, parse::kind(left) == Kind::k_subscript ? Field::value : Field::object);
           try {
             (void)eval(f, object);
           } catch (const PyError& e) {
