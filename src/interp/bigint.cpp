@@ -348,30 +348,26 @@ BigInt BigInt::shifted_right(std::size_t bits) const {
   return BigInt(false, std::move(out));
 }
 
+// -x in two's complement over a fixed number of limbs: invert, add one.
+void BigInt::negate(Limbs& limbs) {
+  std::uint64_t carry = 1;
+  for (auto& limb : limbs) {
+    std::uint64_t t = static_cast<std::uint64_t>(~limb) + carry;
+    limb = static_cast<std::uint32_t>(t);
+    carry = t >> 32;
+  }
+}
+
 BigInt::Limbs BigInt::twos_complement(std::size_t limbs) const {
   Limbs out(limbs, 0);
   std::copy(magnitude_.begin(), magnitude_.end(), out.begin());
-  if (negative_) {
-    std::uint64_t carry = 1;
-    for (auto& limb : out) {
-      std::uint64_t t = static_cast<std::uint64_t>(~limb) + carry;
-      limb = static_cast<std::uint32_t>(t);
-      carry = t >> 32;
-    }
-  }
+  if (negative_) negate(out);
   return out;
 }
 
 BigInt BigInt::from_twos_complement(Limbs limbs) {
   bool negative = !limbs.empty() && (limbs.back() & 0x80000000u) != 0;
-  if (negative) {
-    std::uint64_t carry = 1;
-    for (auto& limb : limbs) {
-      std::uint64_t t = static_cast<std::uint64_t>(~limb) + carry;
-      limb = static_cast<std::uint32_t>(t);
-      carry = t >> 32;
-    }
-  }
+  if (negative) negate(limbs);
   return BigInt(negative, std::move(limbs));
 }
 

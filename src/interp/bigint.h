@@ -59,6 +59,7 @@ class BigInt {
   // The two's complement form in `limbs` limbs (enough for the sign bit), and back.
   Limbs twos_complement(std::size_t limbs) const;
   static BigInt from_twos_complement(Limbs limbs);
+  static void negate(Limbs& limbs);  // in place, two's complement
   template <class Op> static BigInt bitwise(const BigInt& a, const BigInt& b, Op op);
   void trim();
 

@@ -1127,7 +1127,7 @@ void install_python_builtins(Interpreter& in) {
       BigInt::divmod(v.as_big(), unit, &quotient, &remainder);
       // floor division leaves 0 <= remainder < unit: round up past the half, and at it to even
       const int half = (remainder + remainder).compare(unit);
-      const bool odd = (quotient.to_string().back() - '0') % 2 == 1;
+      const bool odd = !(quotient & BigInt(1)).is_zero();
       if (half > 0 || (half == 0 && odd)) quotient = quotient + BigInt(1);
       return Value::integer(quotient * unit);
     }
