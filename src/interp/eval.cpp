@@ -1,4 +1,5 @@
 // Expression evaluation.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -393,9 +394,18 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
   switch (parse::kind(node)) {
-    case Kind::k_identifier: return lookup_name(f, mangle(f, node_string(f, node)), node);
+    case Kind::k_identifier: return lookup_name(f, mangled(f, f.file->node_text(node)), node);
     case Kind::k_integer: {
-      std::string digits = node_string(f, node);
+      std::string_view text = f.file->node_text(node);
+      // Plain decimal literals that fit int64 (nearly all of them) skip the general parser: a
+      // literal is re-read on every evaluation, so in loops this is hot.
+      if (!text.empty() && text.size() <= 18 && text[0] != '0' &&
+          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        std::int64_t v = 0;
+        for (char c : text) v = v * 10 + (c - '0');
+        return Value::integer(v);
+      }
+      std::string digits(text);
       check_int_bits(digits.size() * 3);  // a decimal digit is 3.3 bits: parsing stays quick
       return parse_integer(std::move(digits));
     }

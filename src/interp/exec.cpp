@@ -185,7 +185,7 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
 void Interpreter::assign(Frame& f, TSNode target, Value value) {
   switch (parse::kind(target)) {
     case Kind::k_identifier: {
-      std::string name = mangle(f, node_string(f, target));
+      std::string name = mangled(f, f.file->node_text(target));
       Env* env = f.env.get();
       if (std::find(env->declared_global.begin(), env->declared_global.end(), name) != env->declared_global.end()) {
         env = f.module->globals.get();

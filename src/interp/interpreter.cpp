@@ -1287,31 +1287,59 @@ static std::int64_t py_mod(std::int64_t a, std::int64_t b) {
   return r;
 }
 
+// The arithmetic operators of int op int, decoded once per operation: comparing the operator
+// text against each candidate in turn was a measurable share of every loop iteration.
+enum class IntOp { add, sub, mul, true_div, floor_div, mod, pow, lshift, rshift, bit_and, bit_or, bit_xor, other };
+
+static IntOp int_op_of(const std::string& op) {
+  if (op.size() == 1) {
+    switch (op[0]) {
+      case '+': return IntOp::add;
+      case '-': return IntOp::sub;
+      case '*': return IntOp::mul;
+      case '/': return IntOp::true_div;
+      case '%': return IntOp::mod;
+      case '&': return IntOp::bit_and;
+      case '|': return IntOp::bit_or;
+      case '^': return IntOp::bit_xor;
+      default: return IntOp::other;
+    }
+  }
+  if (op == "//") return IntOp::floor_div;
+  if (op == "**") return IntOp::pow;
+  if (op == "<<") return IntOp::lshift;
+  if (op == ">>") return IntOp::rshift;
+  return IntOp::other;
+}
+
 // int op int on the int64 fast path; nullopt when the result leaves int64 (or the operator
 // is not one of these).
-static std::optional<std::int64_t> small_int_op(const std::string& op, std::int64_t x, std::int64_t y) {
+static std::optional<std::int64_t> small_int_op(IntOp op, std::int64_t x, std::int64_t y) {
   std::int64_t r = 0;
-  if (op == "+") return __builtin_add_overflow(x, y, &r) ? std::nullopt : std::optional(r);
-  if (op == "-") return __builtin_sub_overflow(x, y, &r) ? std::nullopt : std::optional(r);
-  if (op == "*") return __builtin_mul_overflow(x, y, &r) ? std::nullopt : std::optional(r);
-  if ((op == "//" || op == "%") && !(x == std::numeric_limits<std::int64_t>::min() && y == -1)) return op == "//" ? floor_div(x, y) : py_mod(x, y);
-  if (op == "<<") {
-    if (x == 0) return 0;
-    if (y >= 63) return std::nullopt;
-    r = static_cast<std::int64_t>(static_cast<std::uint64_t>(x) << y);
-    return (r >> y) == x ? std::optional(r) : std::nullopt;
-  }
-  if (op == ">>") return y >= 63 ? (x < 0 ? -1 : 0) : x >> y;
-  if (op == "**") {
-    std::int64_t base = x;
-    r = 1;
-    for (std::int64_t e = y; e > 0; e >>= 1) {
-      if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return std::nullopt;
-      if (e > 1 && __builtin_mul_overflow(base, base, &base)) return std::nullopt;
+  switch (op) {
+    case IntOp::add: return __builtin_add_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+    case IntOp::sub: return __builtin_sub_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+    case IntOp::mul: return __builtin_mul_overflow(x, y, &r) ? std::nullopt : std::optional(r);
+    case IntOp::floor_div: case IntOp::mod:
+      if (x == std::numeric_limits<std::int64_t>::min() && y == -1) return std::nullopt;
+      return op == IntOp::floor_div ? floor_div(x, y) : py_mod(x, y);
+    case IntOp::lshift:
+      if (x == 0) return 0;
+      if (y >= 63) return std::nullopt;
+      r = static_cast<std::int64_t>(static_cast<std::uint64_t>(x) << y);
+      return (r >> y) == x ? std::optional(r) : std::nullopt;
+    case IntOp::rshift: return y >= 63 ? (x < 0 ? -1 : 0) : x >> y;
+    case IntOp::pow: {
+      std::int64_t base = x;
+      r = 1;
+      for (std::int64_t e = y; e > 0; e >>= 1) {
+        if ((e & 1) && __builtin_mul_overflow(r, base, &r)) return std::nullopt;
+        if (e > 1 && __builtin_mul_overflow(base, base, &base)) return std::nullopt;
+      }
+      return r;
     }
-    return r;
+    default: return std::nullopt;
   }
-  return std::nullopt;
 }
 
 // An int result of more than max_int_bits stops the analysis: model code never needs one, and
@@ -1337,46 +1365,47 @@ void Interpreter::charge_items(std::uint64_t items, const char* what) {
 
 Value Interpreter::int_binary(const std::string& op, const Value& a, const Value& b) {
   bool bools = a.is_bool() && b.is_bool();
-  if (op == "/") {
+  const IntOp code = int_op_of(op);
+  if (code == IntOp::true_div) {
     if (b.as_float() == 0 && !b.is_big()) raise("ZeroDivisionError", "division by zero");
     auto r = BigInt::true_divide(a.as_big(), b.as_big());
     if (!r) raise("OverflowError", "integer division result too large for a float");
     return Value::floating(*r);
   }
-  if ((op == "//" || op == "%") && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-  if ((op == "<<" || op == ">>") && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
-  if (op == "**" && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) {
+  if ((code == IntOp::floor_div || code == IntOp::mod) && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+  if ((code == IntOp::lshift || code == IntOp::rshift) && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
+  if (code == IntOp::pow && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) {
     if (a.as_float() == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
     return Value::floating(std::pow(a.as_float(), b.as_float()));
   }
   if (!a.is_big() && !b.is_big()) {
     std::int64_t x = a.as_int(), y = b.as_int();
-    if (op == "&") return bools ? Value::boolean(x & y) : Value::integer(x & y);
-    if (op == "|") return bools ? Value::boolean(x | y) : Value::integer(x | y);
-    if (op == "^") return bools ? Value::boolean(x ^ y) : Value::integer(x ^ y);
-    if (auto r = small_int_op(op, x, y)) return Value::integer(*r);
+    if (code == IntOp::bit_and) return bools ? Value::boolean(x & y) : Value::integer(x & y);
+    if (code == IntOp::bit_or) return bools ? Value::boolean(x | y) : Value::integer(x | y);
+    if (code == IntOp::bit_xor) return bools ? Value::boolean(x ^ y) : Value::integer(x ^ y);
+    if (auto r = small_int_op(code, x, y)) return Value::integer(*r);
   }
   BigInt x = a.as_big(), y = b.as_big();
   std::uint64_t xb = x.bit_length(), yb = y.bit_length();
-  if (op == "+" || op == "-") { check_int_bits(std::max(xb, yb) + 1); return Value::integer(op == "+" ? x + y : x - y); }
-  if (op == "*") { check_int_bits(xb + yb); charge((xb + yb) / 8, "an int"); return Value::integer(x * y); }
-  if (op == "//" || op == "%") {
+  if (code == IntOp::add || code == IntOp::sub) { check_int_bits(std::max(xb, yb) + 1); return Value::integer(code == IntOp::add ? x + y : x - y); }
+  if (code == IntOp::mul) { check_int_bits(xb + yb); charge((xb + yb) / 8, "an int"); return Value::integer(x * y); }
+  if (code == IntOp::floor_div || code == IntOp::mod) {
     BigInt q, r;
     BigInt::divmod(x, y, &q, &r);
-    return Value::integer(op == "//" ? std::move(q) : std::move(r));
+    return Value::integer(code == IntOp::floor_div ? std::move(q) : std::move(r));
   }
-  if (op == "&") return Value::integer(x & y);
-  if (op == "|") return Value::integer(x | y);
-  if (op == "^") return Value::integer(x ^ y);
-  if (op == ">>") return Value::integer(b.is_big() ? BigInt(x.negative() ? -1 : 0) : x.shifted_right(static_cast<std::size_t>(b.as_int())));
-  if (op == "<<") {
+  if (code == IntOp::bit_and) return Value::integer(x & y);
+  if (code == IntOp::bit_or) return Value::integer(x | y);
+  if (code == IntOp::bit_xor) return Value::integer(x ^ y);
+  if (code == IntOp::rshift) return Value::integer(b.is_big() ? BigInt(x.negative() ? -1 : 0) : x.shifted_right(static_cast<std::size_t>(b.as_int())));
+  if (code == IntOp::lshift) {
     if (x.is_zero()) return Value::integer(0);
     if (b.is_big()) check_int_bits(std::numeric_limits<std::uint64_t>::max());
     check_int_bits(xb + static_cast<std::uint64_t>(b.as_int()));
     charge((xb + static_cast<std::uint64_t>(b.as_int())) / 8, "an int");
     return Value::integer(x.shifted_left(static_cast<std::size_t>(b.as_int())));
   }
-  if (op == "**") {
+  if (code == IntOp::pow) {
     // 0, 1 and -1 stay small whatever the exponent; anything else grows with it
     if (xb <= 1) return Value::integer(x.is_zero() ? BigInt(y.is_zero() ? 1 : 0) : x.negative() && (b.as_big() & BigInt(1)).is_zero() ? BigInt(1) : x);
     if (b.is_big()) check_int_bits(std::numeric_limits<std::uint64_t>::max());

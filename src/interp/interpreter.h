@@ -213,6 +213,10 @@ class Interpreter {
   // Private name mangling inside a class body or method: `__x` is `_Class__x` (attributes,
   // names, parameters and keywords alike).
   static std::string mangle(const Frame& f, std::string name);
+  // mangle() of a name in the source, copying it once: most names are not `__private`.
+  static std::string mangled(const Frame& f, std::string_view name) {
+    return name.size() > 2 && name[0] == '_' && name[1] == '_' ? mangle(f, std::string(name)) : std::string(name);
+  }
   void assign(Frame& f, TSNode target, Value value);
   Value lookup_name(Frame& f, const std::string& name, TSNode at);
 

@@ -2,7 +2,9 @@
 #include "parse/syntax.h"
 
 #include <array>
+#include <cstdint>
 #include <cstring>
+#include <deque>
 #include <string_view>
 #include <unordered_map>
 
@@ -50,39 +52,16 @@ const Tables& tables() {
 
 }  // namespace
 
-Kind kind(TSNode node) {
-  if (ts_node_is_null(node)) return Kind::other;  // an absent field: ts_node_symbol would read through null
-  const auto& t = tables();
-  TSSymbol s = ts_node_symbol(node);
-  return s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;
-}
+namespace detail {
 
 namespace {
 
-// tree-sitter finds the i-th child, or a child by field, by walking from the first one, and the
-// interpreter revisits the same nodes in every call and loop iteration. Each node's named
-// children and fields are therefore collected once with a cursor and cached per tree (a tree's
-// entries are dropped when its SourceFile is destroyed).
-struct NodeInfo {
-  std::vector<TSNode> named;
-  std::array<TSNode, static_cast<std::size_t>(Field::count)> fields{};
-};
-using NodeCache = std::unordered_map<const void*, NodeInfo>;
-thread_local std::unordered_map<const TSTree*, NodeCache> node_cache;
-
-thread_local const TSTree* last_tree = nullptr;
-thread_local NodeCache* last_cache = nullptr;
-
-const NodeInfo& info(TSNode node) {
-  if (node.tree != last_tree) {
-    last_cache = &node_cache[node.tree];
-    last_tree = node.tree;
-  }
-  NodeCache& cache = *last_cache;
-  auto it = cache.find(node.id);
-  if (it != cache.end()) return it->second;
+NodeInfo collect(TSNode node) {
   NodeInfo out;
-  const auto& ids = tables().field_ids;
+  const auto& t = tables();
+  TSSymbol s = ts_node_symbol(node);
+  out.kind = s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;
+  out.field_slot.fill(kNoField);
   TSTreeCursor cursor = ts_tree_cursor_new(node);
   if (ts_tree_cursor_goto_first_child(&cursor)) {
     do {
@@ -92,26 +71,58 @@ const NodeInfo& info(TSNode node) {
       if (ts_node_is_named(c) && !ts_node_is_extra(c)) out.named.push_back(c);
       TSFieldId fid = ts_tree_cursor_current_field_id(&cursor);
       if (fid == 0) continue;
-      for (std::size_t f = 0; f < out.fields.size(); ++f) {
-        if (ids[f] == fid && ts_node_is_null(out.fields[f])) out.fields[f] = c;  // first child with the field
+      for (std::size_t f = 0; f < out.field_slot.size(); ++f) {
+        if (t.field_ids[f] != fid || out.field_slot[f] != kNoField || out.with_field.size() >= kNoField) continue;
+        out.field_slot[f] = static_cast<std::uint8_t>(out.with_field.size());  // first child with the field
+        out.with_field.push_back(c);
       }
     } while (ts_tree_cursor_goto_next_sibling(&cursor));
   }
   ts_tree_cursor_delete(&cursor);
-  return cache.emplace(node.id, std::move(out)).first->second;
+  return out;
 }
+
+thread_local std::unordered_map<const TSTree*, NodeCache> node_cache;
 
 }  // namespace
 
-void forget_tree(const TSTree* tree) {
-  node_cache.erase(tree);
-  last_tree = nullptr;
-  last_cache = nullptr;
+const NodeInfo kAbsent = [] {
+  NodeInfo none;
+  none.field_slot.fill(kNoField);
+  return none;
+}();
+thread_local const TSTree* last_tree = nullptr;
+thread_local NodeCache* last_cache = nullptr;
+
+NodeCache& cache_of(const TSTree* tree) { return node_cache[tree]; }
+
+const NodeInfo& NodeCache::insert(TSNode node) {
+  infos_.push_back(collect(node));
+  if ((infos_.size() + 1) * 2 > slots_.size()) {
+    std::vector<Slot> old(std::max<std::size_t>(slots_.size() * 2, 1024));
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.info != nullptr) place(s.id, s.alias, s.info);
+    }
+  }
+  place(node.id, node.context[3], &infos_.back());
+  return infos_.back();
 }
 
-const std::vector<TSNode>& named_children(TSNode node) { return info(node).named; }
+void NodeCache::place(const void* id, std::uint32_t alias, const NodeInfo* info) {
+  std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash(id, alias) & mask;
+  while (slots_[i].info != nullptr) i = (i + 1) & mask;
+  slots_[i] = Slot{id, alias, info};
+}
 
-TSNode field(TSNode node, Field f) { return info(node).fields[static_cast<std::size_t>(f)]; }
+}  // namespace detail
+
+void forget_tree(const TSTree* tree) {
+  detail::node_cache.erase(tree);
+  detail::last_tree = nullptr;
+  detail::last_cache = nullptr;
+}
 
 std::vector<TSNode> field_children(TSNode node, Field f) {
   std::vector<TSNode> out;

@@ -1,7 +1,10 @@
 // Fast, typed access to tree-sitter-python nodes: node kinds and field names as enums.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include <tree_sitter/api.h>
@@ -48,11 +51,79 @@ enum class Field : std::uint8_t {
   type_conversion, count
 };
 
-Kind kind(TSNode node);
-TSNode field(TSNode node, Field f);  // null node when absent
-inline bool is_null(TSNode node) { return ts_node_is_null(node); }
+namespace detail {
+
+// What the interpreter asks of a node on every visit: its kind, named children and fields.
+// Collected once per node with a cursor (tree-sitter finds a child by walking from the first one)
+// and cached per tree; a tree's entries are dropped when its SourceFile is destroyed.
+inline constexpr std::uint8_t kNoField = 0xff;
+
+struct NodeInfo {
+  Kind kind = Kind::other;
+  std::array<std::uint8_t, static_cast<std::size_t>(Field::count)> field_slot{};  // into with_field
+  std::vector<TSNode> named;       // except comments and line continuations
+  std::vector<TSNode> with_field;  // the first child carrying each field
+};
+
+// One tree's NodeInfos, found by open addressing on the node's identity: its subtree pointer plus
+// the alias its parent gives it (small leaves are stored inline, so two leaves of one symbol can
+// share an id). The lookup is inline because it runs for every field of every evaluated node.
+class NodeCache {
+ public:
+  const NodeInfo& get(TSNode node) {
+    if (!slots_.empty()) {
+      std::size_t mask = slots_.size() - 1;
+      for (std::size_t i = hash(node.id, node.context[3]) & mask; slots_[i].info != nullptr; i = (i + 1) & mask) {
+        if (slots_[i].id == node.id && slots_[i].alias == node.context[3]) return *slots_[i].info;
+      }
+    }
+    return insert(node);
+  }
+
+ private:
+  struct Slot {
+    const void* id = nullptr;
+    std::uint32_t alias = 0;
+    const NodeInfo* info = nullptr;
+  };
+  static std::size_t hash(const void* id, std::uint32_t alias) {
+    auto bits = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(id)) ^ (std::uint64_t{alias} << 48);
+    return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 20);
+  }
+  const NodeInfo& insert(TSNode node);
+  void place(const void* id, std::uint32_t alias, const NodeInfo* info);
+
+  std::vector<Slot> slots_;
+  std::deque<NodeInfo> infos_;  // stable addresses: callers keep references to `named`
+};
+
+extern const NodeInfo kAbsent;
+extern thread_local const TSTree* last_tree;
+extern thread_local NodeCache* last_cache;
+NodeCache& cache_of(const TSTree* tree);
+
+inline const NodeInfo& info(TSNode node) {
+  if (node.id == nullptr) return kAbsent;  // an absent field has no kind and no children
+  if (node.tree != last_tree) {
+    last_cache = &cache_of(node.tree);
+    last_tree = node.tree;
+  }
+  return last_cache->get(node);
+}
+
+}  // namespace detail
+
+inline Kind kind(TSNode node) { return detail::info(node).kind; }
+// The child carrying field `f`; a null node when absent.
+inline TSNode field(TSNode node, Field f) {
+  const detail::NodeInfo& i = detail::info(node);
+  std::uint8_t slot = i.field_slot[static_cast<std::size_t>(f)];
+  return slot == detail::kNoField ? TSNode{} : i.with_field[slot];
+}
+// What ts_node_is_null tests, inline: it is asked on every field access of every evaluation.
+inline bool is_null(TSNode node) { return node.id == nullptr; }
 // Named children except comments. The reference stays valid while the node's tree lives.
-const std::vector<TSNode>& named_children(TSNode node);
+inline const std::vector<TSNode>& named_children(TSNode node) { return detail::info(node).named; }
 // Drops cached data about `tree`; called when its SourceFile is destroyed.
 void forget_tree(const TSTree* tree);
 // All children (named or not) carrying field `f`, e.g. comparison operators.
