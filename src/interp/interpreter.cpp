@@ -180,6 +180,10 @@ void Interpreter::charge(std::uint64_t bytes, const char* what) {
 
 void Interpreter::step() {
   if (++steps_ > limits_.max_steps) throw AnalysisAbort{"step budget exhausted", here()};
+  // The clock is read every 4096 steps: often enough to stop within milliseconds of the limit.
+  if ((steps_ & 4095) == 0 && std::chrono::steady_clock::now() > deadline_) {
+    throw AnalysisAbort{fmt::format("model code ran longer than {} s (limit max_seconds)", limits_.max_seconds), here()};
+  }
 }
 
 // ---- registration -------------------------------------------------------------------------

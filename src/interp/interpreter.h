@@ -7,6 +7,7 @@
 // instead of failures.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <tuple>
@@ -185,6 +186,7 @@ class Interpreter {
     executed_.clear();
     steps_ = 0;
     allocated_ = 0;
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(limits_.max_seconds);
   }
 
   // ---- execution (eval.cpp / exec.cpp) ----------------------------------------------------
@@ -297,6 +299,7 @@ class Interpreter {
   Limits limits_;
   std::int64_t steps_ = 0;
   std::uint64_t allocated_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(limits_.max_seconds);
   int depth_ = 0;
   int loading_modules_ = 0;  // > 0 while a module's top level executes
   std::shared_ptr<Env> builtins_;

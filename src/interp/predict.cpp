@@ -89,7 +89,11 @@ std::optional<std::string> parse_interpreter_limits(const std::string& spec, Int
     else if (name == "max_sequence") limits.max_sequence = as_int64;
     else if (name == "max_alloc_bytes") limits.max_alloc_bytes = value;
     else if (name == "max_int_bits") limits.max_int_bits = as_int64;
-    else return fmt::format("'{}': not an interpreter limit (max_steps, max_call_depth, max_loop_iterations, max_sequence, max_alloc_bytes, max_int_bits)", name);
+    else if (name == "max_seconds") {
+      if (value > 1'000'000) return fmt::format("'{}': max_seconds is at most 1000000", item);
+      limits.max_seconds = as_int64;
+    }
+    else return fmt::format("'{}': not an interpreter limit (max_steps, max_call_depth, max_loop_iterations, max_sequence, max_alloc_bytes, max_int_bits, max_seconds)", name);
   }
   return std::nullopt;
 }

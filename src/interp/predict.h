@@ -25,6 +25,9 @@ struct InterpreterLimits {
   // memory and on the time spent copying.
   std::uint64_t max_alloc_bytes = 1ull << 30;
   std::int64_t max_int_bits = 65'536;  // an int; model code needs 64
+  // Wall-clock seconds of one prediction: the step budget bounds work the interpreter counts,
+  // this bounds what it does not (a slow regular expression, a huge sort) on any machine.
+  std::int64_t max_seconds = 60;
 };
 void set_interpreter_limits(const InterpreterLimits& limits);
 const InterpreterLimits& interpreter_limits();

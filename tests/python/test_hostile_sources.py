@@ -90,3 +90,27 @@ def test_constructor_raising_in_the_new_version_is_reported(tmp_path):
     done = subprocess.run([str(BINARY), *args], capture_output=True, text=True, cwd=tmp_path)
     assert "CKG110" in done.stdout
     assert "No checkpoint-breaking changes" not in done.stdout
+
+
+def test_wall_clock_limit_stops_a_long_constructor(tmp_path):
+    """max_seconds bounds what the step budget does not: with the step budget out of the way, a
+    constructor of 10**12 iterations stops after the wall-clock limit, at its loop's line."""
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        total = 0\n        for i in range(10**6):\n            for j in range(10**6):\n"
+        "                total += i\n        self.fc = nn.Linear(2, 2)\n")
+    env = dict(os.environ, CKPTGUARD_INTERP_LIMITS=f"max_seconds=1,max_steps={2**62}")
+    done = subprocess.run([str(BINARY), "keys", "model.py::Net"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2, done
+    assert_one_line(done.stderr, "analysis of 'Net' stopped: model code ran longer than 1 s (limit max_seconds)")
+    assert re.match(r"model\.py:(8|9): ", done.stderr), done.stderr
+
+
+@pytest.mark.parametrize("spec", ["max_seconds=0", "max_seconds=2000000", "max_secs=5"])
+def test_bad_limit_is_one_line_exit_2(tmp_path, spec):
+    (tmp_path / "model.py").write_text("import torch.nn as nn\n\nclass Net(nn.Module):\n    pass\n")
+    env = dict(os.environ, CKPTGUARD_INTERP_LIMITS=spec)
+    done = subprocess.run([str(BINARY), "keys", "model.py::Net"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 2, done
+    assert_one_line(done.stderr, "CKPTGUARD_INTERP_LIMITS")
