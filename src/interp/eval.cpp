@@ -292,8 +292,8 @@ static void eval_arguments(Interpreter& in, Frame& f, TSNode arglist, CallArgs& 
   }
 }
 
-static std::string operator_text(const Frame& f, TSNode node) {
-  TSNode op = field(node, Field::operator_);
+static std::string operator_text(const Frame& f, const parse::NodeInfo& node) {
+  TSNode op = node.field(Field::operator_);
   return parse::is_null(op) ? std::string() : node_string(f, op);
 }
 
@@ -393,7 +393,8 @@ Value Interpreter::eval(Frame& f, TSNode node) {
 Value Interpreter::eval_node(Frame& f, TSNode node) {
   step();
   current_node = node;
-  switch (parse::kind(node)) {
+  const parse::NodeInfo& n = parse::info(node);
+  switch (n.kind) {
     case Kind::k_identifier: return lookup_name(f, mangled(f, f.file->node_text(node)), node);
     case Kind::k_integer: {
       std::string_view text = f.file->node_text(node);
@@ -420,7 +421,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     case Kind::k_string: return eval_string(*this, f, node);
     case Kind::k_concatenated_string: {
       std::string out;
-      for (TSNode part : named_children(node)) {
+      for (TSNode part : n.named) {
         Value v = eval(f, part);
         if (!v.is_str()) return v;
         out += v.as_str();
@@ -432,16 +433,16 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     case Kind::k_none: return Value::none();
     case Kind::k_ellipsis: return builtins_->vars.find("Ellipsis") ? *builtins_->vars.find("Ellipsis") : Value::none();
     case Kind::k_parenthesized_expression: {
-      const auto& kids = named_children(node);
+      const auto& kids = n.named;
       if (kids.empty()) return make_tuple({});
       return eval(f, kids[0]);
     }
     case Kind::k_attribute: {
-      Value obj = eval(f, field(node, Field::object));
-      return get_attr(obj, mangle(f, node_string(f, field(node, Field::attribute))));
+      Value obj = eval(f, n.field(Field::object));
+      return get_attr(obj, mangle(f, node_string(f, n.field(Field::attribute))));
     }
     case Kind::k_subscript: {
-      Value obj = eval(f, field(node, Field::value));
+      Value obj = eval(f, n.field(Field::value));
       auto subs = parse::field_children(node, Field::subscript);
       if (subs.size() == 1) return get_item(obj, eval(f, subs[0]));
       std::vector<Value> key;
@@ -450,23 +451,23 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     }
     case Kind::k_slice: return eval_slice(*this, f, node);
     case Kind::k_call: {
-      Value callee = eval(f, field(node, Field::function));
+      Value callee = eval(f, n.field(Field::function));
       CallArgs args;
-      eval_arguments(*this, f, field(node, Field::arguments), args);
+      eval_arguments(*this, f, n.field(Field::arguments), args);
       current_node = node;
       f.call = node;
       return call(callee, std::move(args));
     }
     case Kind::k_binary_operator: {
-      Value a = eval(f, field(node, Field::left));
-      Value b = eval(f, field(node, Field::right));
+      Value a = eval(f, n.field(Field::left));
+      Value b = eval(f, n.field(Field::right));
       current_node = node;
-      std::string op = operator_text(f, node);
+      std::string op = operator_text(f, n);
       return derived(binary(op, a, b), op, a, b);
     }
     case Kind::k_unary_operator: {
-      Value v = eval(f, field(node, Field::argument));
-      std::string op = operator_text(f, node);
+      Value v = eval(f, n.field(Field::argument));
+      std::string op = operator_text(f, n);
       if (is_unknown(v)) return v;
       if (op == "-") {
         if (v.is_float() || v.is_int()) {
@@ -483,7 +484,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       raise("TypeError", fmt::format("bad operand type for unary {}: '{}'", op, type_name(v)));
     }
     case Kind::k_not_operator: {
-      Value v = eval(f, field(node, Field::argument));
+      Value v = eval(f, n.field(Field::argument));
       if (is_unknown(v)) return v;
       Value out = Value::boolean(!truthy(v)).with_taint(v.taint());
       if (const Derivation* d = v.derivation()) out = out.with_derivation(negated(*d));
@@ -491,16 +492,16 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     }
     case Kind::k_boolean_operator: {
       // The result depends on the left operand even when the right one is returned.
-      Value a = eval(f, field(node, Field::left));
+      Value a = eval(f, n.field(Field::left));
       if (is_unknown(a)) return a;
-      bool is_and = operator_text(f, node) == "and";
+      bool is_and = operator_text(f, n) == "and";
       if (truthy(a) != is_and) return a;
-      Value b = eval(f, field(node, Field::right));
+      Value b = eval(f, n.field(Field::right));
       return derived(b.with_taint(a.taint()), is_and ? "and" : "or", a, b);
     }
     case Kind::k_comparison_operator: return eval_comparison(*this, f, node);
     case Kind::k_conditional_expression: {
-      const auto& kids = named_children(node);  // body, condition, alternative
+      const auto& kids = n.named;  // body, condition, alternative
       Value cond = eval(f, kids.at(1));
       if (is_unknown(cond)) {
         note_unknown(cond, "conditional expression on an unresolved value");
@@ -515,7 +516,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       std::vector<Value> items;
       Value err = eval_sequence_items(*this, f, node, items);
       if (is_unknown(err)) return err;
-      return parse::kind(node) == Kind::k_list ? make_list(std::move(items)) : make_tuple(std::move(items));
+      return n.kind == Kind::k_list ? make_list(std::move(items)) : make_tuple(std::move(items));
     }
     case Kind::k_set: {
       std::vector<Value> items;
@@ -527,7 +528,7 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     }
     case Kind::k_dictionary: {
       auto d = std::make_shared<DictObj>();
-      for (TSNode c : named_children(node)) {
+      for (TSNode c : n.named) {
         if (parse::kind(c) == Kind::k_pair) {
           Value k = eval(f, field(c, Field::key));
           d->set(k, eval(f, field(c, Field::value)));
@@ -546,13 +547,13 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
     case Kind::k_generator_expression:
       return eval_comprehension(*this, f, node);
     case Kind::k_named_expression: {
-      Value v = eval(f, field(node, Field::value));
-      assign(f, field(node, Field::name), v);
+      Value v = eval(f, n.field(Field::value));
+      assign(f, n.field(Field::name), v);
       return v;
     }
-    case Kind::k_keyword_argument: return eval(f, field(node, Field::value));
-    case Kind::k_list_splat: return eval(f, named_children(node).at(0));
-    case Kind::k_type: return eval(f, named_children(node).at(0));
+    case Kind::k_keyword_argument: return eval(f, n.field(Field::value));
+    case Kind::k_list_splat: return eval(f, n.named.at(0));
+    case Kind::k_type: return eval(f, n.named.at(0));
     default:
       return unknown(fmt::format("unsupported expression '{}'", ts_node_type(node)));
   }

@@ -550,8 +550,9 @@ static void exec_import_from(Interpreter& in, Frame& f, TSNode stmt) {
 // ---- statements ---------------------------------------------------------------------------
 
 Flow Interpreter::exec_block(Frame& f, TSNode block) {
-  if (parse::kind(block) != Kind::k_block && parse::kind(block) != Kind::k_module) return exec_stmt(f, block);
-  for (TSNode stmt : named_children(block)) {
+  const parse::NodeInfo& n = parse::info(block);
+  if (n.kind != Kind::k_block && n.kind != Kind::k_module) return exec_stmt(f, block);
+  for (TSNode stmt : n.named) {
     Flow flow = exec_stmt(f, stmt);
     if (flow != Flow::normal) return flow;
   }
@@ -666,9 +667,10 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
   current_node = stmt;
   f.statement = stmt;
   if (f.module && f.module->watched && f.file == f.module->file) record_execution(f, stmt);
-  switch (parse::kind(stmt)) {
+  const parse::NodeInfo& n = parse::info(stmt);
+  switch (n.kind) {
     case Kind::k_expression_statement: {
-      for (TSNode e : named_children(stmt)) {
+      for (TSNode e : n.named) {
         Kind k = parse::kind(e);
         if (k == Kind::k_assignment) {
           exec_stmt(f, e);
@@ -691,8 +693,8 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_assignment: {
-      TSNode right = field(stmt, Field::right);
-      TSNode left = field(stmt, Field::left);
+      TSNode right = n.field(Field::right);
+      TSNode left = n.field(Field::left);
       if (parse::is_null(right)) {  // annotation only: `x: int`
         if (f.is_class_body && parse::kind(left) == Kind::k_identifier) f.annotated.push_back(mangle(f, node_string(f, left)));
         if (parse::kind(left) == Kind::k_subscript || parse::kind(left) == Kind::k_attribute) {
@@ -713,7 +715,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         }
         return Flow::normal;
       }
-      if (f.is_class_body && !parse::is_null(field(stmt, Field::type)) && parse::kind(left) == Kind::k_identifier) {
+      if (f.is_class_body && !parse::is_null(n.field(Field::type)) && parse::kind(left) == Kind::k_identifier) {
         f.annotated.push_back(mangle(f, node_string(f, left)));
       }
       // `a = b = value`: the right side is itself an assignment.
@@ -727,11 +729,11 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_augmented_assignment: {
-      TSNode left = field(stmt, Field::left);
-      std::string op = node_string(f, field(stmt, Field::operator_));
+      TSNode left = n.field(Field::left);
+      std::string op = node_string(f, n.field(Field::operator_));
       op.pop_back();  // "+=" -> "+"
       Value current = eval(f, left);
-      Value rhs = eval(f, field(stmt, Field::right));
+      Value rhs = eval(f, n.field(Field::right));
       current_node = stmt;
       if (auto* l = current.as<ListObj>(); l && op == "+") {
         for (auto& x : iterate(rhs)) l->items.push_back(x);  // in place: aliases see it
@@ -750,17 +752,17 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_return_statement: {
-      const auto& kids = named_children(stmt);
+      const auto& kids = n.named;
       f.return_value = kids.empty() ? Value::none() : eval(f, kids[0]);
       return Flow::return_;
     }
     case Kind::k_if_statement: {
-      TSNode condition = field(stmt, Field::condition);
+      TSNode condition = n.field(Field::condition);
       Value cond = eval(f, condition);
       if (is_unknown(cond)) note_unknown(cond, "if-condition depends on an unresolved value");
       bool taken = !is_unknown(cond) && truthy(cond);
       observe_decision(f, condition, cond, taken);
-      if (taken) return exec_block(f, field(stmt, Field::consequence));
+      if (taken) return exec_block(f, n.field(Field::consequence));
       for (TSNode alt : parse::field_children(stmt, Field::alternative)) {
         if (parse::kind(alt) == Kind::k_elif_clause) {
           TSNode elif_condition = field(alt, Field::condition);
@@ -776,19 +778,19 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_for_statement: {
-      Value iterable = eval(f, field(stmt, Field::right));
+      Value iterable = eval(f, n.field(Field::right));
       if (is_unknown(iterable)) {
         note_unknown(iterable, "for-loop over an unresolved iterable");
         return Flow::normal;
       }
       bool broke = false;
       for (auto& item : iterate(iterable)) {
-        assign(f, field(stmt, Field::left), item);
-        Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
+        assign(f, n.field(Field::left), item);
+        Flow flow = exec_loop_body(*this, f, n.field(Field::body), broke);
         if (flow != Flow::normal) return flow;
         if (broke) break;
       }
-      TSNode alt = field(stmt, Field::alternative);
+      TSNode alt = n.field(Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
       return Flow::normal;
     }
@@ -796,23 +798,23 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       bool broke = false;
       std::int64_t iterations = 0;
       while (true) {
-        Value cond = eval(f, field(stmt, Field::condition));
+        Value cond = eval(f, n.field(Field::condition));
         if (is_unknown(cond)) {
           note_unknown(cond, "while-condition depends on an unresolved value");
           break;
         }
         bool again = truthy(cond);
-        observe_decision(f, field(stmt, Field::condition), cond, again);
+        observe_decision(f, n.field(Field::condition), cond, again);
         if (!again) break;
         if (++iterations > limits_.max_loop_iterations) {
           note_unresolved(here(), "while-loop did not finish within the iteration budget");
           break;
         }
-        Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
+        Flow flow = exec_loop_body(*this, f, n.field(Field::body), broke);
         if (flow != Flow::normal) return flow;
         if (broke) break;
       }
-      TSNode alt = field(stmt, Field::alternative);
+      TSNode alt = n.field(Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
       return Flow::normal;
     }
@@ -828,7 +830,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         managers.push_back(v);
         return entered;
       };
-      for (TSNode c : named_children(stmt)) {
+      for (TSNode c : n.named) {
         if (parse::kind(c) != Kind::k_with_clause) continue;
         for (TSNode item : named_children(c)) {
           TSNode value = field(item, Field::value);
@@ -843,7 +845,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       }
       Flow flow;
       try {
-        flow = exec_block(f, field(stmt, Field::body));
+        flow = exec_block(f, n.field(Field::body));
       } catch (PyError& err) {
         bool suppressed = false;
         for (auto it = managers.rbegin(); it != managers.rend(); ++it) {
@@ -860,7 +862,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return flow;
     }
     case Kind::k_raise_statement: {
-      const auto& kids = named_children(stmt);
+      const auto& kids = n.named;
       if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
       Value exc = eval(f, kids[0]);
       if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
@@ -873,7 +875,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     case Kind::k_break_statement: return Flow::break_;
     case Kind::k_continue_statement: return Flow::continue_;
     case Kind::k_delete_statement: {
-      for (TSNode t : named_children(stmt)) {
+      for (TSNode t : n.named) {
         std::vector<TSNode> targets = parse::kind(t) == Kind::k_expression_list ? named_children(t) : std::vector<TSNode>{t};
         for (TSNode target : targets) {
           switch (parse::kind(target)) {
@@ -893,12 +895,12 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       return Flow::normal;
     }
     case Kind::k_global_statement: case Kind::k_nonlocal_statement: {
-      auto& list = parse::kind(stmt) == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
-      for (TSNode n : named_children(stmt)) list.push_back(mangle(f, node_string(f, n)));
+      auto& list = n.kind == Kind::k_global_statement ? f.env->declared_global : f.env->declared_nonlocal;
+      for (TSNode name : n.named) list.push_back(mangle(f, node_string(f, name)));
       return Flow::normal;
     }
     case Kind::k_assert_statement: {
-      const auto& kids = named_children(stmt);
+      const auto& kids = n.named;
       Value cond = eval(f, kids.at(0));
       if (!is_unknown(cond) && !truthy(cond)) {
         raise("AssertionError", kids.size() > 1 ? str(eval(f, kids[1])) : std::string());
@@ -909,19 +911,19 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     case Kind::k_import_from_statement: exec_import_from(*this, f, stmt); return Flow::normal;
     case Kind::k_future_import_statement: return Flow::normal;
     case Kind::k_function_definition: {
-      std::string name = node_string(f, field(stmt, Field::name));
+      std::string name = node_string(f, n.field(Field::name));
       f.env->vars.set(mangle(f, name), make_function(f, stmt, name));
       return Flow::normal;
     }
     case Kind::k_class_definition: {
-      f.env->vars.set(mangle(f, node_string(f, field(stmt, Field::name))), make_class(f, stmt));
+      f.env->vars.set(mangle(f, node_string(f, n.field(Field::name))), make_class(f, stmt));
       return Flow::normal;
     }
     case Kind::k_decorated_definition: {
-      TSNode def = field(stmt, Field::definition);
+      TSNode def = n.field(Field::definition);
       std::string name = node_string(f, field(def, Field::name));
       Value value = parse::kind(def) == Kind::k_class_definition ? make_class(f, def) : make_function(f, def, name);
-      const auto& decorators = named_children(stmt);
+      const auto& decorators = n.named;
       // Decorators are evaluated top-down and applied bottom-up, as in CPython. One that the
       // analyzer cannot follow (an Unknown, or a raise inside project decorator code such as a
       // registry) is taken as the identity, which is what such decorators are for the

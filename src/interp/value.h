@@ -188,8 +188,11 @@ class OrderedMap {
       auto it = index_.find(k);
       return it == index_.end() ? npos : it->second;
     }
+    // Names in one scope rarely share a length and a first letter, so both are checked before
+    // the out-of-line compare: variable lookup runs for every name in every loop iteration.
     for (std::size_t i = 0; i < items_.size(); ++i) {
-      if (items_[i].first == k) return i;
+      const std::string& name = items_[i].first;
+      if (name.size() == k.size() && (k.empty() || name[0] == k[0]) && name == k) return i;
     }
     return npos;
   }

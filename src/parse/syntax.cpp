@@ -61,7 +61,7 @@ NodeInfo collect(TSNode node) {
   const auto& t = tables();
   TSSymbol s = ts_node_symbol(node);
   out.kind = s < t.kind_of_symbol.size() ? t.kind_of_symbol[s] : Kind::other;
-  out.field_slot.fill(kNoField);
+  out.field_slot.fill(NodeInfo::kNoField);
   TSTreeCursor cursor = ts_tree_cursor_new(node);
   if (ts_tree_cursor_goto_first_child(&cursor)) {
     do {
@@ -72,7 +72,7 @@ NodeInfo collect(TSNode node) {
       TSFieldId fid = ts_tree_cursor_current_field_id(&cursor);
       if (fid == 0) continue;
       for (std::size_t f = 0; f < out.field_slot.size(); ++f) {
-        if (t.field_ids[f] != fid || out.field_slot[f] != kNoField || out.with_field.size() >= kNoField) continue;
+        if (t.field_ids[f] != fid || out.field_slot[f] != NodeInfo::kNoField || out.with_field.size() >= NodeInfo::kNoField) continue;
         out.field_slot[f] = static_cast<std::uint8_t>(out.with_field.size());  // first child with the field
         out.with_field.push_back(c);
       }
@@ -88,7 +88,7 @@ thread_local std::unordered_map<const TSTree*, NodeCache> node_cache;
 
 const NodeInfo kAbsent = [] {
   NodeInfo none;
-  none.field_slot.fill(kNoField);
+  none.field_slot.fill(NodeInfo::kNoField);
   return none;
 }();
 thread_local const TSTree* last_tree = nullptr;

@@ -51,19 +51,26 @@ enum class Field : std::uint8_t {
   type_conversion, count
 };
 
-namespace detail {
-
 // What the interpreter asks of a node on every visit: its kind, named children and fields.
 // Collected once per node with a cursor (tree-sitter finds a child by walking from the first one)
-// and cached per tree; a tree's entries are dropped when its SourceFile is destroyed.
-inline constexpr std::uint8_t kNoField = 0xff;
-
+// and cached per tree; a tree's entries are dropped when its SourceFile is destroyed. Hot paths
+// take a node's NodeInfo once (`info(node)`) instead of looking it up for each field.
 struct NodeInfo {
+  static constexpr std::uint8_t kNoField = 0xff;
+
   Kind kind = Kind::other;
   std::array<std::uint8_t, static_cast<std::size_t>(Field::count)> field_slot{};  // into with_field
   std::vector<TSNode> named;       // except comments and line continuations
   std::vector<TSNode> with_field;  // the first child carrying each field
+
+  // The child carrying field `f`; a null node when absent.
+  TSNode field(Field f) const {
+    std::uint8_t slot = field_slot[static_cast<std::size_t>(f)];
+    return slot == kNoField ? TSNode{} : with_field[slot];
+  }
 };
+
+namespace detail {
 
 // One tree's NodeInfos, found by open addressing on the node's identity: its subtree pointer plus
 // the alias its parent gives it (small leaves are stored inline, so two leaves of one symbol can
@@ -102,28 +109,25 @@ extern thread_local const TSTree* last_tree;
 extern thread_local NodeCache* last_cache;
 NodeCache& cache_of(const TSTree* tree);
 
-inline const NodeInfo& info(TSNode node) {
-  if (node.id == nullptr) return kAbsent;  // an absent field has no kind and no children
-  if (node.tree != last_tree) {
-    last_cache = &cache_of(node.tree);
-    last_tree = node.tree;
-  }
-  return last_cache->get(node);
-}
-
 }  // namespace detail
 
-inline Kind kind(TSNode node) { return detail::info(node).kind; }
-// The child carrying field `f`; a null node when absent.
-inline TSNode field(TSNode node, Field f) {
-  const detail::NodeInfo& i = detail::info(node);
-  std::uint8_t slot = i.field_slot[static_cast<std::size_t>(f)];
-  return slot == detail::kNoField ? TSNode{} : i.with_field[slot];
+// The node's cached kind, children and fields; an absent (null) node has none.
+inline const NodeInfo& info(TSNode node) {
+  if (node.id == nullptr) return detail::kAbsent;
+  if (node.tree != detail::last_tree) {
+    detail::last_cache = &detail::cache_of(node.tree);
+    detail::last_tree = node.tree;
+  }
+  return detail::last_cache->get(node);
 }
+
+inline Kind kind(TSNode node) { return info(node).kind; }
+// The child carrying field `f`; a null node when absent.
+inline TSNode field(TSNode node, Field f) { return info(node).field(f); }
 // What ts_node_is_null tests, inline: it is asked on every field access of every evaluation.
 inline bool is_null(TSNode node) { return node.id == nullptr; }
 // Named children except comments. The reference stays valid while the node's tree lives.
-inline const std::vector<TSNode>& named_children(TSNode node) { return detail::info(node).named; }
+inline const std::vector<TSNode>& named_children(TSNode node) { return info(node).named; }
 // Drops cached data about `tree`; called when its SourceFile is destroyed.
 void forget_tree(const TSTree* tree);
 // All children (named or not) carrying field `f`, e.g. comparison operators.
