@@ -258,6 +258,17 @@ Value strings_to_list(const std::vector<std::string>& parts) {
   return make_list(std::move(out));
 }
 
+// str.isnumeric(): Unicode's numeric characters of the blocks model code may meet (digits,
+// Latin-1 superscripts and fractions, number forms, enclosed and full-width numbers, Arabic and
+// Devanagari digits); other scripts' numerals are not listed.
+bool is_numeric_char(char32_t cp) {
+  static constexpr std::pair<char32_t, char32_t> ranges[] = {
+      {0x30, 0x39},     {0xB2, 0xB3},     {0xB9, 0xB9},     {0xBC, 0xBE},     {0x660, 0x669},   {0x6F0, 0x6F9},
+      {0x966, 0x96F},   {0x2070, 0x2070}, {0x2074, 0x2079}, {0x2080, 0x2089}, {0x2150, 0x2182}, {0x2185, 0x2189},
+      {0x2460, 0x249B}, {0x24EA, 0x24FF}, {0x2776, 0x2793}, {0x3007, 0x3007}, {0xFF10, 0xFF19}};
+  return std::any_of(std::begin(ranges), std::end(ranges), [cp](const auto& r) { return cp >= r.first && cp <= r.second; });
+}
+
 void install_str_methods(Interpreter& in, ClassObj* cls) {
   auto s = [](Interpreter& i, CallArgs& a) -> const std::string& {
     const Value& v = native_required(i, a, 0, nullptr);
@@ -472,7 +483,10 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     };
   };
   in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
-  in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isnumeric", [s](Interpreter& i, CallArgs& a) {
+    std::u32string t = utf8_decode(s(i, a));
+    return Value::boolean(!t.empty() && std::all_of(t.begin(), t.end(), is_numeric_char));
+  });
   in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
@@ -520,6 +534,45 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     return make_tuple({Value::string(t.substr(0, pos)), Value::string(sep), Value::string(t.substr(pos + sep.size()))});
   });
   in.add_method(cls, "encode", [s](Interpreter& i, CallArgs& a) { return Value::string(s(i, a)); });
+  in.add_method(cls, "translate", [s](Interpreter& i, CallArgs& a) {
+    const Value& table = native_required(i, a, 1, "table");
+    std::string out;
+    for (char32_t cp : utf8_decode(s(i, a))) {
+      // a character the table lacks (a LookupError) stays as it is
+      Value mapped;
+      try {
+        mapped = i.get_item(table, Value::integer(static_cast<std::int64_t>(cp)));
+      } catch (PyError& e) {
+        if (e.type != "KeyError" && e.type != "IndexError") throw;
+        out += utf8_encode(cp);
+        continue;
+      }
+      if (mapped.is_str()) out += mapped.as_str();
+      else if (mapped.is_int()) out += utf8_encode(static_cast<char32_t>(mapped.as_int()));
+      else if (!mapped.is_none()) i.raise("TypeError", "character mapping must return integer, None or str");
+    }
+    return Value::string(out);
+  });
+  // str.maketrans(x[, y[, z]]): a static method building the {ordinal: replacement} table.
+  cls->attrs.set("maketrans", Value::object(std::make_shared<StaticMethodObj>(in.builtin("str.maketrans", [](Interpreter& i, CallArgs& a) {
+    auto table = std::make_shared<DictObj>();
+    auto ordinal = [](char32_t cp) { return Value::integer(static_cast<std::int64_t>(cp)); };
+    const Value& x = native_required(i, a, 0, "x");
+    if (const Value* y = native_arg(a, 1, "y")) {
+      std::u32string from = utf8_decode(x.as_str()), to = utf8_decode(y->as_str());
+      if (from.size() != to.size()) i.raise("ValueError", "the first two maketrans arguments must have equal length");
+      for (std::size_t k = 0; k < from.size(); ++k) table->set(ordinal(from[k]), ordinal(to[k]));
+      if (const Value* z = native_arg(a, 2, "z")) {
+        for (char32_t cp : utf8_decode(z->as_str())) table->set(ordinal(cp), Value::none());
+      }
+      return Value::object(table);
+    }
+    auto* d = x.as<DictObj>();
+    if (!d) i.raise("TypeError", "if you give only one argument to maketrans it must be a dict");
+    for (auto& kv : d->items) table->set(kv.first.is_str() ? ordinal(utf8_decode(kv.first.as_str()).at(0)) : kv.first, kv.second);
+    return Value::object(table);
+  }))));
+}
 }
 
 std::vector<Value>& list_items(Interpreter& in, CallArgs& a) {
@@ -1145,11 +1198,22 @@ void install_python_builtins(Interpreter& in) {
   });
   def("pow", [](Interpreter& i, CallArgs& a) { return i.binary("**", a.positional.at(0), a.positional.at(1)); });
   def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(i.display(native_required(i, a, 0, nullptr), true)); });
+  def("ascii", [](Interpreter& i, CallArgs& a) { return Value::string(ascii_escaped(i.display(native_required(i, a, 0, nullptr), true))); });
   def("format", [](Interpreter& i, CallArgs& a) {
     return Value::string(format_value(i, native_required(i, a, 0, nullptr), native_arg_or(a, 1, nullptr, Value::string("")).as_str()));
   });
-  def("chr", [](Interpreter& i, CallArgs& a) { return Value::string(std::string(1, static_cast<char>(native_required(i, a, 0, nullptr).as_int()))); });
-  def("ord", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<unsigned char>(native_required(i, a, 0, nullptr).as_str().at(0))); });
+  def("chr", [](Interpreter& i, CallArgs& a) {
+    std::int64_t cp = native_required(i, a, 0, nullptr).as_int();
+    if (cp < 0 || cp > 0x10FFFF) i.raise("ValueError", "chr() arg not in range(0x110000)");
+    return Value::string(utf8_encode(static_cast<char32_t>(cp)));
+  });
+  def("ord", [](Interpreter& i, CallArgs& a) {
+    const Value& c = native_required(i, a, 0, nullptr);
+    if (!c.is_str()) i.raise("TypeError", fmt::format("ord() expected string of length 1, but {} found", type_name(c)));
+    std::u32string chars = utf8_decode(c.as_str());
+    if (chars.size() != 1) i.raise("TypeError", fmt::format("ord() expected a character, but string of length {} found", chars.size()));
+    return Value::integer(static_cast<std::int64_t>(chars[0]));
+  });
   def("isinstance", [](Interpreter& i, CallArgs& a) {
     const Value& v = native_required(i, a, 0, nullptr);
     const Value& c = native_required(i, a, 1, nullptr);

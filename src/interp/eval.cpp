@@ -60,7 +60,8 @@ std::string decode_escapes(std::string_view s, bool is_bytes) {
       }
       case 'x': {
         if (i + 2 < s.size() + 0 && i + 2 <= s.size() - 1) {
-          out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
+          auto byte = std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16);
+          out += is_bytes ? std::string(1, static_cast<char>(byte)) : utf8_encode(static_cast<char32_t>(byte));
           i += 2;
         }
         break;
@@ -71,11 +72,7 @@ std::string decode_escapes(std::string_view s, bool is_bytes) {
         if (i + len >= s.size() + 0 && i + len > s.size() - 1) { out += e; break; }
         unsigned long cp = std::strtoul(std::string(s.substr(i + 1, len)).c_str(), nullptr, 16);
         i += len;
-        // UTF-8 encode
-        if (cp < 0x80) out += static_cast<char>(cp);
-        else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-        else if (cp < 0x10000) { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-        else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        out += utf8_encode(static_cast<char32_t>(cp));
         break;
       }
       default: out += e;  // \\ \' \" and unknown escapes keep the character
@@ -101,6 +98,35 @@ Value Interpreter::lookup_name(Frame& f, const std::string& name, TSNode) {
   }
   if (const Value* v = builtins_->vars.find(name)) return *v;
   raise("NameError", fmt::format("name '{}' is not defined", name));
+}
+
+// The format spec of an f-string field, with its nested `{expr}` fields evaluated in place
+// (`{x:{width}.{precision}f}`), without the leading ':'.
+static std::string format_spec_text(Interpreter& in, Frame& f, TSNode spec_node) {
+  const std::string& source = f.file->text();
+  std::uint32_t at = ts_node_start_byte(spec_node), end = ts_node_end_byte(spec_node);
+  if (at < end && source[at] == ':') ++at;
+  std::string spec;
+  for (TSNode part : named_children(spec_node)) {
+    if (parse::kind(part) != Kind::k_format_expression) continue;
+    spec += source.substr(at, ts_node_start_byte(part) - at);
+    spec += in.display(in.eval(f, field(part, Field::expression)), false);
+    at = ts_node_end_byte(part);
+  }
+  return spec + source.substr(at, end - at);
+}
+
+// The source a self-documenting f-string field (`{x = }`) prints: from after its `{` to the
+// conversion, spec or `}`, spaces included; empty for other fields.
+static std::string_view self_documenting_text(const Frame& f, TSNode interpolation) {
+  uint32_t n = ts_node_child_count(interpolation);
+  for (uint32_t i = 0; i + 1 < n; ++i) {
+    TSNode c = ts_node_child(interpolation, i);
+    if (ts_node_is_named(c) || f.file->node_text(c) != "=") continue;
+    uint32_t from = ts_node_start_byte(interpolation) + 1, to = ts_node_start_byte(ts_node_child(interpolation, i + 1));
+    return std::string_view(f.file->text()).substr(from, to - from);
+  }
+  return {};
 }
 
 static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
@@ -137,25 +163,18 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
         if (is_unknown(v)) return v;
         taint |= v.taint();
         TSNode conv = field(child, Field::type_conversion);
-        std::string spec;
         TSNode spec_node = field(child, Field::format_specifier);
-        if (!parse::is_null(spec_node)) {
-          for (TSNode part : named_children(spec_node)) {
-            if (parse::kind(part) == Kind::k_interpolation) {
-              Value inner = in.eval(f, field(part, Field::expression));
-              spec += str(inner);
-            }
-          }
-          if (spec.empty()) {
-            std::string_view t = f.file->node_text(spec_node);
-            spec = std::string(t.substr(t.empty() || t[0] != ':' ? 0 : 1));
-          }
+        std::string spec = parse::is_null(spec_node) ? std::string() : format_spec_text(in, f, spec_node);
+        // `{expr=}` prints the expression's source (with its spaces) and, without a conversion or
+        // a spec, the value's repr
+        std::string_view conversion = parse::is_null(conv) ? std::string_view() : f.file->node_text(conv);
+        if (std::string_view shown = self_documenting_text(f, child); !shown.empty()) {
+          out += shown;
+          if (conversion.empty() && spec.empty()) conversion = "!r";
         }
-        if (!parse::is_null(conv)) {
-          std::string_view c = f.file->node_text(conv);
-          if (c == "!r") v = Value::string(in.display(v, true));
-          else if (c == "!s") v = Value::string(in.display(v, false));
-        }
+        if (conversion == "!r") v = Value::string(in.display(v, true));
+        else if (conversion == "!s") v = Value::string(in.display(v, false));
+        else if (conversion == "!a") v = Value::string(ascii_escaped(in.display(v, true)));
         out += format_value(in, v, spec);
         break;
       }

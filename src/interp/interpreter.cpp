@@ -1039,6 +1039,11 @@ Value Interpreter::get_item(const Value& obj, const Value& key) {
   return t ? out.with_taint(t) : out;
 }
 
+// A str holds UTF-8: one of only ASCII characters indexes by byte.
+static bool is_ascii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (is_unknown(obj)) return obj;
   if (is_unknown(key)) return key;
@@ -1067,6 +1072,15 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   }
   if (obj.is_str()) {
     const std::string& s = obj.as_str();
+    if (!is_ascii(s)) {  // indices count characters, not UTF-8 bytes
+      std::u32string chars = utf8_decode(s);
+      std::string out;
+      if (auto* sl = key.as<SliceObj>()) {
+        for (auto i : slice_indices(*this, *sl, chars.size())) out += utf8_encode(chars[i]);
+        return Value::string(out);
+      }
+      return Value::string(utf8_encode(chars[static_cast<std::size_t>(normalize_index(*this, key.as_int(), chars.size(), "string"))]));
+    }
     if (auto* sl = key.as<SliceObj>()) {
       std::string out;
       for (auto i : slice_indices(*this, *sl, s.size())) out += s[i];
@@ -1156,7 +1170,7 @@ Value Interpreter::length(const Value& v) {
   if (auto* t = v.as<TupleObj>()) return Value::integer(static_cast<std::int64_t>(t->items.size()));
   if (auto* d = v.as<DictObj>()) return Value::integer(static_cast<std::int64_t>(d->items.size()));
   if (auto* s = v.as<SetObj>()) return Value::integer(static_cast<std::int64_t>(s->items.size()));
-  if (v.is_str()) return Value::integer(static_cast<std::int64_t>(v.as_str().size()));
+  if (v.is_str()) return Value::integer(static_cast<std::int64_t>(is_ascii(v.as_str()) ? v.as_str().size() : utf8_decode(v.as_str()).size()));
   if (auto* it = v.as<IteratorObj>()) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
   if (auto* t = v.as<TensorObj>()) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
@@ -1214,7 +1228,11 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
   if (v.is_str()) {
     charge_items(v.as_str().size() * 2, "iterating a string");  // each character is a string too
     std::vector<Value> chars;
-    for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
+    if (is_ascii(v.as_str())) {
+      for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
+    } else {
+      for (char32_t c : utf8_decode(v.as_str())) chars.push_back(Value::string(utf8_encode(c)));
+    }
     return chars;
   }
   if (auto* it = v.as<IteratorObj>()) {
@@ -1457,7 +1475,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
   }
-  if (a.is_int() && seq(b) && op == "*") return binary(op, b, a);
+  if (a.is_int() && (seq(b) || b.is_str()) && op == "*") return binary(op, b, a);
   if (auto* da = a.as<DictObj>(); da && op == "|") {
     if (auto* db = b.as<DictObj>()) {
       auto out = std::make_shared<DictObj>(*da);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -500,5 +501,9 @@ bool values_equal(const Value& a, const Value& b);  // Python ==, for concrete v
 std::string type_name(const Value& v);
 std::string repr(const Value& v);  // Python repr, used for witnesses, f-strings and messages
 std::string str(const Value& v);   // Python str()
+// str values hold UTF-8. Decoding maps a malformed byte to the code point of the same value.
+std::u32string utf8_decode(std::string_view s);
+std::string utf8_encode(char32_t cp);
+std::string ascii_escaped(std::string_view text);  // ascii(): non-ASCII as \x, \u and \U escapes
 
 }  // namespace ckg::interp
