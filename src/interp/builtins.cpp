@@ -1,6 +1,8 @@
 // Python builtins and the standard-library modules model code uses, as native functions.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -573,6 +575,78 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     return Value::object(table);
   }))));
 }
+
+// float.as_integer_ratio(): the exact fraction, in lowest terms (the denominator a power of two).
+Value float_ratio(Interpreter& in, double d) {
+  if (std::isinf(d)) in.raise("OverflowError", "cannot convert Infinity to integer ratio");
+  if (std::isnan(d)) in.raise("ValueError", "cannot convert NaN to integer ratio");
+  int exponent = 0;
+  double mantissa = std::frexp(d, &exponent);
+  while (mantissa != std::floor(mantissa)) mantissa *= 2, --exponent;  // at most 53 + 1074 doublings
+  BigInt numerator = *BigInt::from_double(mantissa), denominator(1);
+  if (exponent > 0) numerator = numerator.shifted_left(static_cast<std::size_t>(exponent));
+  else denominator = denominator.shifted_left(static_cast<std::size_t>(-exponent));
+  return make_tuple({Value::integer(std::move(numerator)), Value::integer(std::move(denominator))});
+}
+
+// The numeric tower's attributes and methods on int (and so bool) and float.
+void install_number_methods(Interpreter& in, ClassObj* int_cls, ClassObj* float_cls) {
+  auto attribute = [&in](ClassObj* cls, const std::string& name, Fn getter) {
+    cls->attrs.set(name, Value::object(std::make_shared<PropertyObj>(in.builtin(cls->name + "." + name, std::move(getter)))));
+  };
+  auto as_int = [](Interpreter& i, CallArgs& a) { return Value::integer(self_of(i, a).as_big()); };
+  attribute(int_cls, "real", as_int);
+  attribute(int_cls, "numerator", as_int);
+  attribute(int_cls, "imag", [](Interpreter&, CallArgs&) { return Value::integer(0); });
+  attribute(int_cls, "denominator", [](Interpreter&, CallArgs&) { return Value::integer(1); });
+  in.add_method(int_cls, "conjugate", as_int);
+  in.add_method(int_cls, "as_integer_ratio", [](Interpreter& i, CallArgs& a) { return make_tuple({Value::integer(self_of(i, a).as_big()), Value::integer(1)}); });
+  in.add_method(int_cls, "bit_length", [](Interpreter& i, CallArgs& a) {
+    return Value::integer(static_cast<std::int64_t>(self_of(i, a).as_big().bit_length()));
+  });
+  auto as_float = [](Interpreter& i, CallArgs& a) { return Value::floating(self_of(i, a).as_float()); };
+  attribute(float_cls, "real", as_float);
+  attribute(float_cls, "imag", [](Interpreter&, CallArgs&) { return Value::floating(0); });
+  in.add_method(float_cls, "conjugate", as_float);
+  in.add_method(float_cls, "is_integer", [](Interpreter& i, CallArgs& a) {
+    double d = self_of(i, a).as_float();
+    return Value::boolean(std::floor(d) == d);
+  });
+  in.add_method(float_cls, "as_integer_ratio", [](Interpreter& i, CallArgs& a) { return float_ratio(i, self_of(i, a).as_float()); });
+}
+
+// round(x, ndigits) for a float: the decimal nearest to x's exact binary value, ties to even
+// (printf's "%.*f" rounds so), as CPython's correctly rounded round() does.
+double round_float(double x, std::int64_t ndigits) {
+  constexpr std::int64_t kAllDigits = 323;  // past this a double has no more digits to round
+  if (!std::isfinite(x) || ndigits > kAllDigits) return x;
+  if (ndigits >= 0) {
+    std::string text(static_cast<std::size_t>(kAllDigits + 330), '\0');
+    std::snprintf(text.data(), text.size(), "%.*f", static_cast<int>(ndigits), x);
+    return std::strtod(text.c_str(), nullptr);
+  }
+  if (ndigits < -kAllDigits) return std::copysign(0.0, x);
+  double unit = std::pow(10.0, static_cast<double>(-ndigits)), scaled = x / unit;
+  double r = std::nearbyint(scaled);  // ties to even
+  return std::copysign(r * unit, x);
+}
+
+// pow(base, exp, mod) for ints: square-and-multiply, every step reduced modulo `mod`.
+Value modular_power(Interpreter& in, BigInt base, BigInt exp, const BigInt& mod) {
+  if (mod.is_zero()) in.raise("ValueError", "pow() 3rd argument cannot be 0");
+  if (exp.negative()) return in.unknown("pow() of a modular inverse");
+  BigInt result(1), quotient, remainder;
+  auto reduce = [&](const BigInt& v) {
+    BigInt::divmod(v, mod, &quotient, &remainder);
+    return remainder;
+  };
+  base = reduce(base);
+  for (; !exp.is_zero(); exp = exp.shifted_right(1)) {
+    in.step();
+    if (!(exp & BigInt(1)).is_zero()) result = reduce(result * base);
+    base = reduce(base * base);
+  }
+  return Value::integer(reduce(result));
 }
 
 std::vector<Value>& list_items(Interpreter& in, CallArgs& a) {
@@ -929,12 +1003,15 @@ void install_python_builtins(Interpreter& in) {
       for (std::size_t k = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0; k < t.size(); ++k) {
         if (t[k] != '_' || k + 1 == t.size() || digits.empty()) digits += t[k];
       }
-      if (base == 16 || base == 8 || base == 2) {
-        const char* prefix = base == 16 ? "0x" : base == 8 ? "0o" : "0b";
-        if (digits.size() > 2 && digits[0] == '0' && std::tolower(static_cast<unsigned char>(digits[1])) == prefix[1]) digits = digits.substr(2);
-      }
+      // A 0x / 0o / 0b prefix is allowed in its own base, and picks the base under base 0.
+      char marker = digits.size() > 2 && digits[0] == '0' ? static_cast<char>(std::tolower(static_cast<unsigned char>(digits[1]))) : 0;
+      int prefixed = marker == 'x' ? 16 : marker == 'o' ? 8 : marker == 'b' ? 2 : 0;
+      if (prefixed && (base == 0 || base == prefixed)) digits = digits.substr(2);
+      int radix = base != 0 ? static_cast<int>(base) : prefixed ? prefixed : 10;
+      // base 0 reads a literal: no leading zeros on a nonzero decimal
+      bool leading_zero = base == 0 && !prefixed && digits.size() > 1 && digits[0] == '0' && digits.find_first_not_of("0_") != std::string::npos;
       i.check_int_bits(digits.size() * 3);
-      if (auto n = BigInt::parse(digits, static_cast<int>(base), negative)) return Value::integer(std::move(*n));
+      if (auto n = BigInt::parse(digits, radix, negative); n && !leading_zero) return Value::integer(std::move(*n));
       i.raise("ValueError", fmt::format("invalid literal for int() with base {}: {}", base, repr(v)));
     }
     if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
@@ -1080,12 +1157,7 @@ void install_python_builtins(Interpreter& in) {
     const Value& x = native_required(i, a, 1, nullptr);
     return Value::integer(std::count_if(t->items.begin(), t->items.end(), [&](const Value& v) { return values_equal(v, x); }));
   });
-  in.add_method(types.float_, "is_integer", [](Interpreter& i, CallArgs& a) {
-    double d = self_of(i, a).as_float();
-    return Value::boolean(std::floor(d) == d);
-  });
-  in.add_method(types.int_, "bit_length", [](Interpreter& i, CallArgs& a) {
-    return Value::integer(static_cast<std::int64_t>(self_of(i, a).as_big().bit_length()));
+  install_number_methods(in, types.int_, types.float_);
   });
 
   auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };
@@ -1190,13 +1262,22 @@ void install_python_builtins(Interpreter& in) {
       if (std::isinf(r)) i.raise("OverflowError", "cannot convert float infinity to integer");
       return Value::integer(*BigInt::from_double(r));
     }
-    double scale = std::pow(10.0, static_cast<double>(nd->as_int()));
-    return Value::floating(std::nearbyint(v.as_float() * scale) / scale);
+    return Value::floating(round_float(v.as_float(), nd->as_int()));
   });
   def("divmod", [](Interpreter& i, CallArgs& a) {
     return make_tuple({i.binary("//", a.positional.at(0), a.positional.at(1)), i.binary("%", a.positional.at(0), a.positional.at(1))});
   });
-  def("pow", [](Interpreter& i, CallArgs& a) { return i.binary("**", a.positional.at(0), a.positional.at(1)); });
+  def("pow", [](Interpreter& i, CallArgs& a) {
+    const Value& base = native_required(i, a, 0, "base");
+    const Value& exp = native_required(i, a, 1, "exp");
+    const Value* mod = native_arg(a, 2, "mod");
+    if (!mod || mod->is_none()) return i.binary("**", base, exp);
+    for (const Value* v : {&base, &exp, mod}) {
+      if (is_unknown(*v)) return *v;
+      if (!v->is_int()) i.raise("TypeError", "pow() 3rd argument not allowed unless all arguments are integers");
+    }
+    return modular_power(i, base.as_big(), exp.as_big(), mod->as_big());
+  });
   def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(i.display(native_required(i, a, 0, nullptr), true)); });
   def("ascii", [](Interpreter& i, CallArgs& a) { return Value::string(ascii_escaped(i.display(native_required(i, a, 0, nullptr), true))); });
   def("format", [](Interpreter& i, CallArgs& a) {

@@ -1669,6 +1669,41 @@ bool Interpreter::issubclass(ClassObj* sub, const Value& cls) {
   return check && truthy(call(*check, CallArgs{{cls, Value::object(ObjPtr(ObjPtr(), sub))}, {}}));
 }
 
+// CPython's hash of a number (Python/pyhash.c): the value modulo the prime 2**61 - 1, so that
+// equal numbers hash alike (hash(1) == hash(1.0) == hash(True)), as dict and set keys need.
+static std::int64_t numeric_hash(const Value& v) {
+  constexpr int kBits = 61;
+  constexpr std::uint64_t kModulus = (std::uint64_t{1} << kBits) - 1;
+  auto signed_hash = [](std::uint64_t h, bool negative) {
+    auto out = negative ? -static_cast<std::int64_t>(h) : static_cast<std::int64_t>(h);
+    return out == -1 ? -2 : out;  // -1 is CPython's error value
+  };
+  if (v.is_int()) {
+    BigInt magnitude = v.as_big(), quotient, remainder;
+    bool negative = magnitude.negative();
+    BigInt::divmod(negative ? -magnitude : magnitude, BigInt(static_cast<std::int64_t>(kModulus)), &quotient, &remainder);
+    return signed_hash(static_cast<std::uint64_t>(*remainder.to_int64()), negative);
+  }
+  double x = v.as_float();
+  if (std::isinf(x)) return x > 0 ? 314159 : -314159;
+  if (std::isnan(x)) return 0;
+  int exponent = 0;
+  double mantissa = std::frexp(std::fabs(x), &exponent);
+  std::uint64_t h = 0;
+  while (mantissa != 0) {  // 28 bits of the mantissa at a time, rotating the partial hash
+    h = ((h << 28) & kModulus) | h >> (kBits - 28);
+    mantissa *= 268435456.0;
+    exponent -= 28;
+    auto digit = static_cast<std::uint64_t>(mantissa);
+    mantissa -= static_cast<double>(digit);
+    h += digit;
+    if (h >= kModulus) h -= kModulus;
+  }
+  exponent = exponent >= 0 ? exponent % kBits : kBits - 1 - ((-1 - exponent) % kBits);
+  h = ((h << exponent) & kModulus) | h >> (kBits - exponent);
+  return signed_hash(h, x < 0);
+}
+
 Value Interpreter::hash(const Value& v) {
   if (v.as<ListObj>() || v.as<DictObj>() || (v.as<SetObj>() && !v.as<SetObj>()->frozen)) {
     raise("TypeError", fmt::format("unhashable type: '{}'", type_name(v)));
@@ -1679,6 +1714,7 @@ Value Interpreter::hash(const Value& v) {
     if (own && !own->as<BuiltinObj>()) return call(get_attr(v, "__hash__"), CallArgs{});
     return Value::integer(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(inst) >> 4));
   }
+  if (v.is_number()) return Value::integer(numeric_hash(v));
   return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(v))));
 }
 
