@@ -50,6 +50,18 @@ Value any_unknown(const CallArgs& a) {
   return Value::none();
 }
 
+// zip(..., strict=True): the error CPython raises at the first argument found exhausted early
+// (or, when the first argument ends first, at the first one that goes on).
+void check_zip_strict(Interpreter& in, const std::vector<std::vector<Value>>& seqs, std::size_t n) {
+  auto earlier = [](std::size_t k) { return k == 1 ? std::string("argument 1") : fmt::format("arguments 1-{}", k); };
+  std::size_t first_done = 0;
+  while (first_done < seqs.size() && seqs[first_done].size() != n) ++first_done;
+  if (first_done > 0) in.raise("ValueError", fmt::format("zip() argument {} is shorter than {}", first_done + 1, earlier(first_done)));
+  for (std::size_t k = 1; k < seqs.size(); ++k) {
+    if (seqs[k].size() > n) in.raise("ValueError", fmt::format("zip() argument {} is longer than {}", k + 1, earlier(k)));
+  }
+}
+
 Value make_range(Interpreter& in, CallArgs& a) {
   if (Value u = any_unknown(a); is_unknown(u)) return u;
   std::int64_t start = 0, stop, step = 1;
@@ -793,6 +805,12 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
     return Value::none();
   });
   in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { dict_of(i, a).items.clear(); return Value::none(); });
+  cls->attrs.set("fromkeys", Value::object(std::make_shared<ClassMethodObj>(in.builtin("dict.fromkeys", [](Interpreter& i, CallArgs& a) {
+    Value out = i.call(native_required(i, a, 0, "cls"), CallArgs{});  // an empty dict of the class it is called on
+    Value value = native_arg_or(a, 2, "value", Value::none());
+    for (auto& key : i.iterate(native_required(i, a, 1, "iterable"))) i.set_item(out, key, value);
+    return out;
+  }))));
 }
 
 // Methods of set and frozenset; `mutable` adds the ones that change the set.
@@ -936,6 +954,7 @@ void install_python_builtins(Interpreter& in) {
   types.set = in.new_native_class("builtins.set", {abc_iterable});
   types.frozenset = in.new_native_class("builtins.frozenset", {abc_iterable});
   types.function = in.new_native_class("builtins.function", {abc_callable});
+  types.builtin_function = in.new_native_class("builtins.builtin_function_or_method", {abc_callable});
   types.module = in.new_native_class("builtins.module", {types.object});
   types.dtype = in.new_native_class("torch.dtype", {types.object});
   types.partial = in.new_native_class("functools.partial", {types.object});
@@ -1175,7 +1194,7 @@ void install_python_builtins(Interpreter& in) {
   });
   // The namespace of the innermost frame, as a new dict: a function's parameters first, in
   // their order, as CPython lists them.
-  def("locals", [](Interpreter& i, CallArgs&) {
+  Fn locals = [](Interpreter& i, CallArgs&) {
     auto d = std::make_shared<DictObj>();
     if (!i.frames.empty()) {
       Frame& f = *i.frames.back();
@@ -1189,7 +1208,8 @@ void install_python_builtins(Interpreter& in) {
       }
     }
     return Value::object(d);
-  });
+  };
+  def("locals", locals);
   def("len", [](Interpreter& i, CallArgs& a) { return i.length(native_required(i, a, 0, nullptr)); });
   def("range", make_range);
   def("enumerate", [](Interpreter& i, CallArgs& a) {
@@ -1207,6 +1227,7 @@ void install_python_builtins(Interpreter& in) {
     std::vector<Value> out;
     std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
     for (auto& s : seqs) n = std::min(n, s.size());
+    if (const Value* strict = a.keyword("strict"); strict && i.truthy(*strict)) check_zip_strict(i, seqs, n);
     for (std::size_t k = 0; k < n; ++k) {
       std::vector<Value> row;
       for (auto& s : seqs) row.push_back(s[k]);
@@ -1433,7 +1454,9 @@ void install_python_builtins(Interpreter& in) {
     }
     return Value::boolean(true);
   });
-  def("vars", [](Interpreter& i, CallArgs& a) { return i.get_attr(native_required(i, a, 0, nullptr), "__dict__"); });
+  def("vars", [locals](Interpreter& i, CallArgs& a) {  // vars() is locals()
+    return a.positional.empty() ? locals(i, a) : i.get_attr(a.positional[0], "__dict__");
+  });
   def("super", [](Interpreter& i, CallArgs& a) {
     if (a.positional.size() >= 2) {
       auto* c = a.positional[0].as<ClassObj>();

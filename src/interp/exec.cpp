@@ -782,11 +782,15 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         return Flow::normal;
       }
       bool broke = false;
+      // a dict that grows or shrinks while a loop goes over it stops the loop, as in CPython
+      auto* dict = iterable.as<DictObj>();
+      const std::size_t dict_size = dict ? dict->items.size() : 0;
       for (auto& item : iterate(iterable)) {
         assign(f, field(stmt, Field::left), item);
         Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
         if (flow != Flow::normal) return flow;
         if (broke) break;
+        if (dict && dict->items.size() != dict_size) raise("RuntimeError", "dictionary changed size during iteration");
       }
       TSNode alt = field(stmt, Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));

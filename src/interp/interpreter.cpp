@@ -652,7 +652,8 @@ ClassObj* Interpreter::class_of(const Value& v) {
       return d->subclass ? d->subclass : d->ordered_dict ? types.ordered_dict : types.dict;
     }
     case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
-    case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
+    case ObjKind::function: case ObjKind::bound_method: return types.function;
+    case ObjKind::builtin: return types.builtin_function;
     case ObjKind::class_: {
       const Value& meta = v.as<ClassObj>()->metaclass;
       return meta.is_none() ? types.type : meta.as<ClassObj>();
@@ -1634,6 +1635,14 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
     }
     raise("TypeError", fmt::format("'{}' not supported between instances of '{}' and '{}'", op, type_name(a), type_name(b)));
   }
+  if (auto* sa = a.as<SetObj>(); sa && b.as<SetObj>()) {  // subset and superset
+    auto* sb = b.as<SetObj>();
+    auto subset = [](const SetObj& x, const SetObj& y) {
+      return std::all_of(x.items.begin(), x.items.end(), [&y](const Value& v) { return y.contains(v); });
+    };
+    if (op == "<=" || op == "<") return Value::boolean(subset(*sa, *sb) && (op == "<=" || sa->items.size() < sb->items.size()));
+    return Value::boolean(subset(*sb, *sa) && (op == ">=" || sb->items.size() < sa->items.size()));
+  }
   int c = compare_order(*this, a, b);
   if (op == "<") return Value::boolean(c < 0);
   if (op == "<=") return Value::boolean(c <= 0);
@@ -1715,6 +1724,11 @@ Value Interpreter::hash(const Value& v) {
     return Value::integer(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(inst) >> 4));
   }
   if (v.is_number()) return Value::integer(numeric_hash(v));
+  if (auto* s = v.as<SetObj>()) {  // a frozenset: equal sets in any order hash alike
+    std::uint64_t h = 0;
+    for (const Value& item : s->items) h += static_cast<std::uint64_t>(hash(item).as_int());
+    return Value::integer(static_cast<std::int64_t>(h));
+  }
   return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(v))));
 }
 

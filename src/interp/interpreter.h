@@ -263,7 +263,7 @@ class Interpreter {
              *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
              *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
-             *base_exception = nullptr, *property = nullptr;
+             *base_exception = nullptr, *property = nullptr, *builtin_function = nullptr;
   } types;
 
   // A script (run_script), not a project module: an exception a top-level statement does not

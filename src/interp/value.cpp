@@ -128,6 +128,11 @@ bool values_equal(const Value& a, const Value& b) {
     }
     return true;
   }
+  if (auto* sa = a.as<SetObj>()) {  // a set equals a frozenset of the same items
+    auto* sb = b.as<SetObj>();
+    return sb && sa->items.size() == sb->items.size() &&
+           std::all_of(sa->items.begin(), sa->items.end(), [sb](const Value& v) { return sb->contains(v); });
+  }
   return false;
 }
 
