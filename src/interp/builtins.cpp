@@ -1177,6 +1177,11 @@ void install_python_builtins(Interpreter& in) {
     return Value::integer(std::count_if(t->items.begin(), t->items.end(), [&](const Value& v) { return values_equal(v, x); }));
   });
   install_number_methods(in, types.int_, types.float_);
+  // BaseException.__init__ keeps its arguments as args: `super().__init__(message)` in a
+  // project's exception replaces the constructor's arguments.
+  in.add_method(types.base_exception, "__init__", [](Interpreter& i, CallArgs& a) {
+    if (auto* inst = native_required(i, a, 0, "self").as<InstanceObj>()) inst->exception_args.assign(a.positional.begin() + 1, a.positional.end());
+    return Value::none();
   });
 
   auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };

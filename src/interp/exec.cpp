@@ -626,8 +626,17 @@ static Flow exec_try(Interpreter& in, Frame& f, TSNode stmt) {
           if (!parse::is_null(alias) && parse::kind(alias) == Kind::k_identifier) f.env->vars.erase(std::string(f.file->node_text(alias)));
         };
         Flow hf;
+        in.handled_exceptions.push_back(err);
+        struct Handled { std::vector<PyError>& stack; ~Handled() { stack.pop_back(); } } handled{in.handled_exceptions};
         try {
           hf = in.exec_block(f, clause_body(h));
+        } catch (PyError& raised) {
+          // an exception raised while handling another has it as its __context__
+          auto* inst = raised.exc.as<InstanceObj>();
+          if (inst && raised.exc.obj() != err.exc.obj() && !inst->attrs.find("__context__")) inst->attrs.set("__context__", err.exc);
+          unbind();
+          run_finally();
+          throw;
         } catch (...) {
           unbind();
           run_finally();
@@ -865,11 +874,22 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     }
     case Kind::k_raise_statement: {
       const auto& kids = named_children(stmt);
-      if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
+      if (kids.empty()) {
+        if (handled_exceptions.empty()) raise("RuntimeError", "No active exception to reraise");
+        throw handled_exceptions.back();
+      }
       Value exc = eval(f, kids[0]);
       if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
       if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
       auto* inst = exc.as<InstanceObj>();
+      if (TSNode cause_node = field(stmt, Field::cause); inst && !parse::is_null(cause_node)) {
+        // `raise E from C`: C (an instance, or a class to instantiate, or None) is the cause,
+        // and the context is no longer shown
+        Value cause = eval(f, cause_node);
+        if (cause.as<ClassObj>()) cause = call(cause, CallArgs{});
+        inst->attrs.set("__cause__", cause);
+        inst->attrs.set("__suppress_context__", Value::boolean(true));
+      }
       std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
       throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here(), project_location()};
     }

@@ -102,7 +102,8 @@ void Interpreter::record_execution(const Frame& f, TSNode stmt) {
 void Interpreter::raise(const std::string& type, const std::string& message) {
   ClassObj* cls = exception_class(type);
   auto inst = std::make_shared<InstanceObj>(cls);
-  inst->exception_args.push_back(Value::string(message));
+  // an empty message is no argument at all, as for `assert x` and next() past the end
+  if (!message.empty()) inst->exception_args.push_back(Value::string(message));
   throw PyError{Value::object(inst), type, message, here(), project_location()};
 }
 
@@ -755,8 +756,11 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
       d->attrs_of = obj.obj();
       return Value::object(d);
     }
-    if (name == "args" && !inst->attrs.find(name) && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
-      return make_tuple(inst->exception_args);
+    if (types.base_exception && !inst->attrs.find(name) && inst->cls->is_subclass_of(types.base_exception)) {
+      if (name == "args") return make_tuple(inst->exception_args);
+      // set by `raise ... from` and by raising while handling (exec.cpp); absent until then
+      if (name == "__cause__" || name == "__context__") return Value::none();
+      if (name == "__suppress_context__") return Value::boolean(false);
     }
     // Python's order: data descriptors, the instance's own attributes, other class attributes.
     const Value* cls_attr = inst->cls->lookup(name);
@@ -1362,7 +1366,7 @@ Value Interpreter::int_binary(const std::string& op, const Value& a, const Value
     if (!r) raise("OverflowError", "integer division result too large for a float");
     return Value::floating(*r);
   }
-  if ((op == "//" || op == "%") && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+  if ((op == "//" || op == "%") && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", op == "%" ? "integer modulo by zero" : "integer division or modulo by zero");
   if ((op == "<<" || op == ">>") && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
   if (op == "**" && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) {
     if (a.as_float() == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
@@ -1450,6 +1454,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return Value::string(out);
     }
     if (op == "%") return Value::string(percent_format(*this, a.as_str(), b));
+    if (op == "+" && !b.as<InstanceObj>()) raise("TypeError", fmt::format("can only concatenate str (not \"{}\") to str", type_name(b)));
   }
   auto seq = [&](const Value& v) -> const std::vector<Value>* {
     if (auto* l = v.as<ListObj>()) return &l->items;
@@ -1460,7 +1465,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     bool is_list = a.as<ListObj>() != nullptr;
     if (op == "+") {
       const auto* sb = seq(b);
-      if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} to {}", type_name(a), type_name(b)));
+      if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} (not \"{}\") to {}", type_name(a), type_name(b), type_name(a)));
       charge_items(sa->size() + sb->size(), "a concatenated sequence");
       std::vector<Value> out = *sa;
       out.insert(out.end(), sb->begin(), sb->end());

@@ -272,6 +272,10 @@ class Interpreter {
   // Where print() writes; null: print() is a no-op (the conformance suite reads it).
   std::string* print_sink = nullptr;
 
+  // The exceptions except clauses are handling, innermost last: a bare `raise` re-raises the
+  // last, and one raised while it is handled gets it as its __context__.
+  std::vector<PyError> handled_exceptions;
+
   // Frames currently executing, innermost last (for locations).
   std::vector<Frame*> frames;
   TSNode current_node{};
