@@ -197,16 +197,17 @@ static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::ve
   return Value::none();
 }
 
-// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element.
+// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element. The
+// first clause's iterable, `first_iterable`, was evaluated in the enclosing scope.
 static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNode>& clauses, std::size_t i,
-                              const std::function<void(Frame&)>& emit) {
+                              const Value& first_iterable, const std::function<void(Frame&)>& emit) {
   if (i == clauses.size()) {
     emit(f);
     return;
   }
   TSNode clause = clauses[i];
   if (parse::kind(clause) == Kind::k_for_in_clause) {
-    Value iterable = in.eval(f, field(clause, Field::right));
+    Value iterable = i == 0 ? first_iterable : in.eval(f, field(clause, Field::right));
     if (is_unknown(iterable)) {
       in.note_unknown(iterable, "comprehension over an unresolved iterable");
       return;
@@ -214,38 +215,42 @@ static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNod
     for (auto& item : in.iterate(iterable)) {
       in.step();
       in.assign(f, field(clause, Field::left), item);
-      run_comprehension(in, f, clauses, i + 1, emit);
+      run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
     }
   } else {  // if_clause
     TSNode condition = named_children(clause).at(0);
     Value cond = in.eval(f, condition);
     bool keep = in.truthy(cond);
     in.observe_decision(f, condition, cond, keep);
-    if (keep) run_comprehension(in, f, clauses, i + 1, emit);
+    if (keep) run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
   }
 }
 
 static Value eval_comprehension(Interpreter& in, Frame& f, TSNode node) {
-  Frame inner = f;
-  inner.env = std::make_shared<Env>();
-  inner.env->parent = f.env;
-  inner.is_class_body = false;
   std::vector<TSNode> clauses;
   TSNode body = field(node, Field::body);
   for (TSNode c : named_children(node)) {
     Kind k = parse::kind(c);
     if (k == Kind::k_for_in_clause || k == Kind::k_if_clause) clauses.push_back(c);
   }
+  // The first iterable is evaluated where the comprehension stands; the rest runs in a scope of
+  // its own which, as a function's, does not see a class body's names.
+  Value first_iterable = in.eval(f, field(clauses.at(0), Field::right));
+  Frame inner = f;
+  inner.env = std::make_shared<Env>();
+  inner.env->parent = f.is_class_body ? f.env->parent : f.env;
+  inner.env->comprehension = true;
+  inner.is_class_body = false;
   Kind k = parse::kind(node);
   if (k == Kind::k_dictionary_comprehension) {
     auto dict = std::make_shared<DictObj>();
-    run_comprehension(in, inner, clauses, 0, [&](Frame& fr) {
+    run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) {
       dict->set(in.eval(fr, field(body, Field::key)), in.eval(fr, field(body, Field::value)));
     });
     return Value::object(dict);
   }
   std::vector<Value> items;
-  run_comprehension(in, inner, clauses, 0, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
+  run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
   if (k == Kind::k_set_comprehension) {
     auto set = std::make_shared<SetObj>();
     for (auto& v : items) set->add(v);
@@ -556,7 +561,10 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       return eval_comprehension(*this, f, node);
     case Kind::k_named_expression: {
       Value v = eval(f, field(node, Field::value));
-      assign(f, field(node, Field::name), v);
+      // in a comprehension, `:=` binds in the scope the comprehension stands in
+      Frame target = f;
+      while (target.env->comprehension && target.env->parent) target.env = target.env->parent;
+      assign(target, field(node, Field::name), v);
       return v;
     }
     case Kind::k_keyword_argument: return eval(f, field(node, Field::value));

@@ -78,7 +78,9 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
           param.kind = Param::Kind::var_keyword;
           break;
         case Kind::k_keyword_separator: keyword_only = true; continue;
-        case Kind::k_positional_separator: continue;
+        case Kind::k_positional_separator:
+          for (Param& before : fn->params) before.positional_only = true;
+          continue;
         default: continue;
       }
       param.name = mangle(f, std::move(param.name));  // a method's `__x` parameter is `_C__x`, as in CPython
@@ -120,7 +122,7 @@ static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env
     bool matched = false;
     for (std::size_t i = 0; i < fn.params.size(); ++i) {
       const Param& p = fn.params[i];
-      if (p.name == name && (p.kind == Param::Kind::positional || p.kind == Param::Kind::keyword_only)) {
+      if (p.name == name && !p.positional_only && (p.kind == Param::Kind::positional || p.kind == Param::Kind::keyword_only)) {
         if (filled[i]) in.raise("TypeError", fmt::format("{}() got multiple values for argument '{}'", fn.name, name));
         env.vars.set(name, v);
         filled[i] = matched = true;
@@ -128,7 +130,12 @@ static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env
       }
     }
     if (matched) continue;
-    if (!var_kw) in.raise("TypeError", fmt::format("{}() got an unexpected keyword argument '{}'", fn.name, name));
+    if (!var_kw) {
+      const std::string& keyword = name;  // a structured binding cannot be captured (clang 14)
+      bool positional_only = std::any_of(fn.params.begin(), fn.params.end(), [&keyword](const Param& p) { return p.positional_only && p.name == keyword; });
+      if (positional_only) in.raise("TypeError", fmt::format("{}() got some positional-only arguments passed as keyword arguments: '{}'", fn.name, name));
+      in.raise("TypeError", fmt::format("{}() got an unexpected keyword argument '{}'", fn.name, name));
+    }
     kwargs->set(Value::string(name), v);
   }
   for (std::size_t i = 0; i < fn.params.size(); ++i) {

@@ -716,6 +716,20 @@ Value Interpreter::get_attr_plain(const Value& obj, const std::string& name) {
   return generic_get_attr(obj, name);
 }
 
+// A function's docstring: its body's first statement when that is a string literal, else None.
+static Value function_doc(Interpreter& in, const FunctionObj& fn) {
+  TSNode body = parse::field(fn.node, parse::Field::body);
+  if (parse::is_null(body) || parse::named_children(body).empty()) return Value::none();
+  TSNode first = parse::named_children(body).front();
+  if (parse::kind(first) != parse::Kind::k_expression_statement || parse::named_children(first).size() != 1) return Value::none();
+  TSNode literal = parse::named_children(first).front();
+  if (parse::kind(literal) != parse::Kind::k_string && parse::kind(literal) != parse::Kind::k_concatenated_string) return Value::none();
+  Frame frame;
+  frame.file = fn.file;
+  frame.module = fn.globals;
+  return in.eval(frame, literal);
+}
+
 Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name) {
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
@@ -833,7 +847,19 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
     if (const Value* v = fn->attrs.find(name)) return *v;
     if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
-    if (name == "__doc__") return Value::none();
+    if (name == "__doc__") return function_doc(*this, *fn);
+    if (name == "__defaults__" || name == "__kwdefaults__") {
+      bool keyword_only = name == "__kwdefaults__";
+      std::vector<Value> defaults;
+      auto kwdefaults = std::make_shared<DictObj>();
+      for (const Param& p : fn->params) {
+        if (!p.default_value || (p.kind == Param::Kind::keyword_only) != keyword_only) continue;
+        if (keyword_only) kwdefaults->set(Value::string(p.name), *p.default_value);
+        else defaults.push_back(*p.default_value);
+      }
+      if (keyword_only) return kwdefaults->items.empty() ? Value::none() : Value::object(kwdefaults);
+      return defaults.empty() ? Value::none() : make_tuple(std::move(defaults));
+    }
   }
   if (auto* bm = obj.as<BoundMethodObj>()) {
     if (name == "__self__") return bm->self;

@@ -307,6 +307,7 @@ struct Param {
   enum class Kind { positional, var_positional, keyword_only, var_keyword };
   std::string name;
   Kind kind = Kind::positional;
+  bool positional_only = false;  // before a `/`: never bound by keyword
   std::optional<Value> default_value;
 };
 
@@ -469,6 +470,7 @@ struct Env : Tracked, std::enable_shared_from_this<Env> {
   Env() : Tracked(Tracked::Kind::env) {}
   OrderedMap<Value> vars;  // ordered: class bodies define dataclass fields and enum members in order
   std::shared_ptr<Env> parent;  // enclosing function scope (not class scopes)
+  bool comprehension = false;   // a comprehension's own scope: `:=` binds in the enclosing one
   ModuleNs* module = nullptr;
   std::vector<std::string> declared_global;
   std::vector<std::string> declared_nonlocal;
