@@ -749,26 +749,86 @@ void dict_update(Interpreter& in, DictObj& d, CallArgs& a, std::size_t first) {
   for (auto& [k, v] : a.keywords) d.set(Value::string(k), v);
 }
 
+// dict.keys(), values() and items(): live views of the dict (kept as their `mapping`
+// attribute), so they see later changes; keys and items views are also sets.
+void install_dict_views(Interpreter& in, ClassObj* dict_cls) {
+  enum Which { keys, values, items };
+  auto mapping_of = [](Interpreter& i, CallArgs& a) -> DictObj& {
+    const Value* m = nullptr;
+    if (auto* view = native_required(i, a, 0, "self").as<InstanceObj>()) m = view->attrs.find("mapping");
+    if (!m || !m->as<DictObj>()) i.raise("TypeError", "descriptor requires a dict view");
+    return *m->as<DictObj>();
+  };
+  auto entries = [mapping_of](Interpreter& i, CallArgs& a, Which which) {
+    std::vector<Value> out;
+    for (auto& kv : mapping_of(i, a).items) out.push_back(which == keys ? kv.first : which == values ? kv.second : make_tuple({kv.first, kv.second}));
+    return out;
+  };
+  auto as_set = [](Interpreter& i, std::vector<Value> members) {
+    auto set = std::make_shared<SetObj>();
+    for (auto& v : members) i.set_add(*set, v);
+    return Value::object(set);
+  };
+  const std::string names[] = {"keys", "values", "items"};
+  ClassObj* classes[3];
+  for (Which which : {keys, values, items}) classes[which] = in.new_native_class("builtins.dict_" + names[which], {in.types.object});
+  ClassObj *key_view = classes[keys], *item_view = classes[items];
+  for (Which which : {keys, values, items}) {
+    const std::string& name = names[which];
+    ClassObj* view = classes[which];
+    in.add_method(dict_cls, name, [view](Interpreter& i, CallArgs& a) {
+      auto inst = std::make_shared<InstanceObj>(view);
+      inst->attrs.set("mapping", native_required(i, a, 0, "self"));
+      return Value::object(inst);
+    });
+    in.add_method(view, "__len__", [mapping_of](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(mapping_of(i, a).items.size())); });
+    in.add_method(view, "__iter__", [entries, which](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<IteratorObj>(entries(i, a, which))); });
+    in.add_method(view, "__repr__", [mapping_of, entries, which, name](Interpreter& i, CallArgs& a) {
+      return Value::string((mapping_of(i, a).ordered_dict ? "odict_" : "dict_") + name + "(" + i.display(make_list(entries(i, a, which)), true) + ")");
+    });
+    in.add_method(view, "__contains__", [mapping_of, which](Interpreter& i, CallArgs& a) {
+      DictObj& d = mapping_of(i, a);
+      const Value& x = native_required(i, a, 1, "x");
+      if (which == keys) return Value::boolean(d.find(x) != nullptr);
+      if (which == values) return Value::boolean(std::any_of(d.items.begin(), d.items.end(), [&x](const auto& kv) { return values_equal(kv.second, x); }));
+      auto* pair = x.as<TupleObj>();
+      const Value* found = pair && pair->items.size() == 2 ? d.find(pair->items[0]) : nullptr;
+      return Value::boolean(found && values_equal(*found, pair->items[1]));
+    });
+    if (which == values) continue;
+    // keys and items views compare and combine as sets, with any iterable on the other side
+    in.add_method(view, "__eq__", [entries, as_set, which, key_view, item_view](Interpreter& i, CallArgs& a) {
+      const Value& other = native_required(i, a, 1, "other");
+      auto* other_view = other.as<InstanceObj>();
+      bool set_like = other.as<SetObj>() || (other_view && (other_view->cls == key_view || other_view->cls == item_view));
+      if (!set_like) return Value::string("NotImplemented");
+      return Value::boolean(values_equal(as_set(i, entries(i, a, which)), as_set(i, i.iterate(other))));
+    });
+    in.add_method(view, "isdisjoint", [entries, which](Interpreter& i, CallArgs& a) {
+      std::vector<Value> mine = entries(i, a, which);
+      for (const Value& v : i.iterate(native_required(i, a, 1, "other"))) {
+        if (std::any_of(mine.begin(), mine.end(), [&v](const Value& m) { return values_equal(m, v); })) return Value::boolean(false);
+      }
+      return Value::boolean(true);
+    });
+    for (auto [method, reflected, op] : {std::tuple{"__sub__", "__rsub__", "-"}, {"__and__", "__rand__", "&"}, {"__or__", "__ror__", "|"}, {"__xor__", "__rxor__", "^"}}) {
+      const std::string symbol = op;
+      for (bool swap : {false, true}) {
+        in.add_method(view, swap ? reflected : method, [entries, as_set, which, symbol, swap](Interpreter& i, CallArgs& a) {
+          Value mine = as_set(i, entries(i, a, which)), other = as_set(i, i.iterate(native_required(i, a, 1, "other")));
+          return swap ? i.binary(symbol, other, mine) : i.binary(symbol, mine, other);
+        });
+      }
+    }
+  }
+}
+
 void install_dict_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "get", [](Interpreter& i, CallArgs& a) {
     Value* v = dict_of(i, a).find(native_required(i, a, 1, nullptr));
     return v ? *v : native_arg_or(a, 2, nullptr, Value::none());
   });
-  in.add_method(cls, "items", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(make_tuple({kv.first, kv.second}));
-    return make_list(std::move(out));
-  });
-  in.add_method(cls, "keys", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(kv.first);
-    return make_list(std::move(out));
-  });
-  in.add_method(cls, "values", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(kv.second);
-    return make_list(std::move(out));
-  });
+  install_dict_views(in, cls);
   in.add_method(cls, "pop", [](Interpreter& i, CallArgs& a) {
     DictObj& d = dict_of(i, a);
     const Value& k = native_required(i, a, 1, nullptr);

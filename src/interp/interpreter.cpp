@@ -1532,7 +1532,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
   static const std::map<std::string, std::pair<std::string, std::string>> dunder = {
       {"+", {"__add__", "__radd__"}}, {"-", {"__sub__", "__rsub__"}}, {"*", {"__mul__", "__rmul__"}},
       {"/", {"__truediv__", "__rtruediv__"}}, {"//", {"__floordiv__", "__rfloordiv__"}}, {"%", {"__mod__", "__rmod__"}},
-      {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
+      {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"^", {"__xor__", "__rxor__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
   auto it = dunder.find(op);
   if (it != dunder.end()) {
     if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup(it->second.first)) {
