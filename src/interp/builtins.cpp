@@ -1,6 +1,8 @@
 // Python builtins and the standard-library modules model code uses, as native functions.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -46,6 +48,18 @@ Value any_unknown(const CallArgs& a) {
     if (is_unknown(kv.second)) return kv.second;
   }
   return Value::none();
+}
+
+// zip(..., strict=True): the error CPython raises at the first argument found exhausted early
+// (or, when the first argument ends first, at the first one that goes on).
+void check_zip_strict(Interpreter& in, const std::vector<std::vector<Value>>& seqs, std::size_t n) {
+  auto earlier = [](std::size_t k) { return k == 1 ? std::string("argument 1") : fmt::format("arguments 1-{}", k); };
+  std::size_t first_done = 0;
+  while (first_done < seqs.size() && seqs[first_done].size() != n) ++first_done;
+  if (first_done > 0) in.raise("ValueError", fmt::format("zip() argument {} is shorter than {}", first_done + 1, earlier(first_done)));
+  for (std::size_t k = 1; k < seqs.size(); ++k) {
+    if (seqs[k].size() > n) in.raise("ValueError", fmt::format("zip() argument {} is longer than {}", k + 1, earlier(k)));
+  }
 }
 
 Value make_range(Interpreter& in, CallArgs& a) {
@@ -256,6 +270,17 @@ Value strings_to_list(const std::vector<std::string>& parts) {
   std::vector<Value> out;
   for (auto& p : parts) out.push_back(Value::string(p));
   return make_list(std::move(out));
+}
+
+// str.isnumeric(): Unicode's numeric characters of the blocks model code may meet (digits,
+// Latin-1 superscripts and fractions, number forms, enclosed and full-width numbers, Arabic and
+// Devanagari digits); other scripts' numerals are not listed.
+bool is_numeric_char(char32_t cp) {
+  static constexpr std::pair<char32_t, char32_t> ranges[] = {
+      {0x30, 0x39},     {0xB2, 0xB3},     {0xB9, 0xB9},     {0xBC, 0xBE},     {0x660, 0x669},   {0x6F0, 0x6F9},
+      {0x966, 0x96F},   {0x2070, 0x2070}, {0x2074, 0x2079}, {0x2080, 0x2089}, {0x2150, 0x2182}, {0x2185, 0x2189},
+      {0x2460, 0x249B}, {0x24EA, 0x24FF}, {0x2776, 0x2793}, {0x3007, 0x3007}, {0xFF10, 0xFF19}};
+  return std::any_of(std::begin(ranges), std::end(ranges), [cp](const auto& r) { return cp >= r.first && cp <= r.second; });
 }
 
 void install_str_methods(Interpreter& in, ClassObj* cls) {
@@ -472,7 +497,10 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     };
   };
   in.add_method(cls, "isdigit", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
-  in.add_method(cls, "isnumeric", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
+  in.add_method(cls, "isnumeric", [s](Interpreter& i, CallArgs& a) {
+    std::u32string t = utf8_decode(s(i, a));
+    return Value::boolean(!t.empty() && std::all_of(t.begin(), t.end(), is_numeric_char));
+  });
   in.add_method(cls, "isdecimal", all_chars([](unsigned char c) { return std::isdigit(c) != 0; }));
   in.add_method(cls, "isalpha", all_chars([](unsigned char c) { return std::isalpha(c) != 0; }));
   in.add_method(cls, "isalnum", all_chars([](unsigned char c) { return std::isalnum(c) != 0; }));
@@ -520,6 +548,117 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     return make_tuple({Value::string(t.substr(0, pos)), Value::string(sep), Value::string(t.substr(pos + sep.size()))});
   });
   in.add_method(cls, "encode", [s](Interpreter& i, CallArgs& a) { return Value::string(s(i, a)); });
+  in.add_method(cls, "translate", [s](Interpreter& i, CallArgs& a) {
+    const Value& table = native_required(i, a, 1, "table");
+    std::string out;
+    for (char32_t cp : utf8_decode(s(i, a))) {
+      // a character the table lacks (a LookupError) stays as it is
+      Value mapped;
+      try {
+        mapped = i.get_item(table, Value::integer(static_cast<std::int64_t>(cp)));
+      } catch (PyError& e) {
+        if (e.type != "KeyError" && e.type != "IndexError") throw;
+        out += utf8_encode(cp);
+        continue;
+      }
+      if (mapped.is_str()) out += mapped.as_str();
+      else if (mapped.is_int()) out += utf8_encode(static_cast<char32_t>(mapped.as_int()));
+      else if (!mapped.is_none()) i.raise("TypeError", "character mapping must return integer, None or str");
+    }
+    return Value::string(out);
+  });
+  // str.maketrans(x[, y[, z]]): a static method building the {ordinal: replacement} table.
+  cls->attrs.set("maketrans", Value::object(std::make_shared<StaticMethodObj>(in.builtin("str.maketrans", [](Interpreter& i, CallArgs& a) {
+    auto table = std::make_shared<DictObj>();
+    auto ordinal = [](char32_t cp) { return Value::integer(static_cast<std::int64_t>(cp)); };
+    const Value& x = native_required(i, a, 0, "x");
+    if (const Value* y = native_arg(a, 1, "y")) {
+      std::u32string from = utf8_decode(x.as_str()), to = utf8_decode(y->as_str());
+      if (from.size() != to.size()) i.raise("ValueError", "the first two maketrans arguments must have equal length");
+      for (std::size_t k = 0; k < from.size(); ++k) table->set(ordinal(from[k]), ordinal(to[k]));
+      if (const Value* z = native_arg(a, 2, "z")) {
+        for (char32_t cp : utf8_decode(z->as_str())) table->set(ordinal(cp), Value::none());
+      }
+      return Value::object(table);
+    }
+    auto* d = x.as<DictObj>();
+    if (!d) i.raise("TypeError", "if you give only one argument to maketrans it must be a dict");
+    for (auto& kv : d->items) table->set(kv.first.is_str() ? ordinal(utf8_decode(kv.first.as_str()).at(0)) : kv.first, kv.second);
+    return Value::object(table);
+  }))));
+}
+
+// float.as_integer_ratio(): the exact fraction, in lowest terms (the denominator a power of two).
+Value float_ratio(Interpreter& in, double d) {
+  if (std::isinf(d)) in.raise("OverflowError", "cannot convert Infinity to integer ratio");
+  if (std::isnan(d)) in.raise("ValueError", "cannot convert NaN to integer ratio");
+  int exponent = 0;
+  double mantissa = std::frexp(d, &exponent);
+  while (mantissa != std::floor(mantissa)) mantissa *= 2, --exponent;  // at most 53 + 1074 doublings
+  BigInt numerator = *BigInt::from_double(mantissa), denominator(1);
+  if (exponent > 0) numerator = numerator.shifted_left(static_cast<std::size_t>(exponent));
+  else denominator = denominator.shifted_left(static_cast<std::size_t>(-exponent));
+  return make_tuple({Value::integer(std::move(numerator)), Value::integer(std::move(denominator))});
+}
+
+// The numeric tower's attributes and methods on int (and so bool) and float.
+void install_number_methods(Interpreter& in, ClassObj* int_cls, ClassObj* float_cls) {
+  auto attribute = [&in](ClassObj* cls, const std::string& name, Fn getter) {
+    cls->attrs.set(name, Value::object(std::make_shared<PropertyObj>(in.builtin(cls->name + "." + name, std::move(getter)))));
+  };
+  auto as_int = [](Interpreter& i, CallArgs& a) { return Value::integer(self_of(i, a).as_big()); };
+  attribute(int_cls, "real", as_int);
+  attribute(int_cls, "numerator", as_int);
+  attribute(int_cls, "imag", [](Interpreter&, CallArgs&) { return Value::integer(0); });
+  attribute(int_cls, "denominator", [](Interpreter&, CallArgs&) { return Value::integer(1); });
+  in.add_method(int_cls, "conjugate", as_int);
+  in.add_method(int_cls, "as_integer_ratio", [](Interpreter& i, CallArgs& a) { return make_tuple({Value::integer(self_of(i, a).as_big()), Value::integer(1)}); });
+  in.add_method(int_cls, "bit_length", [](Interpreter& i, CallArgs& a) {
+    return Value::integer(static_cast<std::int64_t>(self_of(i, a).as_big().bit_length()));
+  });
+  auto as_float = [](Interpreter& i, CallArgs& a) { return Value::floating(self_of(i, a).as_float()); };
+  attribute(float_cls, "real", as_float);
+  attribute(float_cls, "imag", [](Interpreter&, CallArgs&) { return Value::floating(0); });
+  in.add_method(float_cls, "conjugate", as_float);
+  in.add_method(float_cls, "is_integer", [](Interpreter& i, CallArgs& a) {
+    double d = self_of(i, a).as_float();
+    return Value::boolean(std::floor(d) == d);
+  });
+  in.add_method(float_cls, "as_integer_ratio", [](Interpreter& i, CallArgs& a) { return float_ratio(i, self_of(i, a).as_float()); });
+}
+
+// round(x, ndigits) for a float: the decimal nearest to x's exact binary value, ties to even
+// (printf's "%.*f" rounds so), as CPython's correctly rounded round() does.
+double round_float(double x, std::int64_t ndigits) {
+  constexpr std::int64_t kAllDigits = 323;  // past this a double has no more digits to round
+  if (!std::isfinite(x) || ndigits > kAllDigits) return x;
+  if (ndigits >= 0) {
+    std::string text(static_cast<std::size_t>(kAllDigits + 330), '\0');
+    std::snprintf(text.data(), text.size(), "%.*f", static_cast<int>(ndigits), x);
+    return std::strtod(text.c_str(), nullptr);
+  }
+  if (ndigits < -kAllDigits) return std::copysign(0.0, x);
+  double unit = std::pow(10.0, static_cast<double>(-ndigits)), scaled = x / unit;
+  double r = std::nearbyint(scaled);  // ties to even
+  return std::copysign(r * unit, x);
+}
+
+// pow(base, exp, mod) for ints: square-and-multiply, every step reduced modulo `mod`.
+Value modular_power(Interpreter& in, BigInt base, BigInt exp, const BigInt& mod) {
+  if (mod.is_zero()) in.raise("ValueError", "pow() 3rd argument cannot be 0");
+  if (exp.negative()) return in.unknown("pow() of a modular inverse");
+  BigInt result(1), quotient, remainder;
+  auto reduce = [&](const BigInt& v) {
+    BigInt::divmod(v, mod, &quotient, &remainder);
+    return remainder;
+  };
+  base = reduce(base);
+  for (; !exp.is_zero(); exp = exp.shifted_right(1)) {
+    in.step();
+    if (!(exp & BigInt(1)).is_zero()) result = reduce(result * base);
+    base = reduce(base * base);
+  }
+  return Value::integer(reduce(result));
 }
 
 std::vector<Value>& list_items(Interpreter& in, CallArgs& a) {
@@ -610,26 +749,86 @@ void dict_update(Interpreter& in, DictObj& d, CallArgs& a, std::size_t first) {
   for (auto& [k, v] : a.keywords) d.set(Value::string(k), v);
 }
 
+// dict.keys(), values() and items(): live views of the dict (kept as their `mapping`
+// attribute), so they see later changes; keys and items views are also sets.
+void install_dict_views(Interpreter& in, ClassObj* dict_cls) {
+  enum Which { keys, values, items };
+  auto mapping_of = [](Interpreter& i, CallArgs& a) -> DictObj& {
+    const Value* m = nullptr;
+    if (auto* view = native_required(i, a, 0, "self").as<InstanceObj>()) m = view->attrs.find("mapping");
+    if (!m || !m->as<DictObj>()) i.raise("TypeError", "descriptor requires a dict view");
+    return *m->as<DictObj>();
+  };
+  auto entries = [mapping_of](Interpreter& i, CallArgs& a, Which which) {
+    std::vector<Value> out;
+    for (auto& kv : mapping_of(i, a).items) out.push_back(which == keys ? kv.first : which == values ? kv.second : make_tuple({kv.first, kv.second}));
+    return out;
+  };
+  auto as_set = [](Interpreter& i, std::vector<Value> members) {
+    auto set = std::make_shared<SetObj>();
+    for (auto& v : members) i.set_add(*set, v);
+    return Value::object(set);
+  };
+  const std::string names[] = {"keys", "values", "items"};
+  ClassObj* classes[3];
+  for (Which which : {keys, values, items}) classes[which] = in.new_native_class("builtins.dict_" + names[which], {in.types.object});
+  ClassObj *key_view = classes[keys], *item_view = classes[items];
+  for (Which which : {keys, values, items}) {
+    const std::string& name = names[which];
+    ClassObj* view = classes[which];
+    in.add_method(dict_cls, name, [view](Interpreter& i, CallArgs& a) {
+      auto inst = std::make_shared<InstanceObj>(view);
+      inst->attrs.set("mapping", native_required(i, a, 0, "self"));
+      return Value::object(inst);
+    });
+    in.add_method(view, "__len__", [mapping_of](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<std::int64_t>(mapping_of(i, a).items.size())); });
+    in.add_method(view, "__iter__", [entries, which](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<IteratorObj>(entries(i, a, which))); });
+    in.add_method(view, "__repr__", [mapping_of, entries, which, name](Interpreter& i, CallArgs& a) {
+      return Value::string((mapping_of(i, a).ordered_dict ? "odict_" : "dict_") + name + "(" + i.display(make_list(entries(i, a, which)), true) + ")");
+    });
+    in.add_method(view, "__contains__", [mapping_of, which](Interpreter& i, CallArgs& a) {
+      DictObj& d = mapping_of(i, a);
+      const Value& x = native_required(i, a, 1, "x");
+      if (which == keys) return Value::boolean(d.find(x) != nullptr);
+      if (which == values) return Value::boolean(std::any_of(d.items.begin(), d.items.end(), [&x](const auto& kv) { return values_equal(kv.second, x); }));
+      auto* pair = x.as<TupleObj>();
+      const Value* found = pair && pair->items.size() == 2 ? d.find(pair->items[0]) : nullptr;
+      return Value::boolean(found && values_equal(*found, pair->items[1]));
+    });
+    if (which == values) continue;
+    // keys and items views compare and combine as sets, with any iterable on the other side
+    in.add_method(view, "__eq__", [entries, as_set, which, key_view, item_view](Interpreter& i, CallArgs& a) {
+      const Value& other = native_required(i, a, 1, "other");
+      auto* other_view = other.as<InstanceObj>();
+      bool set_like = other.as<SetObj>() || (other_view && (other_view->cls == key_view || other_view->cls == item_view));
+      if (!set_like) return Value::string("NotImplemented");
+      return Value::boolean(values_equal(as_set(i, entries(i, a, which)), as_set(i, i.iterate(other))));
+    });
+    in.add_method(view, "isdisjoint", [entries, which](Interpreter& i, CallArgs& a) {
+      std::vector<Value> mine = entries(i, a, which);
+      for (const Value& v : i.iterate(native_required(i, a, 1, "other"))) {
+        if (std::any_of(mine.begin(), mine.end(), [&v](const Value& m) { return values_equal(m, v); })) return Value::boolean(false);
+      }
+      return Value::boolean(true);
+    });
+    for (auto [method, reflected, op] : {std::tuple{"__sub__", "__rsub__", "-"}, {"__and__", "__rand__", "&"}, {"__or__", "__ror__", "|"}, {"__xor__", "__rxor__", "^"}}) {
+      const std::string symbol = op;
+      for (bool swap : {false, true}) {
+        in.add_method(view, swap ? reflected : method, [entries, as_set, which, symbol, swap](Interpreter& i, CallArgs& a) {
+          Value mine = as_set(i, entries(i, a, which)), other = as_set(i, i.iterate(native_required(i, a, 1, "other")));
+          return swap ? i.binary(symbol, other, mine) : i.binary(symbol, mine, other);
+        });
+      }
+    }
+  }
+}
+
 void install_dict_methods(Interpreter& in, ClassObj* cls) {
   in.add_method(cls, "get", [](Interpreter& i, CallArgs& a) {
     Value* v = dict_of(i, a).find(native_required(i, a, 1, nullptr));
     return v ? *v : native_arg_or(a, 2, nullptr, Value::none());
   });
-  in.add_method(cls, "items", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(make_tuple({kv.first, kv.second}));
-    return make_list(std::move(out));
-  });
-  in.add_method(cls, "keys", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(kv.first);
-    return make_list(std::move(out));
-  });
-  in.add_method(cls, "values", [](Interpreter& i, CallArgs& a) {
-    std::vector<Value> out;
-    for (auto& kv : dict_of(i, a).items) out.push_back(kv.second);
-    return make_list(std::move(out));
-  });
+  install_dict_views(in, cls);
   in.add_method(cls, "pop", [](Interpreter& i, CallArgs& a) {
     DictObj& d = dict_of(i, a);
     const Value& k = native_required(i, a, 1, nullptr);
@@ -666,6 +865,12 @@ void install_dict_methods(Interpreter& in, ClassObj* cls) {
     return Value::none();
   });
   in.add_method(cls, "clear", [](Interpreter& i, CallArgs& a) { dict_of(i, a).items.clear(); return Value::none(); });
+  cls->attrs.set("fromkeys", Value::object(std::make_shared<ClassMethodObj>(in.builtin("dict.fromkeys", [](Interpreter& i, CallArgs& a) {
+    Value out = i.call(native_required(i, a, 0, "cls"), CallArgs{});  // an empty dict of the class it is called on
+    Value value = native_arg_or(a, 2, "value", Value::none());
+    for (auto& key : i.iterate(native_required(i, a, 1, "iterable"))) i.set_item(out, key, value);
+    return out;
+  }))));
 }
 
 // Methods of set and frozenset; `mutable` adds the ones that change the set.
@@ -809,6 +1014,7 @@ void install_python_builtins(Interpreter& in) {
   types.set = in.new_native_class("builtins.set", {abc_iterable});
   types.frozenset = in.new_native_class("builtins.frozenset", {abc_iterable});
   types.function = in.new_native_class("builtins.function", {abc_callable});
+  types.builtin_function = in.new_native_class("builtins.builtin_function_or_method", {abc_callable});
   types.module = in.new_native_class("builtins.module", {types.object});
   types.dtype = in.new_native_class("torch.dtype", {types.object});
   types.partial = in.new_native_class("functools.partial", {types.object});
@@ -876,12 +1082,15 @@ void install_python_builtins(Interpreter& in) {
       for (std::size_t k = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0; k < t.size(); ++k) {
         if (t[k] != '_' || k + 1 == t.size() || digits.empty()) digits += t[k];
       }
-      if (base == 16 || base == 8 || base == 2) {
-        const char* prefix = base == 16 ? "0x" : base == 8 ? "0o" : "0b";
-        if (digits.size() > 2 && digits[0] == '0' && std::tolower(static_cast<unsigned char>(digits[1])) == prefix[1]) digits = digits.substr(2);
-      }
+      // A 0x / 0o / 0b prefix is allowed in its own base, and picks the base under base 0.
+      char marker = digits.size() > 2 && digits[0] == '0' ? static_cast<char>(std::tolower(static_cast<unsigned char>(digits[1]))) : 0;
+      int prefixed = marker == 'x' ? 16 : marker == 'o' ? 8 : marker == 'b' ? 2 : 0;
+      if (prefixed && (base == 0 || base == prefixed)) digits = digits.substr(2);
+      int radix = base != 0 ? static_cast<int>(base) : prefixed ? prefixed : 10;
+      // base 0 reads a literal: no leading zeros on a nonzero decimal
+      bool leading_zero = base == 0 && !prefixed && digits.size() > 1 && digits[0] == '0' && digits.find_first_not_of("0_") != std::string::npos;
       i.check_int_bits(digits.size() * 3);
-      if (auto n = BigInt::parse(digits, static_cast<int>(base), negative)) return Value::integer(std::move(*n));
+      if (auto n = BigInt::parse(digits, radix, negative); n && !leading_zero) return Value::integer(std::move(*n));
       i.raise("ValueError", fmt::format("invalid literal for int() with base {}: {}", base, repr(v)));
     }
     if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
@@ -1027,12 +1236,12 @@ void install_python_builtins(Interpreter& in) {
     const Value& x = native_required(i, a, 1, nullptr);
     return Value::integer(std::count_if(t->items.begin(), t->items.end(), [&](const Value& v) { return values_equal(v, x); }));
   });
-  in.add_method(types.float_, "is_integer", [](Interpreter& i, CallArgs& a) {
-    double d = self_of(i, a).as_float();
-    return Value::boolean(std::floor(d) == d);
-  });
-  in.add_method(types.int_, "bit_length", [](Interpreter& i, CallArgs& a) {
-    return Value::integer(static_cast<std::int64_t>(self_of(i, a).as_big().bit_length()));
+  install_number_methods(in, types.int_, types.float_);
+  // BaseException.__init__ keeps its arguments as args: `super().__init__(message)` in a
+  // project's exception replaces the constructor's arguments.
+  in.add_method(types.base_exception, "__init__", [](Interpreter& i, CallArgs& a) {
+    if (auto* inst = native_required(i, a, 0, "self").as<InstanceObj>()) inst->exception_args.assign(a.positional.begin() + 1, a.positional.end());
+    return Value::none();
   });
 
   auto def = [&](const std::string& name, Fn fn) { b.vars.set(name, in.builtin(name, std::move(fn))); };
@@ -1050,7 +1259,7 @@ void install_python_builtins(Interpreter& in) {
   });
   // The namespace of the innermost frame, as a new dict: a function's parameters first, in
   // their order, as CPython lists them.
-  def("locals", [](Interpreter& i, CallArgs&) {
+  Fn locals = [](Interpreter& i, CallArgs&) {
     auto d = std::make_shared<DictObj>();
     if (!i.frames.empty()) {
       Frame& f = *i.frames.back();
@@ -1064,7 +1273,8 @@ void install_python_builtins(Interpreter& in) {
       }
     }
     return Value::object(d);
-  });
+  };
+  def("locals", locals);
   def("len", [](Interpreter& i, CallArgs& a) { return i.length(native_required(i, a, 0, nullptr)); });
   def("range", make_range);
   def("enumerate", [](Interpreter& i, CallArgs& a) {
@@ -1082,6 +1292,7 @@ void install_python_builtins(Interpreter& in) {
     std::vector<Value> out;
     std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
     for (auto& s : seqs) n = std::min(n, s.size());
+    if (const Value* strict = a.keyword("strict"); strict && i.truthy(*strict)) check_zip_strict(i, seqs, n);
     for (std::size_t k = 0; k < n; ++k) {
       std::vector<Value> row;
       for (auto& s : seqs) row.push_back(s[k]);
@@ -1137,19 +1348,39 @@ void install_python_builtins(Interpreter& in) {
       if (std::isinf(r)) i.raise("OverflowError", "cannot convert float infinity to integer");
       return Value::integer(*BigInt::from_double(r));
     }
-    double scale = std::pow(10.0, static_cast<double>(nd->as_int()));
-    return Value::floating(std::nearbyint(v.as_float() * scale) / scale);
+    return Value::floating(round_float(v.as_float(), nd->as_int()));
   });
   def("divmod", [](Interpreter& i, CallArgs& a) {
     return make_tuple({i.binary("//", a.positional.at(0), a.positional.at(1)), i.binary("%", a.positional.at(0), a.positional.at(1))});
   });
-  def("pow", [](Interpreter& i, CallArgs& a) { return i.binary("**", a.positional.at(0), a.positional.at(1)); });
+  def("pow", [](Interpreter& i, CallArgs& a) {
+    const Value& base = native_required(i, a, 0, "base");
+    const Value& exp = native_required(i, a, 1, "exp");
+    const Value* mod = native_arg(a, 2, "mod");
+    if (!mod || mod->is_none()) return i.binary("**", base, exp);
+    for (const Value* v : {&base, &exp, mod}) {
+      if (is_unknown(*v)) return *v;
+      if (!v->is_int()) i.raise("TypeError", "pow() 3rd argument not allowed unless all arguments are integers");
+    }
+    return modular_power(i, base.as_big(), exp.as_big(), mod->as_big());
+  });
   def("repr", [](Interpreter& i, CallArgs& a) { return Value::string(i.display(native_required(i, a, 0, nullptr), true)); });
+  def("ascii", [](Interpreter& i, CallArgs& a) { return Value::string(ascii_escaped(i.display(native_required(i, a, 0, nullptr), true))); });
   def("format", [](Interpreter& i, CallArgs& a) {
     return Value::string(format_value(i, native_required(i, a, 0, nullptr), native_arg_or(a, 1, nullptr, Value::string("")).as_str()));
   });
-  def("chr", [](Interpreter& i, CallArgs& a) { return Value::string(std::string(1, static_cast<char>(native_required(i, a, 0, nullptr).as_int()))); });
-  def("ord", [](Interpreter& i, CallArgs& a) { return Value::integer(static_cast<unsigned char>(native_required(i, a, 0, nullptr).as_str().at(0))); });
+  def("chr", [](Interpreter& i, CallArgs& a) {
+    std::int64_t cp = native_required(i, a, 0, nullptr).as_int();
+    if (cp < 0 || cp > 0x10FFFF) i.raise("ValueError", "chr() arg not in range(0x110000)");
+    return Value::string(utf8_encode(static_cast<char32_t>(cp)));
+  });
+  def("ord", [](Interpreter& i, CallArgs& a) {
+    const Value& c = native_required(i, a, 0, nullptr);
+    if (!c.is_str()) i.raise("TypeError", fmt::format("ord() expected string of length 1, but {} found", type_name(c)));
+    std::u32string chars = utf8_decode(c.as_str());
+    if (chars.size() != 1) i.raise("TypeError", fmt::format("ord() expected a character, but string of length {} found", chars.size()));
+    return Value::integer(static_cast<std::int64_t>(chars[0]));
+  });
   def("isinstance", [](Interpreter& i, CallArgs& a) {
     const Value& v = native_required(i, a, 0, nullptr);
     const Value& c = native_required(i, a, 1, nullptr);
@@ -1288,7 +1519,9 @@ void install_python_builtins(Interpreter& in) {
     }
     return Value::boolean(true);
   });
-  def("vars", [](Interpreter& i, CallArgs& a) { return i.get_attr(native_required(i, a, 0, nullptr), "__dict__"); });
+  def("vars", [locals](Interpreter& i, CallArgs& a) {  // vars() is locals()
+    return a.positional.empty() ? locals(i, a) : i.get_attr(a.positional[0], "__dict__");
+  });
   def("super", [](Interpreter& i, CallArgs& a) {
     if (a.positional.size() >= 2) {
       auto* c = a.positional[0].as<ClassObj>();

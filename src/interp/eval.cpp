@@ -61,7 +61,8 @@ std::string decode_escapes(std::string_view s, bool is_bytes) {
       }
       case 'x': {
         if (i + 2 < s.size() + 0 && i + 2 <= s.size() - 1) {
-          out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
+          auto byte = std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16);
+          out += is_bytes ? std::string(1, static_cast<char>(byte)) : utf8_encode(static_cast<char32_t>(byte));
           i += 2;
         }
         break;
@@ -72,11 +73,7 @@ std::string decode_escapes(std::string_view s, bool is_bytes) {
         if (i + len >= s.size() + 0 && i + len > s.size() - 1) { out += e; break; }
         unsigned long cp = std::strtoul(std::string(s.substr(i + 1, len)).c_str(), nullptr, 16);
         i += len;
-        // UTF-8 encode
-        if (cp < 0x80) out += static_cast<char>(cp);
-        else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-        else if (cp < 0x10000) { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-        else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+        out += utf8_encode(static_cast<char32_t>(cp));
         break;
       }
       default: out += e;  // \\ \' \" and unknown escapes keep the character
@@ -102,6 +99,35 @@ Value Interpreter::lookup_name(Frame& f, const std::string& name, TSNode) {
   }
   if (const Value* v = builtins_->vars.find(name)) return *v;
   raise("NameError", fmt::format("name '{}' is not defined", name));
+}
+
+// The format spec of an f-string field, with its nested `{expr}` fields evaluated in place
+// (`{x:{width}.{precision}f}`), without the leading ':'.
+static std::string format_spec_text(Interpreter& in, Frame& f, TSNode spec_node) {
+  const std::string& source = f.file->text();
+  std::uint32_t at = ts_node_start_byte(spec_node), end = ts_node_end_byte(spec_node);
+  if (at < end && source[at] == ':') ++at;
+  std::string spec;
+  for (TSNode part : named_children(spec_node)) {
+    if (parse::kind(part) != Kind::k_format_expression) continue;
+    spec += source.substr(at, ts_node_start_byte(part) - at);
+    spec += in.display(in.eval(f, field(part, Field::expression)), false);
+    at = ts_node_end_byte(part);
+  }
+  return spec + source.substr(at, end - at);
+}
+
+// The source a self-documenting f-string field (`{x = }`) prints: from after its `{` to the
+// conversion, spec or `}`, spaces included; empty for other fields.
+static std::string_view self_documenting_text(const Frame& f, TSNode interpolation) {
+  uint32_t n = ts_node_child_count(interpolation);
+  for (uint32_t i = 0; i + 1 < n; ++i) {
+    TSNode c = ts_node_child(interpolation, i);
+    if (ts_node_is_named(c) || f.file->node_text(c) != "=") continue;
+    uint32_t from = ts_node_start_byte(interpolation) + 1, to = ts_node_start_byte(ts_node_child(interpolation, i + 1));
+    return std::string_view(f.file->text()).substr(from, to - from);
+  }
+  return {};
 }
 
 static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
@@ -138,25 +164,18 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
         if (is_unknown(v)) return v;
         taint |= v.taint();
         TSNode conv = field(child, Field::type_conversion);
-        std::string spec;
         TSNode spec_node = field(child, Field::format_specifier);
-        if (!parse::is_null(spec_node)) {
-          for (TSNode part : named_children(spec_node)) {
-            if (parse::kind(part) == Kind::k_interpolation) {
-              Value inner = in.eval(f, field(part, Field::expression));
-              spec += str(inner);
-            }
-          }
-          if (spec.empty()) {
-            std::string_view t = f.file->node_text(spec_node);
-            spec = std::string(t.substr(t.empty() || t[0] != ':' ? 0 : 1));
-          }
+        std::string spec = parse::is_null(spec_node) ? std::string() : format_spec_text(in, f, spec_node);
+        // `{expr=}` prints the expression's source (with its spaces) and, without a conversion or
+        // a spec, the value's repr
+        std::string_view conversion = parse::is_null(conv) ? std::string_view() : f.file->node_text(conv);
+        if (std::string_view shown = self_documenting_text(f, child); !shown.empty()) {
+          out += shown;
+          if (conversion.empty() && spec.empty()) conversion = "!r";
         }
-        if (!parse::is_null(conv)) {
-          std::string_view c = f.file->node_text(conv);
-          if (c == "!r") v = Value::string(in.display(v, true));
-          else if (c == "!s") v = Value::string(in.display(v, false));
-        }
+        if (conversion == "!r") v = Value::string(in.display(v, true));
+        else if (conversion == "!s") v = Value::string(in.display(v, false));
+        else if (conversion == "!a") v = Value::string(ascii_escaped(in.display(v, true)));
         out += format_value(in, v, spec);
         break;
       }
@@ -179,16 +198,17 @@ static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::ve
   return Value::none();
 }
 
-// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element.
+// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element. The
+// first clause's iterable, `first_iterable`, was evaluated in the enclosing scope.
 static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNode>& clauses, std::size_t i,
-                              const std::function<void(Frame&)>& emit) {
+                              const Value& first_iterable, const std::function<void(Frame&)>& emit) {
   if (i == clauses.size()) {
     emit(f);
     return;
   }
   TSNode clause = clauses[i];
   if (parse::kind(clause) == Kind::k_for_in_clause) {
-    Value iterable = in.eval(f, field(clause, Field::right));
+    Value iterable = i == 0 ? first_iterable : in.eval(f, field(clause, Field::right));
     if (is_unknown(iterable)) {
       in.note_unknown(iterable, "comprehension over an unresolved iterable");
       return;
@@ -196,38 +216,42 @@ static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNod
     for (auto& item : in.iterate(iterable)) {
       in.step();
       in.assign(f, field(clause, Field::left), item);
-      run_comprehension(in, f, clauses, i + 1, emit);
+      run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
     }
   } else {  // if_clause
     TSNode condition = named_children(clause).at(0);
     Value cond = in.eval(f, condition);
     bool keep = in.truthy(cond);
     in.observe_decision(f, condition, cond, keep);
-    if (keep) run_comprehension(in, f, clauses, i + 1, emit);
+    if (keep) run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
   }
 }
 
 static Value eval_comprehension(Interpreter& in, Frame& f, TSNode node) {
-  Frame inner = f;
-  inner.env = std::make_shared<Env>();
-  inner.env->parent = f.env;
-  inner.is_class_body = false;
   std::vector<TSNode> clauses;
   TSNode body = field(node, Field::body);
   for (TSNode c : named_children(node)) {
     Kind k = parse::kind(c);
     if (k == Kind::k_for_in_clause || k == Kind::k_if_clause) clauses.push_back(c);
   }
+  // The first iterable is evaluated where the comprehension stands; the rest runs in a scope of
+  // its own which, as a function's, does not see a class body's names.
+  Value first_iterable = in.eval(f, field(clauses.at(0), Field::right));
+  Frame inner = f;
+  inner.env = std::make_shared<Env>();
+  inner.env->parent = f.is_class_body ? f.env->parent : f.env;
+  inner.env->comprehension = true;
+  inner.is_class_body = false;
   Kind k = parse::kind(node);
   if (k == Kind::k_dictionary_comprehension) {
     auto dict = std::make_shared<DictObj>();
-    run_comprehension(in, inner, clauses, 0, [&](Frame& fr) {
+    run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) {
       dict->set(in.eval(fr, field(body, Field::key)), in.eval(fr, field(body, Field::value)));
     });
     return Value::object(dict);
   }
   std::vector<Value> items;
-  run_comprehension(in, inner, clauses, 0, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
+  run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
   if (k == Kind::k_set_comprehension) {
     auto set = std::make_shared<SetObj>();
     for (auto& v : items) set->add(v);
@@ -548,7 +572,10 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       return eval_comprehension(*this, f, node);
     case Kind::k_named_expression: {
       Value v = eval(f, n.field(Field::value));
-      assign(f, n.field(Field::name), v);
+      // in a comprehension, `:=` binds in the scope the comprehension stands in
+      Frame target = f;
+      while (target.env->comprehension && target.env->parent) target.env = target.env->parent;
+      assign(target, n.field(Field::name), v);
       return v;
     }
     case Kind::k_keyword_argument: return eval(f, n.field(Field::value));

@@ -78,7 +78,9 @@ Value Interpreter::make_function(Frame& f, TSNode def_node, const std::string& n
           param.kind = Param::Kind::var_keyword;
           break;
         case Kind::k_keyword_separator: keyword_only = true; continue;
-        case Kind::k_positional_separator: continue;
+        case Kind::k_positional_separator:
+          for (Param& before : fn->params) before.positional_only = true;
+          continue;
         default: continue;
       }
       param.name = mangle(f, std::move(param.name));  // a method's `__x` parameter is `_C__x`, as in CPython
@@ -120,7 +122,7 @@ static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env
     bool matched = false;
     for (std::size_t i = 0; i < fn.params.size(); ++i) {
       const Param& p = fn.params[i];
-      if (p.name == name && (p.kind == Param::Kind::positional || p.kind == Param::Kind::keyword_only)) {
+      if (p.name == name && !p.positional_only && (p.kind == Param::Kind::positional || p.kind == Param::Kind::keyword_only)) {
         if (filled[i]) in.raise("TypeError", fmt::format("{}() got multiple values for argument '{}'", fn.name, name));
         env.vars.set(name, v);
         filled[i] = matched = true;
@@ -128,7 +130,12 @@ static void bind_arguments(Interpreter& in, FunctionObj& fn, CallArgs& args, Env
       }
     }
     if (matched) continue;
-    if (!var_kw) in.raise("TypeError", fmt::format("{}() got an unexpected keyword argument '{}'", fn.name, name));
+    if (!var_kw) {
+      const std::string& keyword = name;  // a structured binding cannot be captured (clang 14)
+      bool positional_only = std::any_of(fn.params.begin(), fn.params.end(), [&keyword](const Param& p) { return p.positional_only && p.name == keyword; });
+      if (positional_only) in.raise("TypeError", fmt::format("{}() got some positional-only arguments passed as keyword arguments: '{}'", fn.name, name));
+      in.raise("TypeError", fmt::format("{}() got an unexpected keyword argument '{}'", fn.name, name));
+    }
     kwargs->set(Value::string(name), v);
   }
   for (std::size_t i = 0; i < fn.params.size(); ++i) {
@@ -627,8 +634,17 @@ static Flow exec_try(Interpreter& in, Frame& f, TSNode stmt) {
           if (!parse::is_null(alias) && parse::kind(alias) == Kind::k_identifier) f.env->vars.erase(std::string(f.file->node_text(alias)));
         };
         Flow hf;
+        in.handled_exceptions.push_back(err);
+        struct Handled { std::vector<PyError>& stack; ~Handled() { stack.pop_back(); } } handled{in.handled_exceptions};
         try {
           hf = in.exec_block(f, clause_body(h));
+        } catch (PyError& raised) {
+          // an exception raised while handling another has it as its __context__
+          auto* inst = raised.exc.as<InstanceObj>();
+          if (inst && raised.exc.obj() != err.exc.obj() && !inst->attrs.find("__context__")) inst->attrs.set("__context__", err.exc);
+          unbind();
+          run_finally();
+          throw;
         } catch (...) {
           unbind();
           run_finally();
@@ -784,11 +800,15 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         return Flow::normal;
       }
       bool broke = false;
+      // a dict that grows or shrinks while a loop goes over it stops the loop, as in CPython
+      auto* dict = iterable.as<DictObj>();
+      const std::size_t dict_size = dict ? dict->items.size() : 0;
       for (auto& item : iterate(iterable)) {
         assign(f, n.field(Field::left), item);
         Flow flow = exec_loop_body(*this, f, n.field(Field::body), broke);
         if (flow != Flow::normal) return flow;
         if (broke) break;
+        if (dict && dict->items.size() != dict_size) raise("RuntimeError", "dictionary changed size during iteration");
       }
       TSNode alt = n.field(Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
@@ -863,11 +883,22 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     }
     case Kind::k_raise_statement: {
       const auto& kids = n.named;
-      if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
+      if (kids.empty()) {
+        if (handled_exceptions.empty()) raise("RuntimeError", "No active exception to reraise");
+        throw handled_exceptions.back();
+      }
       Value exc = eval(f, kids[0]);
       if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
       if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
       auto* inst = exc.as<InstanceObj>();
+      if (TSNode cause_node = field(stmt, Field::cause); inst && !parse::is_null(cause_node)) {
+        // `raise E from C`: C (an instance, or a class to instantiate, or None) is the cause,
+        // and the context is no longer shown
+        Value cause = eval(f, cause_node);
+        if (cause.as<ClassObj>()) cause = call(cause, CallArgs{});
+        inst->attrs.set("__cause__", cause);
+        inst->attrs.set("__suppress_context__", Value::boolean(true));
+      }
       std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
       throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here(), project_location()};
     }

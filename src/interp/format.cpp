@@ -13,6 +13,17 @@ namespace ckg::interp {
 // Width and precision beyond this are as many as the allocation budget refuses.
 constexpr std::int64_t kMaxWidth = std::int64_t{1} << 40;
 
+// Inserts `separator` between groups of `group` digits of body's first `digits` characters (a
+// float's integer part), counted from their end.
+static std::string grouped(const std::string& body, std::size_t digits, char separator, std::size_t group) {
+  std::string out;
+  for (std::size_t k = 0; k < digits; ++k) {
+    if (k && (digits - k) % group == 0) out += separator;
+    out += body[k];
+  }
+  return out + body.substr(digits);
+}
+
 std::string format_value(Interpreter& in, const Value& v, const std::string& spec) {
   if (spec.empty()) return in.display(v, false);
   // [[fill]align][sign][#][0][width][,][.precision][type]
@@ -56,21 +67,15 @@ std::string format_value(Interpreter& in, const Value& v, const std::string& spe
       else if (type == 0) body = str(Value::floating(d));
       else body = fmt::format("{:.{}f}", d, p);
       if (type == '%') body += '%';
+      if (grouping && std::isfinite(d)) body = grouped(body, std::min(body.find_first_not_of("0123456789"), body.size()), grouping, 3);
     } else if (v.is_int()) {
       const BigInt n = v.as_big();
       neg = n.negative();
       const int base = type == 'x' || type == 'X' ? 16 : type == 'o' ? 8 : type == 'b' ? 2 : 10;
       body = (neg ? -n : n).to_string(base);
       if (type == 'X') std::transform(body.begin(), body.end(), body.begin(), [](char ch) { return static_cast<char>(std::toupper(static_cast<unsigned char>(ch))); });
-      if (grouping) {  // thousands in decimal, groups of four digits in the other bases
-        const std::size_t group = base == 10 ? 3 : 4;
-        std::string grouped;
-        for (std::size_t k = 0; k < body.size(); ++k) {
-          if (k && (body.size() - k) % group == 0) grouped += grouping;
-          grouped += body[k];
-        }
-        body = grouped;
-      }
+      // thousands in decimal, groups of four digits in the other bases
+      if (grouping) body = grouped(body, body.size(), grouping, base == 10 ? 3 : 4);
       if (alternate && base != 10) prefix = type == 'X' ? "0X" : base == 16 ? "0x" : base == 8 ? "0o" : "0b";
     }
     std::string sign_text = (neg ? "-" : (sign == '+' ? "+" : sign == ' ' ? " " : "")) + prefix;
@@ -161,12 +166,20 @@ std::string percent_format(Interpreter& in, const std::string& text, const Value
     if (text[i] != '%') { out += text[i]; continue; }
     if (i + 1 < text.size() && text[i + 1] == '%') { out += '%'; ++i; continue; }
     std::size_t j = i + 1;
+    std::optional<Value> named;  // `%(key)s` takes args[key] from a mapping
+    if (j < text.size() && text[j] == '(') {
+      std::size_t close = text.find(')', j);
+      if (close == std::string::npos) in.raise("ValueError", "incomplete format key");
+      named = in.get_item(args, Value::string(text.substr(j + 1, close - j - 1)));
+      j = close + 1;
+    }
+    std::size_t flags_at = j;
     while (j < text.size() && std::string("-+ #0123456789.").find(text[j]) != std::string::npos) ++j;
     if (j >= text.size()) in.raise("ValueError", "incomplete format");
-    std::string flags = text.substr(i + 1, j - i - 1);
+    std::string flags = text.substr(flags_at, j - flags_at);
     char type = text[j];
-    if (next >= items.size()) in.raise("TypeError", "not enough arguments for format string");
-    Value v = items[next++];
+    if (!named && next >= items.size()) in.raise("TypeError", "not enough arguments for format string");
+    Value v = named ? *named : items[next++];
     std::string spec = flags;
     if (!spec.empty() && spec[0] == '-') spec = "<" + spec.substr(1);
     if (type == 's') out += format_value(in, Value::string(in.display(v, false)), spec);

@@ -102,7 +102,8 @@ void Interpreter::record_execution(const Frame& f, TSNode stmt) {
 void Interpreter::raise(const std::string& type, const std::string& message) {
   ClassObj* cls = exception_class(type);
   auto inst = std::make_shared<InstanceObj>(cls);
-  inst->exception_args.push_back(Value::string(message));
+  // an empty message is no argument at all, as for `assert x` and next() past the end
+  if (!message.empty()) inst->exception_args.push_back(Value::string(message));
   throw PyError{Value::object(inst), type, message, here(), project_location()};
 }
 
@@ -656,7 +657,8 @@ ClassObj* Interpreter::class_of(const Value& v) {
       return d->subclass ? d->subclass : d->ordered_dict ? types.ordered_dict : types.dict;
     }
     case ObjKind::set: return v.as<SetObj>()->frozen ? types.frozenset : types.set;
-    case ObjKind::function: case ObjKind::builtin: case ObjKind::bound_method: return types.function;
+    case ObjKind::function: case ObjKind::bound_method: return types.function;
+    case ObjKind::builtin: return types.builtin_function;
     case ObjKind::class_: {
       const Value& meta = v.as<ClassObj>()->metaclass;
       return meta.is_none() ? types.type : meta.as<ClassObj>();
@@ -718,6 +720,20 @@ Value Interpreter::get_attr_plain(const Value& obj, const std::string& name) {
   return generic_get_attr(obj, name);
 }
 
+// A function's docstring: its body's first statement when that is a string literal, else None.
+static Value function_doc(Interpreter& in, const FunctionObj& fn) {
+  TSNode body = parse::field(fn.node, parse::Field::body);
+  if (parse::is_null(body) || parse::named_children(body).empty()) return Value::none();
+  TSNode first = parse::named_children(body).front();
+  if (parse::kind(first) != parse::Kind::k_expression_statement || parse::named_children(first).size() != 1) return Value::none();
+  TSNode literal = parse::named_children(first).front();
+  if (parse::kind(literal) != parse::Kind::k_string && parse::kind(literal) != parse::Kind::k_concatenated_string) return Value::none();
+  Frame frame;
+  frame.file = fn.file;
+  frame.module = fn.globals;
+  return in.eval(frame, literal);
+}
+
 Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name) {
   Value obj = resolve_lazy(obj_in);
   if (is_unknown(obj)) return obj;
@@ -758,8 +774,11 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
       d->attrs_of = obj.obj();
       return Value::object(d);
     }
-    if (name == "args" && !inst->attrs.find(name) && types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
-      return make_tuple(inst->exception_args);
+    if (types.base_exception && !inst->attrs.find(name) && inst->cls->is_subclass_of(types.base_exception)) {
+      if (name == "args") return make_tuple(inst->exception_args);
+      // set by `raise ... from` and by raising while handling (exec.cpp); absent until then
+      if (name == "__cause__" || name == "__context__") return Value::none();
+      if (name == "__suppress_context__") return Value::boolean(false);
     }
     // Python's order: data descriptors, the instance's own attributes, other class attributes.
     const Value* cls_attr = inst->cls->lookup(name);
@@ -832,7 +851,19 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
     if (const Value* v = fn->attrs.find(name)) return *v;
     if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
-    if (name == "__doc__") return Value::none();
+    if (name == "__doc__") return function_doc(*this, *fn);
+    if (name == "__defaults__" || name == "__kwdefaults__") {
+      bool keyword_only = name == "__kwdefaults__";
+      std::vector<Value> defaults;
+      auto kwdefaults = std::make_shared<DictObj>();
+      for (const Param& p : fn->params) {
+        if (!p.default_value || (p.kind == Param::Kind::keyword_only) != keyword_only) continue;
+        if (keyword_only) kwdefaults->set(Value::string(p.name), *p.default_value);
+        else defaults.push_back(*p.default_value);
+      }
+      if (keyword_only) return kwdefaults->items.empty() ? Value::none() : Value::object(kwdefaults);
+      return defaults.empty() ? Value::none() : make_tuple(std::move(defaults));
+    }
   }
   if (auto* bm = obj.as<BoundMethodObj>()) {
     if (name == "__self__") return bm->self;
@@ -1043,6 +1074,11 @@ Value Interpreter::get_item(const Value& obj, const Value& key) {
   return t ? out.with_taint(t) : out;
 }
 
+// A str holds UTF-8: one of only ASCII characters indexes by byte.
+static bool is_ascii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   if (is_unknown(obj)) return obj;
   if (is_unknown(key)) return key;
@@ -1071,6 +1107,15 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
   }
   if (obj.is_str()) {
     const std::string& s = obj.as_str();
+    if (!is_ascii(s)) {  // indices count characters, not UTF-8 bytes
+      std::u32string chars = utf8_decode(s);
+      std::string out;
+      if (auto* sl = key.as<SliceObj>()) {
+        for (auto i : slice_indices(*this, *sl, chars.size())) out += utf8_encode(chars[i]);
+        return Value::string(out);
+      }
+      return Value::string(utf8_encode(chars[static_cast<std::size_t>(normalize_index(*this, key.as_int(), chars.size(), "string"))]));
+    }
     if (auto* sl = key.as<SliceObj>()) {
       std::string out;
       for (auto i : slice_indices(*this, *sl, s.size())) out += s[i];
@@ -1160,7 +1205,7 @@ Value Interpreter::length(const Value& v) {
   if (auto* t = v.as<TupleObj>()) return Value::integer(static_cast<std::int64_t>(t->items.size()));
   if (auto* d = v.as<DictObj>()) return Value::integer(static_cast<std::int64_t>(d->items.size()));
   if (auto* s = v.as<SetObj>()) return Value::integer(static_cast<std::int64_t>(s->items.size()));
-  if (v.is_str()) return Value::integer(static_cast<std::int64_t>(v.as_str().size()));
+  if (v.is_str()) return Value::integer(static_cast<std::int64_t>(is_ascii(v.as_str()) ? v.as_str().size() : utf8_decode(v.as_str()).size()));
   if (auto* it = v.as<IteratorObj>()) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
   if (auto* t = v.as<TensorObj>()) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
@@ -1218,7 +1263,11 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
   if (v.is_str()) {
     charge_items(v.as_str().size() * 2, "iterating a string");  // each character is a string too
     std::vector<Value> chars;
-    for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
+    if (is_ascii(v.as_str())) {
+      for (char c : v.as_str()) chars.push_back(Value::string(std::string(1, c)));
+    } else {
+      for (char32_t c : utf8_decode(v.as_str())) chars.push_back(Value::string(utf8_encode(c)));
+    }
     return chars;
   }
   if (auto* it = v.as<IteratorObj>()) {
@@ -1376,7 +1425,7 @@ Value Interpreter::int_binary(const std::string& op, const Value& a, const Value
     if (!r) raise("OverflowError", "integer division result too large for a float");
     return Value::floating(*r);
   }
-  if ((code == IntOp::floor_div || code == IntOp::mod) && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+  if ((code == IntOp::floor_div || code == IntOp::mod) && !b.is_big() && b.as_int() == 0) raise("ZeroDivisionError", code == IntOp::mod ? "integer modulo by zero" : "integer division or modulo by zero");
   if ((code == IntOp::lshift || code == IntOp::rshift) && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) raise("ValueError", "negative shift count");
   if (code == IntOp::pow && (b.is_big() ? b.as_big().negative() : b.as_int() < 0)) {
     if (a.as_float() == 0) raise("ZeroDivisionError", "0.0 cannot be raised to a negative power");
@@ -1464,6 +1513,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return Value::string(out);
     }
     if (op == "%") return Value::string(percent_format(*this, a.as_str(), b));
+    if (op == "+" && !b.as<InstanceObj>()) raise("TypeError", fmt::format("can only concatenate str (not \"{}\") to str", type_name(b)));
   }
   auto seq = [&](const Value& v) -> const std::vector<Value>* {
     if (auto* l = v.as<ListObj>()) return &l->items;
@@ -1474,7 +1524,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     bool is_list = a.as<ListObj>() != nullptr;
     if (op == "+") {
       const auto* sb = seq(b);
-      if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} to {}", type_name(a), type_name(b)));
+      if (!sb || (b.as<ListObj>() != nullptr) != is_list) raise("TypeError", fmt::format("can only concatenate {} (not \"{}\") to {}", type_name(a), type_name(b), type_name(a)));
       charge_items(sa->size() + sb->size(), "a concatenated sequence");
       std::vector<Value> out = *sa;
       out.insert(out.end(), sb->begin(), sb->end());
@@ -1490,7 +1540,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
   }
-  if (a.is_int() && seq(b) && op == "*") return binary(op, b, a);
+  if (a.is_int() && (seq(b) || b.is_str()) && op == "*") return binary(op, b, a);
   if (auto* da = a.as<DictObj>(); da && op == "|") {
     if (auto* db = b.as<DictObj>()) {
       auto out = std::make_shared<DictObj>(*da);
@@ -1515,7 +1565,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
   static const std::map<std::string, std::pair<std::string, std::string>> dunder = {
       {"+", {"__add__", "__radd__"}}, {"-", {"__sub__", "__rsub__"}}, {"*", {"__mul__", "__rmul__"}},
       {"/", {"__truediv__", "__rtruediv__"}}, {"//", {"__floordiv__", "__rfloordiv__"}}, {"%", {"__mod__", "__rmod__"}},
-      {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
+      {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"^", {"__xor__", "__rxor__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
   auto it = dunder.find(op);
   if (it != dunder.end()) {
     if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup(it->second.first)) {
@@ -1649,6 +1699,14 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
     }
     raise("TypeError", fmt::format("'{}' not supported between instances of '{}' and '{}'", op, type_name(a), type_name(b)));
   }
+  if (auto* sa = a.as<SetObj>(); sa && b.as<SetObj>()) {  // subset and superset
+    auto* sb = b.as<SetObj>();
+    auto subset = [](const SetObj& x, const SetObj& y) {
+      return std::all_of(x.items.begin(), x.items.end(), [&y](const Value& v) { return y.contains(v); });
+    };
+    if (op == "<=" || op == "<") return Value::boolean(subset(*sa, *sb) && (op == "<=" || sa->items.size() < sb->items.size()));
+    return Value::boolean(subset(*sb, *sa) && (op == ">=" || sb->items.size() < sa->items.size()));
+  }
   int c = compare_order(*this, a, b);
   if (op == "<") return Value::boolean(c < 0);
   if (op == "<=") return Value::boolean(c <= 0);
@@ -1684,6 +1742,41 @@ bool Interpreter::issubclass(ClassObj* sub, const Value& cls) {
   return check && truthy(call(*check, CallArgs{{cls, Value::object(ObjPtr(ObjPtr(), sub))}, {}}));
 }
 
+// CPython's hash of a number (Python/pyhash.c): the value modulo the prime 2**61 - 1, so that
+// equal numbers hash alike (hash(1) == hash(1.0) == hash(True)), as dict and set keys need.
+static std::int64_t numeric_hash(const Value& v) {
+  constexpr int kBits = 61;
+  constexpr std::uint64_t kModulus = (std::uint64_t{1} << kBits) - 1;
+  auto signed_hash = [](std::uint64_t h, bool negative) {
+    auto out = negative ? -static_cast<std::int64_t>(h) : static_cast<std::int64_t>(h);
+    return out == -1 ? -2 : out;  // -1 is CPython's error value
+  };
+  if (v.is_int()) {
+    BigInt magnitude = v.as_big(), quotient, remainder;
+    bool negative = magnitude.negative();
+    BigInt::divmod(negative ? -magnitude : magnitude, BigInt(static_cast<std::int64_t>(kModulus)), &quotient, &remainder);
+    return signed_hash(static_cast<std::uint64_t>(*remainder.to_int64()), negative);
+  }
+  double x = v.as_float();
+  if (std::isinf(x)) return x > 0 ? 314159 : -314159;
+  if (std::isnan(x)) return 0;
+  int exponent = 0;
+  double mantissa = std::frexp(std::fabs(x), &exponent);
+  std::uint64_t h = 0;
+  while (mantissa != 0) {  // 28 bits of the mantissa at a time, rotating the partial hash
+    h = ((h << 28) & kModulus) | h >> (kBits - 28);
+    mantissa *= 268435456.0;
+    exponent -= 28;
+    auto digit = static_cast<std::uint64_t>(mantissa);
+    mantissa -= static_cast<double>(digit);
+    h += digit;
+    if (h >= kModulus) h -= kModulus;
+  }
+  exponent = exponent >= 0 ? exponent % kBits : kBits - 1 - ((-1 - exponent) % kBits);
+  h = ((h << exponent) & kModulus) | h >> (kBits - exponent);
+  return signed_hash(h, x < 0);
+}
+
 Value Interpreter::hash(const Value& v) {
   if (v.as<ListObj>() || v.as<DictObj>() || (v.as<SetObj>() && !v.as<SetObj>()->frozen)) {
     raise("TypeError", fmt::format("unhashable type: '{}'", type_name(v)));
@@ -1693,6 +1786,12 @@ Value Interpreter::hash(const Value& v) {
     if (own && own->is_none()) raise("TypeError", fmt::format("unhashable type: '{}'", inst->cls->name));
     if (own && !own->as<BuiltinObj>()) return call(get_attr(v, "__hash__"), CallArgs{});
     return Value::integer(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(inst) >> 4));
+  }
+  if (v.is_number()) return Value::integer(numeric_hash(v));
+  if (auto* s = v.as<SetObj>()) {  // a frozenset: equal sets in any order hash alike
+    std::uint64_t h = 0;
+    for (const Value& item : s->items) h += static_cast<std::uint64_t>(hash(item).as_int());
+    return Value::integer(static_cast<std::int64_t>(h));
   }
   return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(repr(v))));
 }

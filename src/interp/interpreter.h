@@ -269,7 +269,7 @@ class Interpreter {
              *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
              *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
-             *base_exception = nullptr, *property = nullptr;
+             *base_exception = nullptr, *property = nullptr, *builtin_function = nullptr;
   } types;
 
   // A script (run_script), not a project module: an exception a top-level statement does not
@@ -277,6 +277,10 @@ class Interpreter {
   bool script_mode = false;
   // Where print() writes; null: print() is a no-op (the conformance suite reads it).
   std::string* print_sink = nullptr;
+
+  // The exceptions except clauses are handling, innermost last: a bare `raise` re-raises the
+  // last, and one raised while it is handled gets it as its __context__.
+  std::vector<PyError> handled_exceptions;
 
   // Frames currently executing, innermost last (for locations).
   std::vector<Frame*> frames;

@@ -128,6 +128,11 @@ bool values_equal(const Value& a, const Value& b) {
     }
     return true;
   }
+  if (auto* sa = a.as<SetObj>()) {  // a set equals a frozenset of the same items
+    auto* sb = b.as<SetObj>();
+    return sb && sa->items.size() == sb->items.size() &&
+           std::all_of(sa->items.begin(), sa->items.end(), [sb](const Value& v) { return sb->contains(v); });
+  }
   return false;
 }
 
@@ -237,6 +242,52 @@ static std::string float_repr(double f) {
   std::string s = fmt::format("{}", f);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
+}
+
+std::u32string utf8_decode(std::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t extra = b >= 0xF0 && b < 0xF8 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0;
+    if (b >= 0xF8 || i + extra >= s.size()) extra = 0;  // a truncated sequence
+    char32_t cp = extra == 0 ? b : b & (0x3F >> extra);
+    for (std::size_t k = 1; k <= extra; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    out += cp;
+    i += extra + 1;
+  }
+  return out;
+}
+
+std::string utf8_encode(char32_t cp) {
+  std::string out;
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
+std::string ascii_escaped(std::string_view text) {
+  std::string out;
+  for (char32_t cp : utf8_decode(text)) {
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp <= 0xFF) out += fmt::format("\\x{:02x}", static_cast<std::uint32_t>(cp));
+    else if (cp <= 0xFFFF) out += fmt::format("\\u{:04x}", static_cast<std::uint32_t>(cp));
+    else out += fmt::format("\\U{:08x}", static_cast<std::uint32_t>(cp));
+  }
+  return out;
 }
 
 static std::string quote(const std::string& s) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -309,6 +310,7 @@ struct Param {
   enum class Kind { positional, var_positional, keyword_only, var_keyword };
   std::string name;
   Kind kind = Kind::positional;
+  bool positional_only = false;  // before a `/`: never bound by keyword
   std::optional<Value> default_value;
 };
 
@@ -471,6 +473,7 @@ struct Env : Tracked, std::enable_shared_from_this<Env> {
   Env() : Tracked(Tracked::Kind::env) {}
   OrderedMap<Value> vars;  // ordered: class bodies define dataclass fields and enum members in order
   std::shared_ptr<Env> parent;  // enclosing function scope (not class scopes)
+  bool comprehension = false;   // a comprehension's own scope: `:=` binds in the enclosing one
   ModuleNs* module = nullptr;
   std::vector<std::string> declared_global;
   std::vector<std::string> declared_nonlocal;
@@ -503,5 +506,9 @@ bool values_equal(const Value& a, const Value& b);  // Python ==, for concrete v
 std::string type_name(const Value& v);
 std::string repr(const Value& v);  // Python repr, used for witnesses, f-strings and messages
 std::string str(const Value& v);   // Python str()
+// str values hold UTF-8. Decoding maps a malformed byte to the code point of the same value.
+std::u32string utf8_decode(std::string_view s);
+std::string utf8_encode(char32_t cp);
+std::string ascii_escaped(std::string_view text);  // ascii(): non-ASCII as \x, \u and \U escapes
 
 }  // namespace ckg::interp

@@ -24,7 +24,8 @@ namespace ckg::parse {
   X(default_parameter) X(typed_default_parameter) X(list_splat_pattern)                       \
   X(dictionary_splat_pattern) X(keyword_separator) X(positional_separator) X(identifier)      \
   X(integer) X(float) X(string) X(string_start) X(string_content) X(string_end)               \
-  X(escape_sequence) X(interpolation) X(format_specifier) X(type_conversion)                  \
+  X(escape_sequence) X(interpolation) X(format_specifier) X(format_expression)               \
+  X(type_conversion)                                                                          \
   X(concatenated_string) X(true) X(false) X(none) X(ellipsis) X(attribute) X(subscript)       \
   X(slice) X(call) X(argument_list) X(keyword_argument) X(list_splat) X(dictionary_splat)     \
   X(binary_operator) X(unary_operator) X(not_operator) X(boolean_operator)                    \

@@ -26,6 +26,7 @@ void install_numbers(Interpreter& in, ModuleNs& ns);      // numbers_module.cpp
 void install_itertools(Interpreter& in, ModuleNs& ns);    // itertools_module.cpp
 void install_abc(Interpreter& in, ModuleNs& ns);          // abc_module.cpp
 void install_contextlib(Interpreter& in, ModuleNs& ns);   // contextlib_module.cpp
+void install_string(Interpreter& in, ModuleNs& ns);       // string_module.cpp
 void install_torch_distributed(Interpreter& in, ModuleNs& ns);  // torch_distributed_module.cpp
 
 }  // namespace ckg::interp::modules

@@ -19,6 +19,7 @@ Installer find(const std::string& dotted) {
       {"itertools", install_itertools},
       {"abc", install_abc},
       {"contextlib", install_contextlib},
+      {"string", install_string},
       {"torch.distributed", install_torch_distributed},
   };
   auto it = overlays.find(dotted);
