@@ -272,6 +272,48 @@ Value strings_to_list(const std::vector<std::string>& parts) {
   return make_list(std::move(out));
 }
 
+// str.encode(encoding): the UTF-8 a str holds (ASCII text under 'ascii'); other encodings are
+// not modelled.
+Value encoded(Interpreter& in, const std::string& text, const Value& encoding) {
+  std::string name = encoding.is_str() ? encoding.as_str() : std::string();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (name != "utf-8" && name != "utf8" && !(name == "ascii" && ascii)) return in.unknown("str.encode('" + name + "')", false);
+  return Value::object(std::make_shared<BytesObj>(text));
+}
+
+// bytes(): from a str and its encoding, from a count of zero bytes, or from ints; and decode().
+void install_bytes(Interpreter& in, ClassObj* cls) {
+  cls->native_new = [](Interpreter& i, CallArgs& a) {
+    if (a.positional.empty()) return Value::object(std::make_shared<BytesObj>(std::string()));
+    const Value& src = a.positional[0];
+    if (is_unknown(src)) return src;
+    if (src.is_str()) {
+      const Value* encoding = native_arg(a, 1, "encoding");
+      if (!encoding) i.raise("TypeError", "string argument without an encoding");
+      return encoded(i, src.as_str(), *encoding);
+    }
+    if (src.is_int()) {
+      std::int64_t n = src.as_int();
+      if (n < 0) i.raise("ValueError", "negative count");
+      i.charge(static_cast<std::uint64_t>(n), "bytes");
+      return Value::object(std::make_shared<BytesObj>(std::string(static_cast<std::size_t>(n), '\0')));
+    }
+    std::string data;
+    for (const Value& v : i.iterate(src)) {
+      if (!v.is_int()) i.raise("TypeError", fmt::format("'{}' object cannot be interpreted as an integer", type_name(v)));
+      if (v.is_big() || v.as_int() < 0 || v.as_int() > 255) i.raise("ValueError", "bytes must be in range(0, 256)");
+      data += static_cast<char>(v.as_int());
+    }
+    return Value::object(std::make_shared<BytesObj>(std::move(data)));
+  };
+  in.add_method(cls, "decode", [](Interpreter& i, CallArgs& a) {
+    auto* b = native_required(i, a, 0, "self").as<BytesObj>();
+    if (!b) i.raise("TypeError", "descriptor 'decode' requires a 'bytes' object");
+    return Value::string(b->data);  // str holds UTF-8 as bytes do
+  });
+}
+
 // str.isnumeric(): Unicode's numeric characters of the blocks model code may meet (digits,
 // Latin-1 superscripts and fractions, number forms, enclosed and full-width numbers, Arabic and
 // Devanagari digits); other scripts' numerals are not listed.
@@ -547,7 +589,7 @@ void install_str_methods(Interpreter& in, ClassObj* cls) {
     if (pos == std::string::npos) return make_tuple({Value::string(""), Value::string(""), Value::string(t)});
     return make_tuple({Value::string(t.substr(0, pos)), Value::string(sep), Value::string(t.substr(pos + sep.size()))});
   });
-  in.add_method(cls, "encode", [s](Interpreter& i, CallArgs& a) { return Value::string(s(i, a)); });
+  in.add_method(cls, "encode", [s](Interpreter& i, CallArgs& a) { return encoded(i, s(i, a), native_arg_or(a, 1, "encoding", Value::string("utf-8"))); });
   in.add_method(cls, "translate", [s](Interpreter& i, CallArgs& a) {
     const Value& table = native_required(i, a, 1, "table");
     std::string out;
@@ -1015,6 +1057,7 @@ void install_python_builtins(Interpreter& in) {
   types.frozenset = in.new_native_class("builtins.frozenset", {abc_iterable});
   types.function = in.new_native_class("builtins.function", {abc_callable});
   types.builtin_function = in.new_native_class("builtins.builtin_function_or_method", {abc_callable});
+  types.bytes = in.new_native_class("builtins.bytes", {abc_sequence});
   types.module = in.new_native_class("builtins.module", {types.object});
   types.dtype = in.new_native_class("torch.dtype", {types.object});
   types.partial = in.new_native_class("functools.partial", {types.object});
@@ -1032,6 +1075,7 @@ void install_python_builtins(Interpreter& in) {
   b.vars.set("bool", cls_value(types.bool_));
   b.vars.set("float", cls_value(types.float_));
   b.vars.set("str", cls_value(types.str));
+  b.vars.set("bytes", cls_value(types.bytes));
   b.vars.set("tuple", cls_value(types.tuple));
   b.vars.set("list", cls_value(types.list));
   b.vars.set("dict", cls_value(types.dict));
@@ -1237,6 +1281,7 @@ void install_python_builtins(Interpreter& in) {
     return Value::integer(std::count_if(t->items.begin(), t->items.end(), [&](const Value& v) { return values_equal(v, x); }));
   });
   install_number_methods(in, types.int_, types.float_);
+  install_bytes(in, types.bytes);
   // BaseException.__init__ keeps its arguments as args: `super().__init__(message)` in a
   // project's exception replaces the constructor's arguments.
   in.add_method(types.base_exception, "__init__", [](Interpreter& i, CallArgs& a) {

@@ -173,7 +173,8 @@ void CycleCollector::for_each_reference(Tracked* t, Visit&& visit) {
     case ObjKind::tensor:
     case ObjKind::unknown:
     case ObjKind::dtype:
-    case ObjKind::lazy_import: break;
+    case ObjKind::lazy_import:
+    case ObjKind::bytes: break;
   }
 }
 

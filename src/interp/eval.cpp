@@ -182,6 +182,7 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
       default: break;
     }
   }
+  if (is_bytes) return Value::object(std::make_shared<BytesObj>(std::move(out)));
   return Value::string(std::move(out)).with_taint(taint);
 }
 
@@ -443,14 +444,16 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       return Value::floating(std::strtod(t.c_str(), nullptr));
     }
     case Kind::k_string: return eval_string(*this, f, node);
-    case Kind::k_concatenated_string: {
+    case Kind::k_concatenated_string: {  // all str or all bytes
       std::string out;
+      bool bytes = false;
       for (TSNode part : n.named) {
         Value v = eval(f, part);
-        if (!v.is_str()) return v;
-        out += v.as_str();
+        if (auto* b = v.as<BytesObj>()) out += b->data, bytes = true;
+        else if (v.is_str()) out += v.as_str();
+        else return v;
       }
-      return Value::string(out);
+      return bytes ? Value::object(std::make_shared<BytesObj>(std::move(out))) : Value::string(std::move(out));
     }
     case Kind::k_true: return Value::boolean(true);
     case Kind::k_false: return Value::boolean(false);

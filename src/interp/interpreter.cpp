@@ -671,6 +671,7 @@ ClassObj* Interpreter::class_of(const Value& v) {
     case ObjKind::partial: return types.partial;
     case ObjKind::slice: return types.slice;
     case ObjKind::iterator: return types.iterator;
+    case ObjKind::bytes: return types.bytes;
     default: return nullptr;
   }
 }
@@ -1123,6 +1124,14 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
     }
     return Value::string(std::string(1, s[static_cast<std::size_t>(normalize_index(*this, key.as_int(), s.size(), "string"))]));
   }
+  if (auto* b = obj.as<BytesObj>()) {  // an item is an int, a slice is bytes
+    if (auto* sl = key.as<SliceObj>()) {
+      std::string out;
+      for (auto i : slice_indices(*this, *sl, b->data.size())) out += b->data[i];
+      return Value::object(std::make_shared<BytesObj>(std::move(out)));
+    }
+    return Value::integer(static_cast<unsigned char>(b->data[static_cast<std::size_t>(normalize_index(*this, key.as_int(), b->data.size(), "index"))]));
+  }
   if (obj.as<TensorObj>()) return tensor_getitem(obj, key);
   if (auto* inst = obj.as<InstanceObj>()) {
     if (inst->cls->lookup("__getitem__")) {
@@ -1206,6 +1215,7 @@ Value Interpreter::length(const Value& v) {
   if (auto* d = v.as<DictObj>()) return Value::integer(static_cast<std::int64_t>(d->items.size()));
   if (auto* s = v.as<SetObj>()) return Value::integer(static_cast<std::int64_t>(s->items.size()));
   if (v.is_str()) return Value::integer(static_cast<std::int64_t>(is_ascii(v.as_str()) ? v.as_str().size() : utf8_decode(v.as_str()).size()));
+  if (auto* b = v.as<BytesObj>()) return Value::integer(static_cast<std::int64_t>(b->data.size()));
   if (auto* it = v.as<IteratorObj>()) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
   if (auto* t = v.as<TensorObj>()) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
@@ -1232,7 +1242,7 @@ bool Interpreter::truthy(const Value& v) {
     return false;
   }
   switch (v.obj()->kind) {
-    case ObjKind::list: case ObjKind::tuple: case ObjKind::dict: case ObjKind::set: return length(v).as_int() != 0;
+    case ObjKind::list: case ObjKind::tuple: case ObjKind::dict: case ObjKind::set: case ObjKind::bytes: return length(v).as_int() != 0;
     case ObjKind::instance: {
       auto* inst = v.as<InstanceObj>();
       if (inst->cls->lookup("__bool__")) return truthy(call(get_attr(v, "__bool__"), CallArgs{}));
@@ -1269,6 +1279,12 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
       for (char32_t c : utf8_decode(v.as_str())) chars.push_back(Value::string(utf8_encode(c)));
     }
     return chars;
+  }
+  if (auto* b = v.as<BytesObj>()) {
+    charge_items(b->data.size(), "iterating bytes");
+    std::vector<Value> out;
+    for (char c : b->data) out.push_back(Value::integer(static_cast<unsigned char>(c)));
+    return out;
   }
   if (auto* it = v.as<IteratorObj>()) {
     std::vector<Value> rest(it->items.begin() + static_cast<std::ptrdiff_t>(it->pos), it->items.end());
@@ -1410,6 +1426,17 @@ static std::uint64_t repeat_count(const Value& n, std::size_t size) {
   return n.as_int() <= 0 || size == 0 ? 0 : static_cast<std::uint64_t>(n.as_int());
 }
 
+// `text * n` for str and bytes, charged before it is built.
+std::string Interpreter::repeated(const std::string& text, const Value& n, const char* what) {
+  std::uint64_t count = repeat_count(n, text.size()), bytes = 0;
+  if (__builtin_mul_overflow(count, text.size(), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
+  charge(bytes, what);
+  std::string out;
+  out.reserve(bytes);
+  for (std::uint64_t i = 0; i < count; ++i) out += text;
+  return out;
+}
+
 void Interpreter::charge_items(std::uint64_t items, const char* what) {
   std::uint64_t bytes = 0;
   if (__builtin_mul_overflow(items, sizeof(Value), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
@@ -1503,15 +1530,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       charge(a.as_str().size() + b.as_str().size(), "a string");
       return Value::string(a.as_str() + b.as_str());
     }
-    if (op == "*" && b.is_int()) {
-      std::uint64_t count = repeat_count(b, a.as_str().size()), bytes = 0;
-      if (__builtin_mul_overflow(count, a.as_str().size(), &bytes)) bytes = std::numeric_limits<std::uint64_t>::max();
-      charge(bytes, "a repeated string");
-      std::string out;
-      out.reserve(bytes);
-      for (std::uint64_t i = 0; i < count; ++i) out += a.as_str();
-      return Value::string(out);
-    }
+    if (op == "*" && b.is_int()) return Value::string(repeated(a.as_str(), b, "a repeated string"));
     if (op == "%") return Value::string(percent_format(*this, a.as_str(), b));
     if (op == "+" && !b.as<InstanceObj>()) raise("TypeError", fmt::format("can only concatenate str (not \"{}\") to str", type_name(b)));
   }
@@ -1540,7 +1559,14 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       return is_list ? make_list(std::move(out)) : make_tuple(std::move(out));
     }
   }
-  if (a.is_int() && (seq(b) || b.is_str()) && op == "*") return binary(op, b, a);
+  if (auto* ba = a.as<BytesObj>()) {
+    if (auto* bb = b.as<BytesObj>(); bb && op == "+") {
+      charge(ba->data.size() + bb->data.size(), "bytes");
+      return Value::object(std::make_shared<BytesObj>(ba->data + bb->data));
+    }
+    if (op == "*" && b.is_int()) return Value::object(std::make_shared<BytesObj>(repeated(ba->data, b, "repeated bytes")));
+  }
+  if (a.is_int() && (seq(b) || b.is_str() || b.as<BytesObj>()) && op == "*") return binary(op, b, a);
   if (auto* da = a.as<DictObj>(); da && op == "|") {
     if (auto* db = b.as<DictObj>()) {
       auto out = std::make_shared<DictObj>(*da);
@@ -1665,6 +1691,8 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
       found = b.as_str().find(a.as_str()) != std::string::npos;
     } else if (auto* d = b.as<DictObj>()) {
       found = d->find(a) != nullptr;
+    } else if (auto* haystack = b.as<BytesObj>(); haystack && a.as<BytesObj>()) {
+      found = haystack->data.find(a.as<BytesObj>()->data) != std::string::npos;
     } else if (auto* inst = b.as<InstanceObj>(); inst && inst->cls->lookup("__contains__")) {
       CallArgs args;
       args.positional.push_back(a);
@@ -1788,6 +1816,7 @@ Value Interpreter::hash(const Value& v) {
     return Value::integer(static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(inst) >> 4));
   }
   if (v.is_number()) return Value::integer(numeric_hash(v));
+  if (auto* b = v.as<BytesObj>()) return Value::integer(static_cast<std::int64_t>(std::hash<std::string>{}(b->data)));
   if (auto* s = v.as<SetObj>()) {  // a frozenset: equal sets in any order hash alike
     std::uint64_t h = 0;
     for (const Value& item : s->items) h += static_cast<std::uint64_t>(hash(item).as_int());

@@ -269,7 +269,8 @@ class Interpreter {
              *float_ = nullptr, *str = nullptr, *tuple = nullptr, *list = nullptr, *dict = nullptr,
              *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
-             *base_exception = nullptr, *property = nullptr, *builtin_function = nullptr;
+             *base_exception = nullptr, *property = nullptr, *builtin_function = nullptr,
+             *bytes = nullptr;
   } types;
 
   // A script (run_script), not a project module: an exception a top-level statement does not
@@ -289,6 +290,7 @@ class Interpreter {
  private:
   Value binary_op(const std::string& op, const Value& a, const Value& b);
   Value int_binary(const std::string& op, const Value& a, const Value& b);
+  std::string repeated(const std::string& text, const Value& n, const char* what);
   Value eval_node(Frame& f, TSNode node);
   Flow exec_node(Frame& f, TSNode stmt);
   Value compare_op(const std::string& op, const Value& a, const Value& b);

@@ -128,6 +128,10 @@ bool values_equal(const Value& a, const Value& b) {
     }
     return true;
   }
+  if (auto* ba = a.as<BytesObj>()) {
+    auto* bb = b.as<BytesObj>();
+    return bb && ba->data == bb->data;
+  }
   if (auto* sa = a.as<SetObj>()) {  // a set equals a frozenset of the same items
     auto* sb = b.as<SetObj>();
     return sb && sa->items.size() == sb->items.size() &&
@@ -231,6 +235,7 @@ std::string type_name(const Value& v) {
     case ObjKind::super_proxy: return "super";
     case ObjKind::lazy_import: return "module";
     case ObjKind::iterator: return "iterator";
+    case ObjKind::bytes: return "bytes";
   }
   return "object";
 }
@@ -314,6 +319,22 @@ static std::string quote(const std::string& s) {
   return out;
 }
 
+// b'...': printable ASCII as itself, the rest as escapes, quoted as str's repr is.
+static std::string bytes_repr(const std::string& data) {
+  char q = (data.find('\'') != std::string::npos && data.find('"') == std::string::npos) ? '"' : '\'';
+  std::string out = std::string("b") + q;
+  for (char c : data) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == q) out += std::string("\\") + c;
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u >= 0x7F) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  return out + q;
+}
+
 static std::string join_repr(const std::vector<Value>& items) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + repr(items[i]);
@@ -344,6 +365,7 @@ std::string repr(const Value& v) {
     return s->items.empty() ? "set()" : body;
   }
   if (auto* d = v.as<DtypeObj>()) return "torch." + d->name;
+  if (auto* b = v.as<BytesObj>()) return bytes_repr(b->data);
   if (auto* c = v.as<ClassObj>()) return "<class '" + c->qualname + "'>";
   if (auto* f = v.as<FunctionObj>()) return "<function " + f->qualname + ">";
   if (auto* u = v.as<UnknownObj>()) return "<unknown: " + u->reason + ">";

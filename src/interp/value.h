@@ -106,7 +106,7 @@ class Value {
 enum class ObjKind : std::uint8_t {
   tuple, list, dict, set, function, builtin, bound_method, class_, instance, module_ns,
   tensor, unknown, partial, dtype, slice, property, staticmethod, classmethod, super_proxy,
-  lazy_import, iterator
+  lazy_import, iterator, bytes
 };
 
 struct Object : Tracked, std::enable_shared_from_this<Object> {
@@ -246,6 +246,13 @@ struct DictObj : Object {
   Value* find(const Value& key);
   void set(const Value& key, Value value);
   bool erase(const Value& key);
+};
+
+// Python bytes: immutable raw bytes (str.encode, b'' literals).
+struct BytesObj : Object {
+  static constexpr ObjKind kKind = ObjKind::bytes;
+  explicit BytesObj(std::string d) : Object(kKind), data(std::move(d)) {}
+  std::string data;
 };
 
 struct SetObj : Object {
