@@ -1447,13 +1447,6 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(typing, "NamedTuple", cls_value(in.new_native_class("typing.NamedTuple", {types.tuple})));
   in.set_global(in.new_native_module("typing_extensions"), "Literal", cls_value(types.object));
 
-  ModuleNs* op = in.new_native_module("operator");
-  for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {
-    std::string s = sym;
-    in.set_global(op, name, in.builtin(std::string("operator.") + name, [s](Interpreter& i, CallArgs& a) {
-      return i.binary(s, native_required(i, a, 0, nullptr), native_required(i, a, 1, nullptr));
-    }));
-  }
   in.new_native_module("types")->globals->vars.set("FunctionType", cls_value(types.function));
 }
 

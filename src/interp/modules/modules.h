@@ -24,6 +24,7 @@ void install_sys(Interpreter& in, ModuleNs& ns);          // sys_module.cpp
 void install_os(Interpreter& in, ModuleNs& ns);           // os_module.cpp
 void install_numbers(Interpreter& in, ModuleNs& ns);      // numbers_module.cpp
 void install_itertools(Interpreter& in, ModuleNs& ns);    // itertools_module.cpp
+void install_operator(Interpreter& in, ModuleNs& ns);     // operator_module.cpp
 void install_abc(Interpreter& in, ModuleNs& ns);          // abc_module.cpp
 void install_contextlib(Interpreter& in, ModuleNs& ns);   // contextlib_module.cpp
 void install_torch_distributed(Interpreter& in, ModuleNs& ns);  // torch_distributed_module.cpp
