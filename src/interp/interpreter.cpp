@@ -669,6 +669,22 @@ ClassObj* Interpreter::class_of(const Value& v) {
   }
 }
 
+// A function's docstring: the string literal its body starts with, evaluated in its module.
+static Value docstring(Interpreter& in, const FunctionObj& fn) {
+  TSNode body = parse::field(fn.node, parse::Field::body);
+  if (!fn.file || ts_node_is_null(body) || parse::kind(body) != parse::Kind::k_block || ts_node_named_child_count(body) == 0) return Value::none();
+  TSNode first = ts_node_named_child(body, 0);
+  if (parse::kind(first) != parse::Kind::k_expression_statement || ts_node_named_child_count(first) != 1) return Value::none();
+  TSNode literal = ts_node_named_child(first, 0);
+  if (parse::kind(literal) != parse::Kind::k_string) return Value::none();
+  Frame frame;
+  frame.file = fn.file;
+  frame.env = fn.globals ? fn.globals->globals : nullptr;
+  frame.module = fn.globals;
+  FrameScope scope(in, frame);
+  return in.eval(frame, literal);
+}
+
 static ObjPtr holder_of(Interpreter& in, ClassObj* cls, const Value& self) {
   if (auto* inst = self.as<InstanceObj>(); inst && inst->cls == cls && inst->cls_holder) return inst->cls_holder;
   (void)in;
@@ -828,7 +844,7 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
     if (const Value* v = fn->attrs.find(name)) return *v;
     if (name == "__name__" || name == "__qualname__") return Value::string(fn->name);
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
-    if (name == "__doc__") return Value::none();
+    if (name == "__doc__") return docstring(*this, *fn);
   }
   if (auto* bm = obj.as<BoundMethodObj>()) {
     if (name == "__self__") return bm->self;
