@@ -846,6 +846,9 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
     if (name == "__module__") return Value::string(fn->globals ? fn->globals->name : std::string());
     if (name == "__doc__") return docstring(*this, *fn);
   }
+  // staticmethod and classmethod objects expose the function they wrap, as CPython's do.
+  if (auto* sm = obj.as<StaticMethodObj>(); sm && (name == "__func__" || name == "__wrapped__")) return sm->func;
+  if (auto* cm = obj.as<ClassMethodObj>(); cm && (name == "__func__" || name == "__wrapped__")) return cm->func;
   if (auto* bm = obj.as<BoundMethodObj>()) {
     if (name == "__self__") return bm->self;
     if (name == "__func__") return bm->func;
