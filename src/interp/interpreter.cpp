@@ -450,12 +450,12 @@ void Interpreter::relocate_origins(const Value& module, const manifest::SourceRa
 
 // The builtin dict (or OrderedDict) a project class derives from, when its instances can be native
 // dicts: the class leaves the item protocol to dict, which len(), `in`, iteration and subscripts
-// use directly. A class that redefines it (or how it is created or printed) stays an ordinary
-// instance.
+// use directly. A class that redefines it (or how it is created or formatted) stays an ordinary
+// instance; its own __repr__ and __str__ are display()'s to call.
 ClassObj* Interpreter::dict_base(ClassObj* cls) const {
   static const char* const kProtocol[] = {"__getitem__", "__setitem__", "__delitem__", "__len__", "__iter__",
                                           "__contains__", "__bool__", "__eq__", "__hash__", "__new__",
-                                          "__repr__", "__str__", "__format__"};
+                                          "__format__"};
   for (ClassObj* c : cls->mro) {
     if (c == types.dict || c == types.ordered_dict) return c;
     if (c->native_new) return nullptr;  // another builtin base comes first
@@ -464,6 +464,12 @@ ClassObj* Interpreter::dict_base(ClassObj* cls) const {
     }
   }
   return nullptr;
+}
+
+// A named tuple field's default, from the class's _field_defaults (collections_module.cpp).
+static Value* namedtuple_default(ClassObj* cls, const std::string& field) {
+  const Value* defaults = cls->lookup("_field_defaults");
+  return defaults && defaults->as<DictObj>() ? defaults->as<DictObj>()->find(Value::string(field)) : nullptr;
 }
 
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
@@ -536,7 +542,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
       const Value* kw = args.keyword(name);
       if (i < args.positional.size()) items.push_back(args.positional[i]);
       else if (kw) items.push_back(*kw);
-      else if (const Value* d = cls->lookup(name)) items.push_back(*d);
+      else if (const Value* d = namedtuple_default(cls, name)) items.push_back(*d);
       else raise("TypeError", fmt::format("{}() missing required argument '{}'", cls->name, name));
     }
     auto t = std::make_shared<TupleObj>(std::move(items));
@@ -1419,6 +1425,14 @@ Value Interpreter::binary(const std::string& op, const Value& a, const Value& b)
   return t ? out.with_taint(t) : out;
 }
 
+// The class whose operator methods an operand offers: an instance's, or a dict subclass's
+// (Counter's - and +).
+static ClassObj* operator_class(const Value& v) {
+  if (auto* inst = v.as<InstanceObj>()) return inst->cls;
+  if (auto* d = v.as<DictObj>()) return d->subclass;
+  return nullptr;
+}
+
 Value Interpreter::binary_op(const std::string& op, const Value& a, const Value& b) {
   if (is_unknown(a)) return a;
   if (is_unknown(b)) return b;
@@ -1477,7 +1491,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     }
   }
   if (a.is_int() && seq(b) && op == "*") return binary(op, b, a);
-  if (auto* da = a.as<DictObj>(); da && op == "|") {
+  if (auto* da = a.as<DictObj>(); da && op == "|" && !(da->subclass && da->subclass->lookup("__or__"))) {
     if (auto* db = b.as<DictObj>()) {
       auto out = std::make_shared<DictObj>(*da);
       for (auto& kv : db->items) out->set(kv.first, kv.second);
@@ -1504,12 +1518,12 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
   auto it = dunder.find(op);
   if (it != dunder.end()) {
-    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup(it->second.first)) {
+    if (ClassObj* ca = operator_class(a); ca && ca->lookup(it->second.first)) {
       CallArgs args;
       args.positional.push_back(b);
       return call(get_attr(a, it->second.first), std::move(args));
     }
-    if (auto* ib = b.as<InstanceObj>(); ib && ib->cls->lookup(it->second.second)) {
+    if (ClassObj* cb = operator_class(b); cb && cb->lookup(it->second.second)) {
       CallArgs args;
       args.positional.push_back(a);
       return call(get_attr(b, it->second.second), std::move(args));
