@@ -892,6 +892,10 @@ void install_python_builtins(Interpreter& in) {
     }
     if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
     if (v.as<TensorObj>()) return i.unknown("int() of a tensor value");
+    // An object converts itself through __int__, else __index__ (an IntEnum member does).
+    for (const char* method : {"__int__", "__index__"}) {
+      if (auto* inst = v.as<InstanceObj>(); inst && inst->cls->lookup(method)) return i.call(i.get_attr(v, method), CallArgs{});
+    }
     i.raise("TypeError", "int() argument must be a string or a number, not '" + type_name(v) + "'");
   };
   types.float_->native_new = [](Interpreter& i, CallArgs& a) {

@@ -675,6 +675,14 @@ ClassObj* Interpreter::class_of(const Value& v) {
   }
 }
 
+// A class's own container protocol comes from its metaclass: len(Color), Color['RED'] and
+// `for m in Color` call EnumType's methods with the class as self.
+static const Value* metaclass_method(const Value& v, const char* name) {
+  auto* cls = v.as<ClassObj>();
+  auto* meta = cls ? cls->metaclass.as<ClassObj>() : nullptr;
+  return meta ? meta->lookup(name) : nullptr;
+}
+
 // A function's docstring: the string literal its body starts with, evaluated in its module.
 static Value docstring(Interpreter& in, const FunctionObj& fn) {
   TSNode body = parse::field(fn.node, parse::Field::body);
@@ -1109,6 +1117,7 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
     if (inst->cls->has_unknown_base) return unknown(inst->cls->name + "[...] from a base outside the project");
   }
   if (auto* cls = obj.as<ClassObj>()) {
+    if (const Value* subscript = metaclass_method(obj, "__getitem__")) return call(*subscript, CallArgs{{obj, key}, {}});
     if (const Value* hook = cls->lookup("__class_getitem__"); hook && hook->as<ClassMethodObj>()) {
       return call(hook->as<ClassMethodObj>()->func, CallArgs{{obj, key}, {}});
     }
@@ -1187,6 +1196,7 @@ Value Interpreter::length(const Value& v) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
     return unknown("len() of a tensor of unknown shape");
   }
+  if (const Value* len = metaclass_method(v, "__len__")) return call(*len, CallArgs{{v}, {}});
   if (auto* inst = v.as<InstanceObj>()) {
     if (inst->cls->lookup("__len__")) return call(get_attr(v, "__len__"), CallArgs{});
     if (inst->cls->has_unknown_base) return unknown("len() of an object from outside the project");
@@ -1259,6 +1269,7 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
     (void)t;
     return rows;
   }
+  if (const Value* members = metaclass_method(v, "__iter__")) return iterate(call(*members, CallArgs{{v}, {}}));
   if (auto* inst = v.as<InstanceObj>()) {
     // Iterators drain through __next__ until StopIteration; an __iter__ returning self must not
     // recurse into iterate().
@@ -1615,6 +1626,8 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
       found = b.as_str().find(a.as_str()) != std::string::npos;
     } else if (auto* d = b.as<DictObj>()) {
       found = d->find(a) != nullptr;
+    } else if (const Value* contains = metaclass_method(b, "__contains__")) {
+      found = truthy(call(*contains, CallArgs{{b, a}, {}}));
     } else if (auto* inst = b.as<InstanceObj>(); inst && inst->cls->lookup("__contains__")) {
       CallArgs args;
       args.positional.push_back(a);
