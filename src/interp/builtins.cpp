@@ -9,6 +9,7 @@
 
 #include "interp/format.h"
 #include "interp/interpreter.h"
+#include "interp/modules/modules.h"
 
 namespace ckg::interp {
 
@@ -996,12 +997,18 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
     for (std::size_t k = 0; k < items.size(); ++k) out += (k ? ", " : "") + display(items[k], true);
     return out;
   };
+  // An instance, the dict of a dict subclass (Counter), or a class made by a metaclass (an enum)
+  // shows as its class's own method says.
+  auto* dict = v.as<DictObj>();
+  auto* cls = v.as<ClassObj>();
+  ClassObj* own = v.as<InstanceObj>() ? v.as<InstanceObj>()->cls : dict ? dict->subclass : cls ? cls->metaclass.as<ClassObj>() : nullptr;
+  for (const char* name : {as_repr ? "__repr__" : "__str__", "__repr__"}) {
+    const Value* method = own ? own->lookup(name) : nullptr;
+    if (!method) continue;
+    Value r = cls ? call(*method, CallArgs{{v}, {}}) : call(get_attr(v, name), CallArgs{});
+    if (r.is_str()) return r.as_str();
+  }
   if (auto* inst = v.as<InstanceObj>()) {
-    for (const char* name : {as_repr ? "__repr__" : "__str__", "__repr__"}) {
-      if (!inst->cls->lookup(name)) continue;
-      Value r = call(get_attr(v, name), CallArgs{});
-      if (r.is_str()) return r.as_str();
-    }
     if (types.base_exception && inst->cls->is_subclass_of(types.base_exception)) {
       const auto& args = inst->exception_args;
       if (as_repr) return inst->cls->name + "(" + join(args) + ")";
@@ -1011,7 +1018,6 @@ std::string Interpreter::display(const Value& v, bool as_repr) {
       return args.size() == 1 ? display(args[0], key_error) : "(" + join(args) + ")";
     }
   }
-  auto* dict = v.as<DictObj>();
   if (!v.as<TupleObj>() && !v.as<ListObj>() && !(dict && !dict->ordered_dict)) return as_repr ? repr(v) : str(v);
   NestingGuard guard(v.obj().get());
   if (auto* t = v.as<TupleObj>()) {
@@ -1139,6 +1145,10 @@ void install_python_builtins(Interpreter& in) {
     }
     if (auto* t = v.as<TensorObj>(); t && t->values && t->values->size() == 1) return Value::integer(static_cast<std::int64_t>((*t->values)[0]));
     if (v.as<TensorObj>()) return i.unknown("int() of a tensor value");
+    // An object converts itself through __int__, else __index__ (an IntEnum member does).
+    for (const char* method : {"__int__", "__index__"}) {
+      if (auto* inst = v.as<InstanceObj>(); inst && inst->cls->lookup(method)) return i.call(i.get_attr(v, method), CallArgs{});
+    }
     i.raise("TypeError", "int() argument must be a string or a number, not '" + type_name(v) + "'");
   };
   types.float_->native_new = [](Interpreter& i, CallArgs& a) {
@@ -1722,16 +1732,29 @@ void install_python_builtins(Interpreter& in) {
   in.set_global(typing, "overload", identity);
   in.set_global(typing, "final", identity);
   in.set_global(typing, "no_type_check", identity);
-  in.set_global(typing, "NamedTuple", cls_value(in.new_native_class("typing.NamedTuple", {types.tuple})));
+  // A class deriving from typing.NamedTuple is a named tuple of its annotated fields (the class
+  // builder lists them); those assigned in the body are its defaults.
+  ClassObj* named_tuple = in.new_native_class("typing.NamedTuple", {types.tuple});
+  named_tuple->attrs.set("__init_subclass__", Value::object(std::make_shared<ClassMethodObj>(in.builtin("NamedTuple.__init_subclass__", [named_tuple](Interpreter& i, CallArgs& a) {
+    auto* cls = native_required(i, a, 0, "cls").as<ClassObj>();
+    bool direct = std::any_of(cls->bases.begin(), cls->bases.end(), [&](const Value& b) { return b.as<ClassObj>() == named_tuple; });
+    if (!direct) return Value::none();
+    auto defaults = std::make_shared<DictObj>();
+    std::string first_default;
+    for (const std::string& field : cls->namedtuple_fields) {
+      if (const Value* d = cls->attrs.find(field)) {
+        defaults->set(Value::string(field), *d);
+        if (first_default.empty()) first_default = field;
+      } else if (!first_default.empty()) {
+        i.raise("TypeError", fmt::format("Non-default namedtuple field {} cannot follow default field {}", field, first_default));
+      }
+    }
+    modules::make_namedtuple(i, cls, cls->namedtuple_fields, std::move(defaults));
+    return Value::none();
+  }))));
+  in.set_global(typing, "NamedTuple", cls_value(named_tuple));
   in.set_global(in.new_native_module("typing_extensions"), "Literal", cls_value(types.object));
 
-  ModuleNs* op = in.new_native_module("operator");
-  for (auto [name, sym] : {std::pair{"mul", "*"}, {"add", "+"}, {"sub", "-"}, {"floordiv", "//"}, {"truediv", "/"}}) {
-    std::string s = sym;
-    in.set_global(op, name, in.builtin(std::string("operator.") + name, [s](Interpreter& i, CallArgs& a) {
-      return i.binary(s, native_required(i, a, 0, nullptr), native_required(i, a, 1, nullptr));
-    }));
-  }
   in.new_native_module("types")->globals->vars.set("FunctionType", cls_value(types.function));
 }
 

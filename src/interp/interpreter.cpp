@@ -455,12 +455,12 @@ void Interpreter::relocate_origins(const Value& module, const manifest::SourceRa
 
 // The builtin dict (or OrderedDict) a project class derives from, when its instances can be native
 // dicts: the class leaves the item protocol to dict, which len(), `in`, iteration and subscripts
-// use directly. A class that redefines it (or how it is created or printed) stays an ordinary
-// instance.
+// use directly. A class that redefines it (or how it is created or formatted) stays an ordinary
+// instance; its own __repr__ and __str__ are display()'s to call.
 ClassObj* Interpreter::dict_base(ClassObj* cls) const {
   static const char* const kProtocol[] = {"__getitem__", "__setitem__", "__delitem__", "__len__", "__iter__",
                                           "__contains__", "__bool__", "__eq__", "__hash__", "__new__",
-                                          "__repr__", "__str__", "__format__"};
+                                          "__format__"};
   for (ClassObj* c : cls->mro) {
     if (c == types.dict || c == types.ordered_dict) return c;
     if (c->native_new) return nullptr;  // another builtin base comes first
@@ -469,6 +469,12 @@ ClassObj* Interpreter::dict_base(ClassObj* cls) const {
     }
   }
   return nullptr;
+}
+
+// A named tuple field's default, from the class's _field_defaults (collections_module.cpp).
+static Value* namedtuple_default(ClassObj* cls, const std::string& field) {
+  const Value* defaults = cls->lookup("_field_defaults");
+  return defaults && defaults->as<DictObj>() ? defaults->as<DictObj>()->find(Value::string(field)) : nullptr;
 }
 
 Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& args) {
@@ -541,7 +547,7 @@ Value Interpreter::instantiate(ClassObj* cls, const ObjPtr& holder, CallArgs& ar
       const Value* kw = args.keyword(name);
       if (i < args.positional.size()) items.push_back(args.positional[i]);
       else if (kw) items.push_back(*kw);
-      else if (const Value* d = cls->lookup(name)) items.push_back(*d);
+      else if (const Value* d = namedtuple_default(cls, name)) items.push_back(*d);
       else raise("TypeError", fmt::format("{}() missing required argument '{}'", cls->name, name));
     }
     auto t = std::make_shared<TupleObj>(std::move(items));
@@ -676,6 +682,14 @@ ClassObj* Interpreter::class_of(const Value& v) {
   }
 }
 
+// A class's own container protocol comes from its metaclass: len(Color), Color['RED'] and
+// `for m in Color` call EnumType's methods with the class as self.
+static const Value* metaclass_method(const Value& v, const char* name) {
+  auto* cls = v.as<ClassObj>();
+  auto* meta = cls ? cls->metaclass.as<ClassObj>() : nullptr;
+  return meta ? meta->lookup(name) : nullptr;
+}
+
 static ObjPtr holder_of(Interpreter& in, ClassObj* cls, const Value& self) {
   if (auto* inst = self.as<InstanceObj>(); inst && inst->cls == cls && inst->cls_holder) return inst->cls_holder;
   (void)in;
@@ -724,14 +738,16 @@ Value Interpreter::get_attr_plain(const Value& obj, const std::string& name) {
 // A function's docstring: its body's first statement when that is a string literal, else None.
 static Value function_doc(Interpreter& in, const FunctionObj& fn) {
   TSNode body = parse::field(fn.node, parse::Field::body);
-  if (parse::is_null(body) || parse::named_children(body).empty()) return Value::none();
+  if (!fn.file || parse::kind(body) != parse::Kind::k_block || parse::named_children(body).empty()) return Value::none();
   TSNode first = parse::named_children(body).front();
   if (parse::kind(first) != parse::Kind::k_expression_statement || parse::named_children(first).size() != 1) return Value::none();
   TSNode literal = parse::named_children(first).front();
   if (parse::kind(literal) != parse::Kind::k_string && parse::kind(literal) != parse::Kind::k_concatenated_string) return Value::none();
   Frame frame;
   frame.file = fn.file;
+  frame.env = fn.globals ? fn.globals->globals : nullptr;
   frame.module = fn.globals;
+  FrameScope scope(in, frame);
   return in.eval(frame, literal);
 }
 
@@ -866,6 +882,9 @@ Value Interpreter::generic_get_attr(const Value& obj_in, const std::string& name
       return defaults.empty() ? Value::none() : make_tuple(std::move(defaults));
     }
   }
+  // staticmethod and classmethod objects expose the function they wrap, as CPython's do.
+  if (auto* sm = obj.as<StaticMethodObj>(); sm && (name == "__func__" || name == "__wrapped__")) return sm->func;
+  if (auto* cm = obj.as<ClassMethodObj>(); cm && (name == "__func__" || name == "__wrapped__")) return cm->func;
   if (auto* bm = obj.as<BoundMethodObj>()) {
     if (name == "__self__") return bm->self;
     if (name == "__func__") return bm->func;
@@ -1142,6 +1161,7 @@ Value Interpreter::get_item_plain(const Value& obj, const Value& key) {
     if (inst->cls->has_unknown_base) return unknown(inst->cls->name + "[...] from a base outside the project");
   }
   if (auto* cls = obj.as<ClassObj>()) {
+    if (const Value* subscript = metaclass_method(obj, "__getitem__")) return call(*subscript, CallArgs{{obj, key}, {}});
     if (const Value* hook = cls->lookup("__class_getitem__"); hook && hook->as<ClassMethodObj>()) {
       return call(hook->as<ClassMethodObj>()->func, CallArgs{{obj, key}, {}});
     }
@@ -1221,6 +1241,7 @@ Value Interpreter::length(const Value& v) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
     return unknown("len() of a tensor of unknown shape");
   }
+  if (const Value* len = metaclass_method(v, "__len__")) return call(*len, CallArgs{{v}, {}});
   if (auto* inst = v.as<InstanceObj>()) {
     if (inst->cls->lookup("__len__")) return call(get_attr(v, "__len__"), CallArgs{});
     if (inst->cls->has_unknown_base) return unknown("len() of an object from outside the project");
@@ -1303,6 +1324,7 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
     (void)t;
     return rows;
   }
+  if (const Value* members = metaclass_method(v, "__iter__")) return iterate(call(*members, CallArgs{{v}, {}}));
   if (auto* inst = v.as<InstanceObj>()) {
     // Iterators drain through __next__ until StopIteration; an __iter__ returning self must not
     // recurse into iterate().
@@ -1509,6 +1531,14 @@ Value Interpreter::binary(const std::string& op, const Value& a, const Value& b)
   return t ? out.with_taint(t) : out;
 }
 
+// The class whose operator methods an operand offers: an instance's, or a dict subclass's
+// (Counter's - and +).
+static ClassObj* operator_class(const Value& v) {
+  if (auto* inst = v.as<InstanceObj>()) return inst->cls;
+  if (auto* d = v.as<DictObj>()) return d->subclass;
+  return nullptr;
+}
+
 Value Interpreter::binary_op(const std::string& op, const Value& a, const Value& b) {
   if (is_unknown(a)) return a;
   if (is_unknown(b)) return b;
@@ -1567,7 +1597,7 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
     if (op == "*" && b.is_int()) return Value::object(std::make_shared<BytesObj>(repeated(ba->data, b, "repeated bytes")));
   }
   if (a.is_int() && (seq(b) || b.is_str() || b.as<BytesObj>()) && op == "*") return binary(op, b, a);
-  if (auto* da = a.as<DictObj>(); da && op == "|") {
+  if (auto* da = a.as<DictObj>(); da && op == "|" && !(da->subclass && da->subclass->lookup("__or__"))) {
     if (auto* db = b.as<DictObj>()) {
       auto out = std::make_shared<DictObj>(*da);
       for (auto& kv : db->items) out->set(kv.first, kv.second);
@@ -1594,12 +1624,12 @@ Value Interpreter::binary_op(const std::string& op, const Value& a, const Value&
       {"|", {"__or__", "__ror__"}}, {"&", {"__and__", "__rand__"}}, {"^", {"__xor__", "__rxor__"}}, {"@", {"__matmul__", "__rmatmul__"}}};
   auto it = dunder.find(op);
   if (it != dunder.end()) {
-    if (auto* ia = a.as<InstanceObj>(); ia && ia->cls->lookup(it->second.first)) {
+    if (ClassObj* ca = operator_class(a); ca && ca->lookup(it->second.first)) {
       CallArgs args;
       args.positional.push_back(b);
       return call(get_attr(a, it->second.first), std::move(args));
     }
-    if (auto* ib = b.as<InstanceObj>(); ib && ib->cls->lookup(it->second.second)) {
+    if (ClassObj* cb = operator_class(b); cb && cb->lookup(it->second.second)) {
       CallArgs args;
       args.positional.push_back(a);
       return call(get_attr(b, it->second.second), std::move(args));
@@ -1693,6 +1723,8 @@ Value Interpreter::compare_op(const std::string& op, const Value& a, const Value
       found = d->find(a) != nullptr;
     } else if (auto* haystack = b.as<BytesObj>(); haystack && a.as<BytesObj>()) {
       found = haystack->data.find(a.as<BytesObj>()->data) != std::string::npos;
+    } else if (const Value* contains = metaclass_method(b, "__contains__")) {
+      found = truthy(call(*contains, CallArgs{{b, a}, {}}));
     } else if (auto* inst = b.as<InstanceObj>(); inst && inst->cls->lookup("__contains__")) {
       CallArgs args;
       args.positional.push_back(a);

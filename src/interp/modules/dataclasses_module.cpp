@@ -1,6 +1,7 @@
-// The `dataclasses` module: @dataclass (with init/repr/eq/frozen), field, fields, replace,
+// The `dataclasses` module: @dataclass (with init/repr/eq/order/frozen), field, fields, replace,
 // asdict, astuple, is_dataclass, MISSING and FrozenInstanceError, as CPython 3.11 defines them.
-// The class body's annotated names reach ClassObj::dataclass_fields through the class builder.
+// The class body's annotated names reach ClassObj::dataclass_fields through the class builder;
+// each field's options live in its Field object in __dataclass_fields__, as in CPython.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -20,13 +21,33 @@ Value cls_value(ClassObj* c) { return Value::object(ObjPtr(ObjPtr(), c)); }
 
 bool is_missing(const Dataclasses& d, const Value& v) { return v.is_obj() && v.obj() == d.missing.obj(); }
 
+// What field() said of a field besides its default: whether __init__ takes it, repr() shows
+// it, and ==/ordering compare it.
+struct FieldOptions {
+  bool init = true;
+  bool repr = true;
+  bool compare = true;
+};
+
+bool option_of(const InstanceObj& spec, const char* name) {
+  const Value* v = spec.attrs.find(name);
+  return !v || !v->is_bool() || v->as_bool();
+}
+
+FieldOptions options_of(const InstanceObj& spec) {
+  return {option_of(spec, "init"), option_of(spec, "repr"), option_of(spec, "compare")};
+}
+
 // A Field object as fields() returns it.
-Value field_object(const Dataclasses& d, const DataclassField& f) {
+Value field_object(const Dataclasses& d, const DataclassField& f, const FieldOptions& options) {
   auto fo = std::make_shared<InstanceObj>(d.field);
   fo->attrs.set("name", Value::string(f.name));
   fo->attrs.set("default", f.default_value ? *f.default_value : d.missing);
   fo->attrs.set("default_factory", f.default_factory.is_none() ? d.missing : f.default_factory);
   fo->attrs.set("type", Value::none());
+  fo->attrs.set("init", Value::boolean(options.init));
+  fo->attrs.set("repr", Value::boolean(options.repr));
+  fo->attrs.set("compare", Value::boolean(options.compare));
   return Value::object(fo);
 }
 
@@ -36,20 +57,21 @@ ClassObj* dataclass_of(Interpreter& in, const Value& v) {
   return c && c->is_dataclass && v.as<InstanceObj>() ? c : nullptr;
 }
 
-// Fields excluded from __init__ (field(init=False)) are kept apart from the rest by name.
-bool in_init(const ClassObj& cls, const std::string& name) {
-  const Value* excluded = cls.attrs.find("__ckg_dataclass_noinit__");
-  if (!excluded) return true;
-  for (auto& v : excluded->as<TupleObj>()->items) {
-    if (v.as_str() == name) return false;
-  }
-  return true;
+// A field's options, read back from the Field objects in the class's __dataclass_fields__.
+FieldOptions options_of(const ClassObj& cls, const std::string& name) {
+  const Value* fields = cls.attrs.find("__dataclass_fields__");
+  Value* field = fields && fields->as<DictObj>() ? fields->as<DictObj>()->find(Value::string(name)) : nullptr;
+  auto* spec = field ? field->as<InstanceObj>() : nullptr;
+  return spec ? options_of(*spec) : FieldOptions{};
 }
+
+bool in_init(const ClassObj& cls, const std::string& name) { return options_of(cls, name).init; }
 
 std::string dataclass_repr(Interpreter& in, const Value& self, ClassObj* cls) {
   std::string out = cls->name + "(";
   bool first = true;
   for (auto& f : cls->dataclass_fields) {
+    if (!options_of(*cls, f.name).repr) continue;
     if (!first) out += ", ";
     first = false;
     Value v = in.get_attr(self, f.name);
@@ -58,22 +80,65 @@ std::string dataclass_repr(Interpreter& in, const Value& self, ClassObj* cls) {
   return out + ")";
 }
 
-Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, bool is_frozen, bool want_init, bool want_repr, bool want_eq) {
+// The unhashable defaults CPython refuses, since every instance would share them.
+bool is_mutable_default(Interpreter& in, const Value& v) {
+  if (v.as<ListObj>() || v.as<DictObj>()) return true;
+  if (auto* s = v.as<SetObj>()) return !s->frozen;
+  ClassObj* c = v.as<InstanceObj>() ? in.class_of(v) : nullptr;
+  const Value* hash = c ? c->lookup("__hash__") : nullptr;
+  return hash && hash->is_none();
+}
+
+// What @dataclass(...) was asked for; keyword-only, as in CPython.
+struct DataclassOptions {
+  bool frozen = false;
+  bool init = true;
+  bool repr = true;
+  bool eq = true;
+  bool order = false;
+};
+
+// order=True: <, <=, > and >= compare the compared fields as tuples, between instances of the
+// same class only.
+void add_ordering(Interpreter& in, ClassObj* cls) {
+  for (const char* op : {"<", "<=", ">", ">="}) {
+    std::string method = op[0] == '<' ? (op[1] ? "__le__" : "__lt__") : (op[1] ? "__ge__" : "__gt__");
+    if (cls->attrs.find(method)) {
+      in.raise("TypeError", fmt::format("Cannot overwrite attribute {} in class {}. Consider using functools.total_ordering", method, cls->name));
+    }
+    std::string symbol = op;
+    in.add_method(cls, method, [cls, symbol](Interpreter& i, CallArgs& a) {
+      Value self = native_required(i, a, 0, "self"), other = native_required(i, a, 1, "other");
+      if (i.class_of(other) != i.class_of(self)) return Value::string("NotImplemented");
+      std::vector<Value> mine, theirs;
+      for (auto& f : cls->dataclass_fields) {
+        if (!options_of(*cls, f.name).compare) continue;
+        mine.push_back(i.get_attr(self, f.name));
+        theirs.push_back(i.get_attr(other, f.name));
+      }
+      return i.compare(symbol, make_tuple(std::move(mine)), make_tuple(std::move(theirs)));
+    });
+  }
+}
+
+Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, const DataclassOptions& want) {
   auto* cls = cls_v.as<ClassObj>();
   if (!cls) return cls_v;
+  if (want.order && !want.eq) in.raise("ValueError", "eq must be true if order is true");
   std::vector<DataclassField> fields;
-  std::vector<Value> noinit;
+  std::vector<FieldOptions> options;  // one per field
   for (auto it = cls->mro.rbegin(); it != cls->mro.rend(); ++it) {
     ClassObj* c = *it;
     if (c != cls && !c->is_dataclass) continue;
     for (auto& fld : c->dataclass_fields) {
       DataclassField out{fld.name, fld.default_value, fld.default_factory};
+      FieldOptions opts = c == cls ? FieldOptions{} : options_of(*c, fld.name);
       if (c == cls) {
         if (const Value* v = cls->attrs.find(fld.name)) {
           if (auto* spec = v->as<InstanceObj>(); spec && spec->cls == d.field) {
             if (const Value* dv = spec->attrs.find("default"); dv && !is_missing(d, *dv)) out.default_value = *dv;
             if (const Value* df = spec->attrs.find("default_factory"); df && !is_missing(d, *df)) out.default_factory = *df;
-            if (const Value* init = spec->attrs.find("init"); init && init->is_bool() && !init->as_bool()) noinit.push_back(Value::string(fld.name));
+            opts = options_of(*spec);
             // A field with a default keeps it as a class attribute, as in CPython.
             if (out.default_value) cls->attrs.set(fld.name, *out.default_value);
             else cls->attrs.erase(fld.name);
@@ -81,27 +146,44 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
             out.default_value = *v;
           }
         }
+        if (out.default_value && is_mutable_default(in, *out.default_value)) {
+          in.raise("ValueError", fmt::format("mutable default {} for field {} is not allowed: use default_factory",
+                                             in.display(in.call(cls_value(in.types.type), CallArgs{{*out.default_value}, {}}), true), fld.name));
+        }
       }
       auto existing = std::find_if(fields.begin(), fields.end(), [&](auto& x) { return x.name == out.name; });
-      if (existing != fields.end()) *existing = out; else fields.push_back(out);
+      if (existing != fields.end()) {
+        *existing = out;
+        options[static_cast<std::size_t>(existing - fields.begin())] = opts;
+      } else {
+        fields.push_back(out);
+        options.push_back(opts);
+      }
     }
+  }
+  // __init__'s parameters are in field order, so a required one cannot follow a defaulted one.
+  bool defaulted = false;
+  for (std::size_t k = 0; k < fields.size(); ++k) {
+    if (!options[k].init) continue;
+    bool has_default = fields[k].default_value || !fields[k].default_factory.is_none();
+    if (defaulted && !has_default) in.raise("TypeError", fmt::format("non-default argument '{}' follows default argument", fields[k].name));
+    defaulted = defaulted || has_default;
   }
   cls->dataclass_fields = fields;
   cls->is_dataclass = true;
-  if (!noinit.empty()) cls->attrs.set("__ckg_dataclass_noinit__", make_tuple(noinit));
   auto fields_dict = std::make_shared<DictObj>();
-  for (auto& f : fields) fields_dict->set(Value::string(f.name), field_object(d, f));
+  for (std::size_t k = 0; k < fields.size(); ++k) fields_dict->set(Value::string(fields[k].name), field_object(d, fields[k], options[k]));
   cls->attrs.set("__dataclass_fields__", Value::object(fields_dict));
   // Class patterns match positional sub-patterns against the __init__ fields, in order.
   if (!cls->attrs.find("__match_args__")) {
     std::vector<Value> match_args;
-    for (auto& f : fields) {
-      if (in_init(*cls, f.name)) match_args.push_back(Value::string(f.name));
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+      if (options[k].init) match_args.push_back(Value::string(fields[k].name));
     }
     cls->attrs.set("__match_args__", make_tuple(std::move(match_args)));
   }
   ClassObj* frozen_error = d.frozen_error;
-  if (want_init && !cls->attrs.find("__init__")) {
+  if (want.init && !cls->attrs.find("__init__")) {
     in.add_method(cls, "__init__", [cls](Interpreter& i, CallArgs& a) {
       Value self = native_required(i, a, 0, "self");
       auto* inst = self.as<InstanceObj>();
@@ -132,24 +214,26 @@ Value make_dataclass(Interpreter& in, const Dataclasses& d, const Value& cls_v, 
       return Value::none();
     });
   }
-  if (want_repr && !cls->attrs.find("__repr__")) {
+  if (want.repr && !cls->attrs.find("__repr__")) {
     in.add_method(cls, "__repr__", [cls](Interpreter& i, CallArgs& a) {
       Value self = native_required(i, a, 0, "self");
       ClassObj* c = i.class_of(self);
       return Value::string(dataclass_repr(i, self, c && c->is_dataclass ? c : cls));
     });
   }
-  if (want_eq && !cls->attrs.find("__eq__")) {
+  if (want.eq && !cls->attrs.find("__eq__")) {
     in.add_method(cls, "__eq__", [cls](Interpreter& i, CallArgs& a) {
       Value self = native_required(i, a, 0, "self"), other = native_required(i, a, 1, "other");
       if (i.class_of(other) != i.class_of(self)) return Value::string("NotImplemented");
       for (auto& f : cls->dataclass_fields) {
+        if (!options_of(*cls, f.name).compare) continue;
         if (!i.truthy(i.compare("==", i.get_attr(self, f.name), i.get_attr(other, f.name)))) return Value::boolean(false);
       }
       return Value::boolean(true);
     });
   }
-  if (is_frozen) {
+  if (want.order) add_ordering(in, cls);
+  if (want.frozen) {
     for (const char* name : {"__setattr__", "__delattr__"}) {
       in.add_method(cls, name, [frozen_error](Interpreter& i, CallArgs& a) -> Value {
         const Value& field = native_required(i, a, 1, "name");
@@ -216,24 +300,33 @@ void install_dataclasses(Interpreter& in, ModuleNs& ns) {
     return Value::object(f);
   }));
   // @dataclass and @dataclass(frozen=True, ...): options are keyword-only, as in CPython.
-  auto options = [](const CallArgs& a, const char* name, bool fallback) {
-    const Value* v = a.keyword(name);
-    return v && v->is_bool() ? v->as_bool() : fallback;
+  auto options_from = [](const CallArgs& a) {
+    auto flag = [&](const char* name, bool fallback) {
+      const Value* v = a.keyword(name);
+      return v && v->is_bool() ? v->as_bool() : fallback;
+    };
+    DataclassOptions o;
+    o.frozen = flag("frozen", o.frozen);
+    o.init = flag("init", o.init);
+    o.repr = flag("repr", o.repr);
+    o.eq = flag("eq", o.eq);
+    o.order = flag("order", o.order);
+    return o;
   };
-  in.set_global(&ns, "dataclass", in.builtin("dataclasses.dataclass", [d, options](Interpreter& i, CallArgs& a) -> Value {
-    bool fr = options(a, "frozen", false), init = options(a, "init", true), rep = options(a, "repr", true), eq = options(a, "eq", true);
-    if (!a.positional.empty()) return make_dataclass(i, *d, a.positional[0], fr, init, rep, eq);
-    return i.builtin("dataclasses.dataclass", [d, fr, init, rep, eq](Interpreter& j, CallArgs& b) {
-      return make_dataclass(j, *d, native_required(j, b, 0, nullptr), fr, init, rep, eq);
+  in.set_global(&ns, "dataclass", in.builtin("dataclasses.dataclass", [d, options_from](Interpreter& i, CallArgs& a) -> Value {
+    DataclassOptions want = options_from(a);
+    if (!a.positional.empty()) return make_dataclass(i, *d, a.positional[0], want);
+    return i.builtin("dataclasses.dataclass", [d, want](Interpreter& j, CallArgs& b) {
+      return make_dataclass(j, *d, native_required(j, b, 0, nullptr), want);
     });
   }));
-  in.set_global(&ns, "fields", in.builtin("dataclasses.fields", [d](Interpreter& i, CallArgs& a) -> Value {
+  in.set_global(&ns, "fields", in.builtin("dataclasses.fields", [](Interpreter& i, CallArgs& a) -> Value {
     const Value& v = native_required(i, a, 0, "class_or_instance");
     if (is_unknown(v)) return v;
     ClassObj* c = dataclass_of(i, v);
     if (!c) i.raise("TypeError", "must be called with a dataclass type or instance");
     std::vector<Value> out;
-    for (auto& f : c->dataclass_fields) out.push_back(field_object(*d, f));
+    for (auto& entry : c->attrs.find("__dataclass_fields__")->as<DictObj>()->items) out.push_back(entry.second);
     return make_tuple(std::move(out));
   }));
   in.set_global(&ns, "is_dataclass", in.builtin("dataclasses.is_dataclass", [](Interpreter& i, CallArgs& a) {

@@ -1,5 +1,6 @@
-// The `enum` module: Enum, IntEnum, Flag and auto(). The class builder (exec.cpp) makes the
-// members, numbering auto() ones through the class's _generate_next_value_ defined here.
+// The `enum` module: Enum, IntEnum, Flag and auto(), whose metaclass EnumType makes a class the
+// container of its members (len, iteration, subscript by name, `in`). The class builder
+// (exec.cpp) makes the members, numbering auto() ones through _generate_next_value_ defined here.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -52,14 +53,98 @@ void add_flag_operator(Interpreter& in, ClassObj* flag, const char* name, std::i
   });
 }
 
+// The members of an enum class in definition order, without aliases (a name whose value an
+// earlier member already has), as _member_names_ lists them.
+std::vector<Value> canonical_members(Interpreter& in, const Value& cls) {
+  std::vector<Value> out;
+  const Value* members = cls.as<ClassObj>() ? cls.as<ClassObj>()->attrs.find("__members__") : nullptr;
+  if (!members || !members->as<DictObj>()) return out;
+  for (auto& [name, member] : members->as<DictObj>()->items) {
+    if (in.get_attr(member, "_name_").as_str() == name.as_str()) out.push_back(member);
+  }
+  return out;
+}
+
+// EnumType: the metaclass that makes an enum class a container of its members.
+ClassObj* install_enum_type(Interpreter& in) {
+  ClassObj* meta = in.new_native_class("enum.EnumType", {in.types.type});
+  in.add_method(meta, "__iter__", [](Interpreter& i, CallArgs& a) { return make_list(canonical_members(i, native_required(i, a, 0, "cls"))); });
+  in.add_method(meta, "__len__", [](Interpreter& i, CallArgs& a) {
+    return Value::integer(static_cast<std::int64_t>(canonical_members(i, native_required(i, a, 0, "cls")).size()));
+  });
+  in.add_method(meta, "__getitem__", [](Interpreter& i, CallArgs& a) {
+    Value cls = native_required(i, a, 0, "cls"), name = native_required(i, a, 1, "name");
+    const Value* members = cls.as<ClassObj>() ? cls.as<ClassObj>()->attrs.find("__members__") : nullptr;
+    Value* member = members && members->as<DictObj>() ? members->as<DictObj>()->find(name) : nullptr;
+    if (!member) i.raise_key_error(name);
+    return *member;
+  });
+  // Python 3.11: a non-member on the left of `in` is a TypeError.
+  in.add_method(meta, "__contains__", [](Interpreter& i, CallArgs& a) {
+    Value cls = native_required(i, a, 0, "cls"), member = native_required(i, a, 1, "member");
+    ClassObj* of = i.class_of(member);
+    if (!of || !of->is_enum) {
+      i.raise("TypeError", fmt::format("unsupported operand type(s) for 'in': '{}' and 'EnumType'", type_name(member)));
+    }
+    return Value::boolean(of->is_subclass_of(cls.as<ClassObj>()));
+  });
+  in.add_method(meta, "__repr__", [](Interpreter& i, CallArgs& a) {
+    return Value::string("<enum '" + native_required(i, a, 0, "cls").as<ClassObj>()->name + "'>");
+  });
+  return meta;
+}
+
+// IntEnum members are ints in arithmetic and ordering: the operators act on their values.
+void add_int_operators(Interpreter& in, ClassObj* int_enum) {
+  auto value_of = [](Interpreter& i, const Value& v) {
+    ClassObj* c = i.class_of(v);
+    return c && c->is_enum && v.as<InstanceObj>() ? i.get_attr(v, "_value_") : v;
+  };
+  struct Op { const char* method; const char* symbol; bool reflected; };
+  static const Op binaries[] = {
+      {"__add__", "+", false},  {"__radd__", "+", true},   {"__sub__", "-", false},       {"__rsub__", "-", true},
+      {"__mul__", "*", false},  {"__rmul__", "*", true},   {"__floordiv__", "//", false}, {"__rfloordiv__", "//", true},
+      {"__truediv__", "/", false}, {"__rtruediv__", "/", true}, {"__mod__", "%", false},   {"__rmod__", "%", true},
+      {"__pow__", "**", false}, {"__rpow__", "**", true},  {"__and__", "&", false},       {"__rand__", "&", true},
+      {"__or__", "|", false},   {"__ror__", "|", true},    {"__xor__", "^", false},       {"__rxor__", "^", true},
+      {"__lshift__", "<<", false}, {"__rlshift__", "<<", true}, {"__rshift__", ">>", false}, {"__rrshift__", ">>", true},
+  };
+  for (const Op& op : binaries) {
+    std::string symbol = op.symbol;
+    bool reflected = op.reflected;
+    in.add_method(int_enum, op.method, [value_of, symbol, reflected](Interpreter& i, CallArgs& a) {
+      Value self = value_of(i, native_required(i, a, 0, "self")), other = value_of(i, native_required(i, a, 1, "other"));
+      return reflected ? i.binary(symbol, other, self) : i.binary(symbol, self, other);
+    });
+  }
+  static const Op comparisons[] = {{"__lt__", "<", false}, {"__le__", "<=", false}, {"__gt__", ">", false}, {"__ge__", ">=", false}};
+  for (const Op& op : comparisons) {
+    std::string symbol = op.symbol;
+    in.add_method(int_enum, op.method, [value_of, symbol](Interpreter& i, CallArgs& a) {
+      return i.compare(symbol, value_of(i, native_required(i, a, 0, "self")), value_of(i, native_required(i, a, 1, "other")));
+    });
+  }
+  for (const char* method : {"__int__", "__index__"}) {
+    in.add_method(int_enum, method, [](Interpreter& i, CallArgs& a) { return i.get_attr(native_required(i, a, 0, "self"), "_value_"); });
+  }
+  in.add_method(int_enum, "__hash__", [](Interpreter& i, CallArgs& a) { return i.hash(i.get_attr(native_required(i, a, 0, "self"), "_value_")); });
+  in.add_method(int_enum, "__bool__", [](Interpreter& i, CallArgs& a) { return Value::boolean(i.truthy(i.get_attr(native_required(i, a, 0, "self"), "_value_"))); });
+}
+
 }  // namespace
 
 void install_enum(Interpreter& in, ModuleNs& ns) {
+  ClassObj* enum_type = install_enum_type(in);
+  in.set_global(&ns, "EnumType", cls_value(enum_type));
+  in.set_global(&ns, "EnumMeta", cls_value(enum_type));
   ClassObj* enum_cls = in.new_native_class("enum.Enum", {in.types.object});
   enum_cls->is_enum = true;
+  enum_cls->metaclass = cls_value(enum_type);
   in.set_global(&ns, "Enum", cls_value(enum_cls));
   ClassObj* int_enum = in.new_native_class("enum.IntEnum", {in.types.int_, enum_cls});
   int_enum->is_enum = true;
+  int_enum->metaclass = cls_value(enum_type);
+  add_int_operators(in, int_enum);
   in.set_global(&ns, "IntEnum", cls_value(int_enum));
   // `ClassName.MEMBER` is how CPython shows a member (str() and repr() alike for the basics).
   in.add_method(enum_cls, "__repr__", [](Interpreter& i, CallArgs& a) {
@@ -94,6 +179,7 @@ void install_enum(Interpreter& in, ModuleNs& ns) {
   // that a's bits are all in b.
   ClassObj* flag = in.new_native_class("enum.Flag", {enum_cls});
   flag->is_enum = true;
+  flag->metaclass = cls_value(enum_type);
   in.set_global(&ns, "Flag", cls_value(flag));
   flag->attrs.set("_generate_next_value_", in.builtin("_generate_next_value_", [](Interpreter& i, CallArgs& a) {
     std::int64_t high = 0;

@@ -17,6 +17,7 @@ Installer find(const std::string& dotted) {
       {"os", install_os},
       {"numbers", install_numbers},
       {"itertools", install_itertools},
+      {"operator", install_operator},
       {"abc", install_abc},
       {"contextlib", install_contextlib},
       {"string", install_string},
