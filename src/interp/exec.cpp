@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "interp/generators.h"
 #include "interp/interpreter.h"
 #include "parse/syntax.h"
 
@@ -167,16 +168,21 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   }
   bind_arguments(*this, fn, args, *frame.env);
   if (!args.positional.empty()) frame.first_arg = args.positional[0];
-  FrameScope scope(*this, frame);
   TSNode body = field(fn.node, Field::body);
-  if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
   // Whether the body yields is settled on the first call: most functions (the whole catalogue,
   // most of a project) are never called, and walking every body up front cost start-up time.
-  if (!fn.is_generator) fn.is_generator = parse::kind(fn.node) != Kind::k_lambda && contains_yield(body);
-  bool generator = *fn.is_generator;
-  if (generator) frame.return_value = Value::object(std::make_shared<ListObj>());
+  if (!fn.is_generator) fn.is_generator = contains_yield(body);
+  if (*fn.is_generator) {
+    // The body runs later, as the generator is iterated (generators.cpp).
+    auto g = std::make_shared<GeneratorObj>(*this);
+    g->name = fn.name;
+    g->function = Value::object(fn.shared_from_this());
+    g->frame = std::move(frame);
+    return Value::object(g);
+  }
+  FrameScope scope(*this, frame);
+  if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
   exec_block(frame, body);
-  if (generator) return frame.return_value.as<ListObj>() ? frame.return_value : make_list({});
   return frame.return_value;
 }
 
@@ -674,14 +680,6 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
           exec_stmt(f, e);
         } else if (k == Kind::k_augmented_assignment) {
           exec_stmt(f, e);
-        } else if (k == Kind::k_yield) {
-          const auto& kids = named_children(e);
-          Value v = kids.empty() ? Value::none() : eval(f, kids[0]);
-          bool from = f.file->node_text(e).rfind("yield from", 0) == 0;
-          if (auto* l = f.return_value.as<ListObj>()) {
-            if (from) { for (auto& x : iterate(v)) l->items.push_back(x); }
-            else l->items.push_back(v);
-          }
         } else if (k == Kind::k_string) {
           continue;  // docstring
         } else {
@@ -782,12 +780,13 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         return Flow::normal;
       }
       bool broke = false;
-      for (auto& item : iterate(iterable)) {
+      Flow ended = Flow::normal;
+      for_each_item(iterable, [&](const Value& item) {
         assign(f, field(stmt, Field::left), item);
-        Flow flow = exec_loop_body(*this, f, field(stmt, Field::body), broke);
-        if (flow != Flow::normal) return flow;
-        if (broke) break;
-      }
+        ended = exec_loop_body(*this, f, field(stmt, Field::body), broke);
+        return ended == Flow::normal && !broke;
+      });
+      if (ended != Flow::normal) return ended;
       TSNode alt = field(stmt, Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
       return Flow::normal;
@@ -862,12 +861,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
     case Kind::k_raise_statement: {
       const auto& kids = named_children(stmt);
       if (kids.empty()) raise("RuntimeError", "No active exception to reraise");
-      Value exc = eval(f, kids[0]);
-      if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
-      if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
-      auto* inst = exc.as<InstanceObj>();
-      std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
-      throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here(), project_location()};
+      throw exception_from(eval(f, kids[0]));
     }
     case Kind::k_pass_statement: return Flow::normal;
     case Kind::k_break_statement: return Flow::break_;

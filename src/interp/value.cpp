@@ -226,6 +226,7 @@ std::string type_name(const Value& v) {
     case ObjKind::super_proxy: return "super";
     case ObjKind::lazy_import: return "module";
     case ObjKind::iterator: return "iterator";
+    case ObjKind::generator: return "generator";
   }
   return "object";
 }
