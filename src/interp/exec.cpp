@@ -178,7 +178,10 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
     g->name = fn.name;
     g->function = Value::object(fn.shared_from_this());
     g->frame = std::move(frame);
-    return Value::object(g);
+    if (!fn.context_manager) return Value::object(g);
+    Value manager = allocate(fn.context_manager, ObjPtr(ObjPtr(), fn.context_manager));
+    set_attr(manager, "gen", Value::object(g));
+    return manager;
   }
   FrameScope scope(*this, frame);
   if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);

@@ -322,6 +322,9 @@ struct FunctionObj : Object {
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::string private_class;           // see Frame::private_class
   std::optional<bool> is_generator;    // the body yields (calls return a generator); set on first call
+  // contextlib.contextmanager's wrapper: a call returns an instance of this class (native,
+  // kept alive by the interpreter) around the generator.
+  ClassObj* context_manager = nullptr;
   OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
   // (legacy keyword, its replacement): a call passing the first gets the second as None instead
   // (torchvision's pretrained= -> weights=, see library_models.cpp)
