@@ -22,20 +22,50 @@
 
 namespace ckg::interp {
 
-Fiber::Fiber(Entry entry, void* arg) : entry_(entry), arg_(arg) {
-  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  mapping_bytes_ = kStackBytes + page;
-  void* mapped = ::mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-  if (mapped == MAP_FAILED) throw std::bad_alloc();
-  mapping_ = mapped;
-  // The lowest page faults: a body that overflows its stack crashes as on the main thread,
-  // instead of writing over whatever is mapped below.
-  if (::mprotect(mapping_, page, PROT_NONE) != 0) {
-    ::munmap(mapping_, mapping_bytes_);
-    throw std::bad_alloc();
+namespace {
+
+// Stacks of finished fibers, kept for the next ones on the thread: mapping a stack, guarding it
+// and faulting its first pages in costs tens of microseconds, more than a short generator runs.
+// The pool is trivially destructible, so a fiber that ends after the thread's other
+// thread_locals are gone (a generator closed by a static's destructor) can still look at it;
+// `Reaper` unmaps what it holds when the thread ends, and marks it closed.
+struct StackPool {
+  static constexpr int kCapacity = 8;
+  void* stacks[kCapacity];
+  int count = 0;
+  bool closed = false;
+};
+thread_local StackPool pool;
+struct Reaper {
+  ~Reaper() {
+    for (int i = 0; i < pool.count; ++i) ::munmap(pool.stacks[i], mapping_size());
+    pool.count = 0;
+    pool.closed = true;
   }
-  stack_ = static_cast<char*>(mapping_) + page;
+  static std::size_t mapping_size() { return Fiber::kStackBytes + static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+};
+thread_local Reaper reaper;
+
+}  // namespace
+
+Fiber::Fiber(Entry entry, void* arg) : entry_(entry), arg_(arg) {
+  mapping_bytes_ = Reaper::mapping_size();
+  (void)&reaper;  // constructed with the thread's first fiber, so that its destructor runs
+  if (pool.count > 0) {
+    mapping_ = pool.stacks[--pool.count];
+  } else {
+    void* mapped = ::mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (mapped == MAP_FAILED) throw std::bad_alloc();
+    // The lowest page faults: a body that overflows its stack crashes as on the main thread,
+    // instead of writing over whatever is mapped below.
+    if (::mprotect(mapped, mapping_bytes_ - kStackBytes, PROT_NONE) != 0) {
+      ::munmap(mapped, mapping_bytes_);
+      throw std::bad_alloc();
+    }
+    mapping_ = mapped;
+  }
+  stack_ = static_cast<char*>(mapping_) + (mapping_bytes_ - kStackBytes);
   ::getcontext(&context_);
   context_.uc_stack.ss_sp = stack_;
   context_.uc_stack.ss_size = kStackBytes;
@@ -46,7 +76,10 @@ Fiber::Fiber(Entry entry, void* arg) : entry_(entry), arg_(arg) {
                 static_cast<unsigned int>(self & 0xffffffffu), static_cast<unsigned int>(self >> 32));
 }
 
-Fiber::~Fiber() { ::munmap(mapping_, mapping_bytes_); }
+Fiber::~Fiber() {
+  if (finished_ && !pool.closed && pool.count < StackPool::kCapacity) pool.stacks[pool.count++] = mapping_;
+  else ::munmap(mapping_, mapping_bytes_);
+}
 
 void Fiber::exchange_exception_state(ExceptionState& save, const ExceptionState& load) {
   // libstdc++ and libc++abi both lay __cxa_eh_globals out as these two fields first.
