@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/generators.h"
 #include "interp/interpreter.h"
 #include "interp/modules/modules.h"
 
@@ -83,6 +84,70 @@ Value make_range(Interpreter& in, CallArgs& a) {
   out.reserve(static_cast<std::size_t>(count));
   for (__int128 k = 0; k < count; ++k) out.push_back(Value::integer(static_cast<std::int64_t>(start + k * step)));
   return make_list(std::move(out));
+}
+
+// The lazy iterators zip, enumerate, map and filter return; their inputs are iterators in
+// IteratorObj::items, so that a generator passed in runs only as far as they are consumed.
+// zip: items are the iterators; pos becomes 1 when one of them runs out.
+std::optional<Value> zip_next(Interpreter& in, IteratorObj& self) {
+  if (self.items.empty() || self.pos != 0) return std::nullopt;
+  std::vector<Value> row;
+  for (auto& it : self.items) {
+    std::optional<Value> v = in.next_item(it);
+    if (!v) {
+      self.pos = 1;
+      return std::nullopt;
+    }
+    row.push_back(std::move(*v));
+  }
+  return make_tuple(std::move(row));
+}
+
+// enumerate: items are {next index, iterator}.
+std::optional<Value> enumerate_next(Interpreter& in, IteratorObj& self) {
+  std::optional<Value> v = in.next_item(self.items[1]);
+  if (!v) return std::nullopt;
+  Value index = self.items[0];
+  self.items[0] = in.binary("+", index, Value::integer(1));
+  return make_tuple({std::move(index), std::move(*v)});
+}
+
+// map: items are {function, iterators...}.
+std::optional<Value> map_next(Interpreter& in, IteratorObj& self) {
+  CallArgs args;
+  for (std::size_t k = 1; k < self.items.size(); ++k) {
+    std::optional<Value> v = in.next_item(self.items[k]);
+    if (!v) return std::nullopt;
+    args.positional.push_back(std::move(*v));
+  }
+  if (args.positional.empty()) return std::nullopt;
+  return in.call(self.items[0], std::move(args));
+}
+
+// filter: items are {predicate or None, iterator}.
+std::optional<Value> filter_next(Interpreter& in, IteratorObj& self) {
+  while (std::optional<Value> v = in.next_item(self.items[1])) {
+    const Value& fn = self.items[0];
+    if (fn.is_none() ? in.truthy(*v) : in.truthy(in.call(fn, CallArgs{{*v}, {}}))) return v;
+  }
+  return std::nullopt;
+}
+
+// iter(callable, sentinel): items are {callable, sentinel}; pos becomes 1 at the sentinel.
+std::optional<Value> call_until_next(Interpreter& in, IteratorObj& self) {
+  if (self.pos != 0) return std::nullopt;
+  Value v = in.call(self.items[0], CallArgs{});
+  if (values_equal(v, self.items[1])) {
+    self.pos = 1;
+    return std::nullopt;
+  }
+  return v;
+}
+
+// A lazy iterator over `state` (IteratorObj::items) and the iterators of `iterables` after it.
+Value lazy_iterator(Interpreter& in, std::vector<Value> state, const std::vector<Value>& iterables, IteratorObj::NextFn next) {
+  for (const Value& v : iterables) state.push_back(in.iter(v));
+  return Value::object(std::make_shared<IteratorObj>(std::move(state), next));
 }
 
 Value min_max(Interpreter& in, CallArgs& a, bool want_max) {
@@ -1111,6 +1176,8 @@ void install_python_builtins(Interpreter& in) {
                            "MemoryError", "KeyboardInterrupt", "SystemExit", "UnboundLocalError"}) {
     in.exception_class(name);
   }
+  in.exception_class("GeneratorExit", "BaseException");  // `except Exception` must not stop close()
+  install_generator_type(in);
 
   types.int_->native_new = [](Interpreter& i, CallArgs& a) {
     if (a.positional.empty()) return Value::integer(0);
@@ -1335,25 +1402,25 @@ void install_python_builtins(Interpreter& in) {
   def("enumerate", [](Interpreter& i, CallArgs& a) {
     const Value& src = native_required(i, a, 0, "iterable");
     if (is_unknown(src)) return src;
-    std::int64_t start = native_arg_or(a, 1, "start", Value::integer(0)).as_int();
-    std::vector<Value> out;
-    for (auto& v : i.iterate(src)) out.push_back(make_tuple({Value::integer(start++), v}));
-    return make_list(std::move(out));
+    return lazy_iterator(i, {native_arg_or(a, 1, "start", Value::integer(0))}, {src}, enumerate_next);
   });
   def("zip", [](Interpreter& i, CallArgs& a) {
     if (Value u = any_unknown(a); is_unknown(u)) return u;
+    const Value* strict = a.keyword("strict");
+    if (!strict || !i.truthy(*strict)) return lazy_iterator(i, {}, a.positional, zip_next);
+    // strict=True compares the lengths, which needs them all: its arguments are materialised
     std::vector<std::vector<Value>> seqs;
     for (auto& v : a.positional) seqs.push_back(i.iterate(v));
     std::vector<Value> out;
     std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
     for (auto& s : seqs) n = std::min(n, s.size());
-    if (const Value* strict = a.keyword("strict"); strict && i.truthy(*strict)) check_zip_strict(i, seqs, n);
+    check_zip_strict(i, seqs, n);
     for (std::size_t k = 0; k < n; ++k) {
       std::vector<Value> row;
       for (auto& s : seqs) row.push_back(s[k]);
       out.push_back(make_tuple(std::move(row)));
     }
-    return make_list(std::move(out));
+    return i.iter(make_list(std::move(out)));
   });
   def("min", [](Interpreter& i, CallArgs& a) { return min_max(i, a, false); });
   def("max", [](Interpreter& i, CallArgs& a) { return min_max(i, a, true); });
@@ -1517,62 +1584,56 @@ void install_python_builtins(Interpreter& in) {
     std::reverse(items.begin(), items.end());
     return make_list(std::move(items));
   });
-  def("iter", [](Interpreter& i, CallArgs& a) { return Value::object(std::make_shared<IteratorObj>(i.iterate(native_required(i, a, 0, nullptr)))); });
+  def("iter", [](Interpreter& i, CallArgs& a) {
+    const Value& src = native_required(i, a, 0, nullptr);
+    if (const Value* sentinel = native_arg(a, 1, nullptr)) return lazy_iterator(i, {src, *sentinel}, {}, call_until_next);
+    return i.iter(src);
+  });
   def("next", [](Interpreter& i, CallArgs& a) {
-    auto* it = native_required(i, a, 0, nullptr).as<IteratorObj>();
-    if (it && it->pos < it->items.size()) return it->items[it->pos++];
-    if (auto* inst = a.positional[0].as<InstanceObj>(); inst && inst->cls->lookup("__next__")) {
-      try {
-        return i.call(i.get_attr(a.positional[0], "__next__"), CallArgs{});
-      } catch (PyError& e) {
-        const Value* d = native_arg(a, 1, nullptr);
-        if (e.type != "StopIteration" || !d) throw;
-        return *d;
-      }
-    }
-    if (const Value* d = native_arg(a, 1, nullptr)) return *d;
-    if (!it) {
-      auto items = i.iterate(a.positional[0]);
+    const Value& src = native_required(i, a, 0, nullptr);
+    const Value* fallback = native_arg(a, 1, nullptr);
+    auto* inst = src.as<InstanceObj>();
+    if (!src.as<GeneratorObj>() && !src.as<IteratorObj>() && !(inst && inst->cls->lookup("__next__"))) {
+      // CPython raises TypeError for a non-iterator; here `next(model.parameters())`, a common
+      // idiom, gets a list from parameters(): its first item stands for the iterator's.
+      auto items = i.iterate(src);
       if (!items.empty()) return items[0];
+      if (fallback) return *fallback;
+      i.raise("StopIteration", "");
     }
-    i.raise("StopIteration", "");
+    if (inst && !fallback) return i.call(i.get_attr(src, "__next__"), CallArgs{});  // its StopIteration, value and all
+    if (std::optional<Value> v = i.next_item(src)) return *v;
+    if (fallback) return *fallback;
+    auto* g = src.as<GeneratorObj>();
+    i.raise_stop_iteration(g ? std::exchange(g->frame.return_value, Value()) : Value());
   });
   def("map", [](Interpreter& i, CallArgs& a) {
     const Value& fn = native_required(i, a, 0, nullptr);
-    std::vector<std::vector<Value>> seqs;
-    for (std::size_t k = 1; k < a.positional.size(); ++k) seqs.push_back(i.iterate(a.positional[k]));
-    std::vector<Value> out;
-    std::size_t n = seqs.empty() ? 0 : SIZE_MAX;
-    for (auto& s : seqs) n = std::min(n, s.size());
-    for (std::size_t k = 0; k < n; ++k) {
-      CallArgs args;
-      for (auto& s : seqs) args.positional.push_back(s[k]);
-      out.push_back(i.call(fn, std::move(args)));
-    }
-    return make_list(std::move(out));
+    return lazy_iterator(i, {fn}, std::vector<Value>(a.positional.begin() + 1, a.positional.end()), map_next);
   });
   def("filter", [](Interpreter& i, CallArgs& a) {
-    const Value& fn = native_required(i, a, 0, nullptr);
-    std::vector<Value> out;
-    for (auto& v : i.iterate(native_required(i, a, 1, nullptr))) {
-      bool keep = fn.is_none() ? i.truthy(v) : i.truthy(i.call(fn, CallArgs{{v}, {}}));
-      if (keep) out.push_back(v);
-    }
-    return make_list(std::move(out));
+    return lazy_iterator(i, {native_required(i, a, 0, nullptr)}, {native_required(i, a, 1, nullptr)}, filter_next);
   });
+  // any() and all() stop at the first item that decides, as CPython's do.
   def("any", [](Interpreter& i, CallArgs& a) {
-    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
-      if (is_unknown(v)) return v;
-      if (i.truthy(v)) return Value::boolean(true);
-    }
-    return Value::boolean(false);
+    Value out = Value::boolean(false);
+    i.for_each_item(native_required(i, a, 0, nullptr), [&](const Value& v) {
+      if (is_unknown(v)) out = v;
+      else if (i.truthy(v)) out = Value::boolean(true);
+      else return true;
+      return false;
+    });
+    return out;
   });
   def("all", [](Interpreter& i, CallArgs& a) {
-    for (auto& v : i.iterate(native_required(i, a, 0, nullptr))) {
-      if (is_unknown(v)) return v;
-      if (!i.truthy(v)) return Value::boolean(false);
-    }
-    return Value::boolean(true);
+    Value out = Value::boolean(true);
+    i.for_each_item(native_required(i, a, 0, nullptr), [&](const Value& v) {
+      if (is_unknown(v)) out = v;
+      else if (!i.truthy(v)) out = Value::boolean(false);
+      else return true;
+      return false;
+    });
+    return out;
   });
   def("vars", [locals](Interpreter& i, CallArgs& a) {  // vars() is locals()
     return a.positional.empty() ? locals(i, a) : i.get_attr(a.positional[0], "__dict__");

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "interp/generators.h"
 #include "interp/value.h"
 
 namespace ckg::interp {
@@ -169,6 +170,18 @@ void CycleCollector::for_each_reference(Tracked* t, Visit&& visit) {
     case ObjKind::staticmethod: visit(static_cast<StaticMethodObj*>(o)->func); break;
     case ObjKind::classmethod: visit(static_cast<ClassMethodObj*>(o)->func); break;
     case ObjKind::super_proxy: visit(static_cast<SuperObj*>(o)->self); break;
+    case ObjKind::generator: {
+      // What a suspended body's native stack holds is not seen: it counts as a reference from
+      // outside, and the interpreter closes every suspended generator before collecting.
+      auto* g = static_cast<GeneratorObj*>(o);
+      visit(g->frame.env);
+      visit(g->frame.first_arg);
+      visit(g->frame.return_value);
+      visit(g->function);
+      visit(g->first_iterable);
+      visit(g->transfer);
+      break;
+    }
     case ObjKind::builtin:
     case ObjKind::tensor:
     case ObjKind::unknown:

@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/generators.h"
 #include "interp/interpreter.h"
 #include "parse/syntax.h"
 
@@ -188,8 +190,11 @@ static Value eval_string(Interpreter& in, Frame& f, TSNode node) {
 
 static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::vector<Value>& items) {
   for (TSNode child : named_children(node)) {
-    if (parse::kind(child) == Kind::k_list_splat) {
-      Value v = in.eval(f, named_children(child).at(0));
+    // tree-sitter-python 0.23 reads `[*f()]` as a call of `*f`; evaluating that call gives f()'s
+    // result, which is what the display unpacks.
+    bool misread_call = parse::kind(child) == Kind::k_call && parse::kind(field(child, Field::function)) == Kind::k_list_splat;
+    if (parse::kind(child) == Kind::k_list_splat || misread_call) {
+      Value v = in.eval(f, misread_call ? child : named_children(child).at(0));
       if (is_unknown(v)) return v;
       for (auto& x : in.iterate(v)) items.push_back(x);
     } else {
@@ -199,66 +204,95 @@ static Value eval_sequence_items(Interpreter& in, Frame& f, TSNode node, std::ve
   return Value::none();
 }
 
-// Runs the for/if clauses of a comprehension in a fresh scope, calling `emit` per element. The
-// first clause's iterable, `first_iterable`, was evaluated in the enclosing scope.
+// Runs the for/if clauses of a comprehension from clause `i`, calling `emit` per element. The
+// first clause's iterable is `first` when it was evaluated already (a generator expression's).
 static void run_comprehension(Interpreter& in, Frame& f, const std::vector<TSNode>& clauses, std::size_t i,
-                              const Value& first_iterable, const std::function<void(Frame&)>& emit) {
+                              const std::function<void(Frame&)>& emit, const Value* first = nullptr) {
   if (i == clauses.size()) {
     emit(f);
     return;
   }
   TSNode clause = clauses[i];
   if (parse::kind(clause) == Kind::k_for_in_clause) {
-    Value iterable = i == 0 ? first_iterable : in.eval(f, field(clause, Field::right));
+    Value iterable = first ? *first : in.eval(f, field(clause, Field::right));
     if (is_unknown(iterable)) {
       in.note_unknown(iterable, "comprehension over an unresolved iterable");
       return;
     }
-    for (auto& item : in.iterate(iterable)) {
+    in.for_each_item(iterable, [&](const Value& item) {
       in.step();
       in.assign(f, field(clause, Field::left), item);
-      run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
-    }
+      run_comprehension(in, f, clauses, i + 1, emit);
+      return true;
+    });
   } else {  // if_clause
     TSNode condition = named_children(clause).at(0);
     Value cond = in.eval(f, condition);
     bool keep = in.truthy(cond);
     in.observe_decision(f, condition, cond, keep);
-    if (keep) run_comprehension(in, f, clauses, i + 1, first_iterable, emit);
+    if (keep) run_comprehension(in, f, clauses, i + 1, emit);
   }
 }
 
-static Value eval_comprehension(Interpreter& in, Frame& f, TSNode node) {
+// A comprehension's scope: a new one inside the enclosing function's (a class body's names are
+// not visible in it, as in CPython).
+static Frame comprehension_frame(const Frame& f) {
+  Frame inner = f;
+  inner.env = std::make_shared<Env>();
+  inner.env->parent = f.is_class_body ? f.env->parent : f.env;
+  inner.env->comprehension = true;  // `:=` binds in the enclosing scope
+  inner.is_class_body = false;
+  inner.return_value = Value();
+  return inner;
+}
+
+static std::vector<TSNode> comprehension_clauses(TSNode node) {
   std::vector<TSNode> clauses;
-  TSNode body = field(node, Field::body);
   for (TSNode c : named_children(node)) {
     Kind k = parse::kind(c);
     if (k == Kind::k_for_in_clause || k == Kind::k_if_clause) clauses.push_back(c);
   }
-  // The first iterable is evaluated where the comprehension stands; the rest runs in a scope of
-  // its own which, as a function's, does not see a class body's names.
-  Value first_iterable = in.eval(f, field(clauses.at(0), Field::right));
-  Frame inner = f;
-  inner.env = std::make_shared<Env>();
-  inner.env->parent = f.is_class_body ? f.env->parent : f.env;
-  inner.env->comprehension = true;
-  inner.is_class_body = false;
+  return clauses;
+}
+
+Value Interpreter::make_generator_expression(Frame& f, TSNode node) {
+  auto g = std::make_shared<GeneratorObj>(*this);
+  g->name = "<genexpr>";
+  g->expression = node;
+  g->frame = comprehension_frame(f);
+  // CPython evaluates the first iterable where the expression is written, the rest lazily.
+  g->first_iterable = eval(f, field(comprehension_clauses(node).at(0), Field::right));
+  return Value::object(g);
+}
+
+void Interpreter::run_generator_expression(GeneratorObj& g) {
+  TSNode body = field(g.expression, Field::body);
+  run_comprehension(*this, g.frame, comprehension_clauses(g.expression), 0,
+                    [&](Frame& fr) { suspend_generator(g, eval(fr, body)); }, &g.first_iterable);
+}
+
+static Value eval_comprehension(Interpreter& in, Frame& f, TSNode node) {
+  std::vector<TSNode> clauses = comprehension_clauses(node);
+  // The first iterable is evaluated where the comprehension stands; the rest in its own scope.
+  Value first = in.eval(f, field(clauses.at(0), Field::right));
+  Frame inner = comprehension_frame(f);
+  TSNode body = field(node, Field::body);
   Kind k = parse::kind(node);
   if (k == Kind::k_dictionary_comprehension) {
     auto dict = std::make_shared<DictObj>();
-    run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) {
+    run_comprehension(in, inner, clauses, 0, [&](Frame& fr) {
       dict->set(in.eval(fr, field(body, Field::key)), in.eval(fr, field(body, Field::value)));
-    });
+    }, &first);
     return Value::object(dict);
   }
   std::vector<Value> items;
-  run_comprehension(in, inner, clauses, 0, first_iterable, [&](Frame& fr) { items.push_back(in.eval(fr, body)); });
+  run_comprehension(in, inner, clauses, 0, [&](Frame& fr) { items.push_back(in.eval(fr, body)); }, &first);
   if (k == Kind::k_set_comprehension) {
     auto set = std::make_shared<SetObj>();
     for (auto& v : items) set->add(v);
     return Value::object(set);
   }
-  return make_list(std::move(items));  // list comprehension and generator expressions
+  return make_list(std::move(items));
 }
 
 static Value eval_slice(Interpreter& in, Frame& f, TSNode node) {
@@ -384,24 +418,23 @@ static Value eval_comparison(Interpreter& in, Frame& f, TSNode node) {
 
 // Expressions nest by recursion, and a frame of eval_node is large (several KiB under ASan):
 // nesting within one frame's expression is bounded below what compile_check lets through. The
-// depth counts evaluations in progress for the same Frame; a call starts again from zero.
+// depth counts evaluations in progress for the same Frame; a call starts again from zero. The
+// state is the interpreter's, not a thread's: each generator's fiber has its own (resume()).
 constexpr int kMaxExpressionDepth = 200;  // CPython's own limit on nested brackets
 struct ExpressionDepth {
-  static inline thread_local const Frame* frame = nullptr;
-  static inline thread_local int depth = 0;
-  const Frame* saved_frame;
-  int saved_depth;
-  explicit ExpressionDepth(const Frame& f) : saved_frame(frame), saved_depth(depth) {
-    if (frame != &f) frame = &f, depth = 0;
-    ++depth;
+  Interpreter::ExpressionNesting& state;
+  Interpreter::ExpressionNesting saved;
+  ExpressionDepth(Interpreter::ExpressionNesting& s, const Frame& f) : state(s), saved(s) {
+    if (state.frame != &f) state = {&f, 0};
+    ++state.depth;
   }
-  ~ExpressionDepth() { frame = saved_frame, depth = saved_depth; }
+  ~ExpressionDepth() { state = saved; }
 };
 
 // Value helpers raise without a location (NativeRaise); the innermost node gives it one.
 Value Interpreter::eval(Frame& f, TSNode node) {
-  ExpressionDepth nesting(f);
-  if (nesting.depth > kMaxExpressionDepth) {
+  ExpressionDepth nesting(expression_nesting_, f);
+  if (nesting.state.depth > kMaxExpressionDepth) {
     current_node = node;
     throw AnalysisAbort{fmt::format("an expression nested more than {} levels deep (limit max_expression_depth)", kMaxExpressionDepth), here()};
   }
@@ -571,8 +604,14 @@ Value Interpreter::eval_node(Frame& f, TSNode node) {
       return Value::object(d);
     }
     case Kind::k_list_comprehension: case Kind::k_set_comprehension: case Kind::k_dictionary_comprehension:
-    case Kind::k_generator_expression:
       return eval_comprehension(*this, f, node);
+    case Kind::k_generator_expression: return make_generator_expression(f, node);
+    case Kind::k_yield: {
+      const auto& kids = named_children(node);
+      Value v = kids.empty() ? Value::none() : eval(f, kids[0]);
+      bool from = ts_node_child_count(node) > 1 && std::string_view(ts_node_type(ts_node_child(node, 1))) == "from";
+      return from ? yield_from(f, v) : yield_value(f, std::move(v));
+    }
     case Kind::k_named_expression: {
       Value v = eval(f, n.field(Field::value));
       // in a comprehension, `:=` binds in the scope the comprehension stands in

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "interp/generators.h"
 #include "interp/interpreter.h"
 #include "parse/syntax.h"
 
@@ -174,16 +175,24 @@ Value Interpreter::call_function(FunctionObj& fn, CallArgs& args) {
   }
   bind_arguments(*this, fn, args, *frame.env);
   if (!args.positional.empty()) frame.first_arg = args.positional[0];
-  FrameScope scope(*this, frame);
   TSNode body = field(fn.node, Field::body);
-  if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
   // Whether the body yields is settled on the first call: most functions (the whole catalogue,
   // most of a project) are never called, and walking every body up front cost start-up time.
-  if (!fn.is_generator) fn.is_generator = parse::kind(fn.node) != Kind::k_lambda && contains_yield(body);
-  bool generator = *fn.is_generator;
-  if (generator) frame.return_value = Value::object(std::make_shared<ListObj>());
+  if (!fn.is_generator) fn.is_generator = contains_yield(body);
+  if (*fn.is_generator) {
+    // The body runs later, as the generator is iterated (generators.cpp).
+    auto g = std::make_shared<GeneratorObj>(*this);
+    g->name = fn.name;
+    g->function = Value::object(fn.shared_from_this());
+    g->frame = std::move(frame);
+    if (!fn.context_manager) return Value::object(g);
+    Value manager = allocate(fn.context_manager, ObjPtr(ObjPtr(), fn.context_manager));
+    set_attr(manager, "gen", Value::object(g));
+    return manager;
+  }
+  FrameScope scope(*this, frame);
+  if (parse::kind(fn.node) == Kind::k_lambda) return eval(frame, body);
   exec_block(frame, body);
-  if (generator) return frame.return_value.as<ListObj>() ? frame.return_value : make_list({});
   return frame.return_value;
 }
 
@@ -692,14 +701,6 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
           exec_stmt(f, e);
         } else if (k == Kind::k_augmented_assignment) {
           exec_stmt(f, e);
-        } else if (k == Kind::k_yield) {
-          const auto& kids = named_children(e);
-          Value v = kids.empty() ? Value::none() : eval(f, kids[0]);
-          bool from = f.file->node_text(e).rfind("yield from", 0) == 0;
-          if (auto* l = f.return_value.as<ListObj>()) {
-            if (from) { for (auto& x : iterate(v)) l->items.push_back(x); }
-            else l->items.push_back(v);
-          }
         } else if (k == Kind::k_string) {
           continue;  // docstring
         } else {
@@ -803,13 +804,15 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
       // a dict that grows or shrinks while a loop goes over it stops the loop, as in CPython
       auto* dict = iterable.as<DictObj>();
       const std::size_t dict_size = dict ? dict->items.size() : 0;
-      for (auto& item : iterate(iterable)) {
+      Flow ended = Flow::normal;
+      for_each_item(iterable, [&](const Value& item) {
         assign(f, n.field(Field::left), item);
-        Flow flow = exec_loop_body(*this, f, n.field(Field::body), broke);
-        if (flow != Flow::normal) return flow;
-        if (broke) break;
+        ended = exec_loop_body(*this, f, n.field(Field::body), broke);
+        if (ended != Flow::normal || broke) return false;
         if (dict && dict->items.size() != dict_size) raise("RuntimeError", "dictionary changed size during iteration");
-      }
+        return true;
+      });
+      if (ended != Flow::normal) return ended;
       TSNode alt = n.field(Field::alternative);
       if (!broke && !parse::is_null(alt)) return exec_block(f, field(alt, Field::body));
       return Flow::normal;
@@ -887,11 +890,9 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         if (handled_exceptions.empty()) raise("RuntimeError", "No active exception to reraise");
         throw handled_exceptions.back();
       }
-      Value exc = eval(f, kids[0]);
-      if (exc.as<ClassObj>()) exc = call(exc, CallArgs{});
-      if (is_unknown(exc)) raise("Exception", "raise of an unresolved exception");
-      auto* inst = exc.as<InstanceObj>();
-      if (TSNode cause_node = field(stmt, Field::cause); inst && !parse::is_null(cause_node)) {
+      PyError error = exception_from(eval(f, kids[0]));
+      auto* inst = error.exc.as<InstanceObj>();
+      if (TSNode cause_node = n.field(Field::cause); inst && !parse::is_null(cause_node)) {
         // `raise E from C`: C (an instance, or a class to instantiate, or None) is the cause,
         // and the context is no longer shown
         Value cause = eval(f, cause_node);
@@ -899,8 +900,7 @@ Flow Interpreter::exec_node(Frame& f, TSNode stmt) {
         inst->attrs.set("__cause__", cause);
         inst->attrs.set("__suppress_context__", Value::boolean(true));
       }
-      std::string message = inst && !inst->exception_args.empty() ? str(inst->exception_args[0]) : "";
-      throw PyError{exc, inst ? inst->cls->name : type_name(exc), message, here(), project_location()};
+      throw error;
     }
     case Kind::k_pass_statement: return Flow::normal;
     case Kind::k_break_statement: return Flow::break_;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "interp/format.h"
+#include "interp/generators.h"
 #include "interp/modules/modules.h"
 #include "interp/torch_inventory.h"
 #include "parse/syntax.h"
@@ -24,7 +25,13 @@ Interpreter::Interpreter(index::ProjectIndex& index, Limits limits) : index_(ind
   install_library_models(*this);
 }
 
-Interpreter::~Interpreter() = default;
+// A generator still suspended holds a fiber stack and, on it, values only it can release: each is
+// closed while the interpreter can still run its finally blocks. Their output goes nowhere now.
+Interpreter::~Interpreter() {
+  print_sink = nullptr;
+  observing = nullptr;
+  close_generators();
+}
 
 // ---- errors and notes ---------------------------------------------------------------------
 
@@ -230,7 +237,9 @@ ClassObj* Interpreter::exception_class(const std::string& name, const std::strin
   auto it = exception_classes_.find(name);
   if (it != exception_classes_.end()) return it->second;
   ClassObj* base = types.base_exception;
-  if (!base_name.empty()) {
+  if (base_name == "BaseException") {
+    base = types.base_exception;
+  } else if (!base_name.empty()) {
     base = exception_class(base_name);
   } else if (auto ex = exception_classes_.find("Exception"); ex != exception_classes_.end()) {
     base = ex->second;
@@ -678,6 +687,7 @@ ClassObj* Interpreter::class_of(const Value& v) {
     case ObjKind::slice: return types.slice;
     case ObjKind::iterator: return types.iterator;
     case ObjKind::bytes: return types.bytes;
+    case ObjKind::generator: return types.generator;
     default: return nullptr;
   }
 }
@@ -1236,7 +1246,7 @@ Value Interpreter::length(const Value& v) {
   if (auto* s = v.as<SetObj>()) return Value::integer(static_cast<std::int64_t>(s->items.size()));
   if (v.is_str()) return Value::integer(static_cast<std::int64_t>(is_ascii(v.as_str()) ? v.as_str().size() : utf8_decode(v.as_str()).size()));
   if (auto* b = v.as<BytesObj>()) return Value::integer(static_cast<std::int64_t>(b->data.size()));
-  if (auto* it = v.as<IteratorObj>()) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
+  if (auto* it = v.as<IteratorObj>(); it && !it->next) return Value::integer(static_cast<std::int64_t>(it->items.size() - it->pos));
   if (auto* t = v.as<TensorObj>()) {
     if (t->shape && !t->shape->empty() && (*t->shape)[0] != kUnknownDim) return Value::integer((*t->shape)[0]);
     return unknown("len() of a tensor of unknown shape");
@@ -1307,10 +1317,23 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
     for (char c : b->data) out.push_back(Value::integer(static_cast<unsigned char>(c)));
     return out;
   }
-  if (auto* it = v.as<IteratorObj>()) {
+  if (auto* it = v.as<IteratorObj>(); it && !it->next) {
     std::vector<Value> rest(it->items.begin() + static_cast<std::ptrdiff_t>(it->pos), it->items.end());
     it->pos = it->items.size();
     return rest;
+  }
+  if (v.as<GeneratorObj>() || v.as<IteratorObj>()) {
+    // Drained one item at a time. An endless one ends the analysis: sequences are bounded by
+    // max_sequence, and this one has no length to refuse up front.
+    std::vector<Value> out;
+    while (std::optional<Value> item = next_item(v)) {
+      if (out.size() >= static_cast<std::size_t>(limits_.max_sequence)) {
+        throw AnalysisAbort{fmt::format("an iterator yields more than {} items (limit max_sequence)", limits_.max_sequence), here()};
+      }
+      charge_items(1, "iterating an iterator");
+      out.push_back(std::move(*item));
+    }
+    return out;
   }
   if (auto* t = v.as<TensorObj>()) {
     Value len = length(v);

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <unordered_map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,7 @@ struct Observation {
 };
 
 using Limits = InterpreterLimits;
+struct GeneratorObj;
 
 class Interpreter {
   // First, so destroyed last: when the last interpreter goes, its cycles are collected.
@@ -122,7 +124,43 @@ class Interpreter {
   std::string display(const Value& v, bool as_repr);
   // Truth value; an Unknown is noted as unresolved and taken as false.
   bool truthy(const Value& v);
-  std::vector<Value> iterate(const Value& v);  // finite iteration of an iterable
+  std::vector<Value> iterate(const Value& v);  // finite iteration of an iterable, materialised
+  // ---- one item at a time (generators.cpp) ------------------------------------------------
+  // Where laziness shows (generators, iterators, for-loops that break, infinite iterables),
+  // iteration goes item by item: iter(v), then next_item() until nullopt.
+  Value iter(const Value& v);
+  std::optional<Value> next_item(const Value& iterator);
+  // Whether a for-loop or comprehension over `v` must step it one item at a time: generators,
+  // iterators and instances with __iter__; sequences are copied and walked (the fast path).
+  static bool steps_lazily(const Value& v);
+  // Calls `body(item)` for each item of `iterable` until it returns false: for-loops and
+  // comprehensions. Sequences are copied and walked, as fast as before generators were lazy.
+  template <class Body>
+  void for_each_item(const Value& iterable, Body&& body) {
+    if (!steps_lazily(iterable)) {
+      for (auto& item : iterate(iterable)) {
+        if (!body(item)) return;
+      }
+      return;
+    }
+    Value it = iter(iterable);
+    while (std::optional<Value> item = next_item(it)) {
+      if (!body(*item)) return;
+    }
+  }
+  // `yield v` and `yield from v`, evaluated in the generator's frame `f`: what the generator
+  // receives when it is resumed (send()'s value; a throw()n exception is raised here instead).
+  Value yield_value(Frame& f, Value v);
+  Value yield_from(Frame& f, const Value& iterable);
+  // Runs a generator until its next yield: the yielded value, or nullopt when it returns
+  // (its return value is then in its frame's return_value). `thrown` is raised at the yield
+  // it is suspended at instead of resuming it with `sent`.
+  std::optional<Value> resume(GeneratorObj& g, Value sent, const PyError* thrown = nullptr);
+  // generator.close(): GeneratorExit at the yield; false if the generator ignored it and yielded.
+  bool close(GeneratorObj& g);
+  // Closes every generator left suspended, as CPython does when a script ends: their finally
+  // blocks run. Exceptions they raise are dropped, as CPython only prints them.
+  void close_generators();
   Value binary(const std::string& op, const Value& a, const Value& b);
   Value compare(const std::string& op, const Value& a, const Value& b);
   bool isinstance(const Value& v, const Value& cls);
@@ -149,6 +187,10 @@ class Interpreter {
   [[noreturn]] void raise(const std::string& type, const std::string& message);
   // KeyError(key): the exception's argument is the key itself, its message the key's repr.
   [[noreturn]] void raise_key_error(const Value& key);
+  // StopIteration(value): how a generator's return value reaches next() and send().
+  [[noreturn]] void raise_stop_iteration(const Value& value);
+  // The PyError that `raise exc` raises (exc: an exception instance, or a class to instantiate).
+  PyError exception_from(Value exc);
   // An Unknown located at the current line; `may_hold_state`: see UnknownObj.
   Value unknown(const std::string& reason, bool may_hold_state = true);
   void note_unresolved(const parse::Location& where, const std::string& reason);
@@ -194,6 +236,8 @@ class Interpreter {
   Flow exec_block(Frame& f, TSNode block);
   Flow exec_stmt(Frame& f, TSNode stmt);
   Value call_function(FunctionObj& fn, CallArgs& args);
+  // A generator expression: its first iterable is evaluated now, the rest as it is iterated.
+  Value make_generator_expression(Frame& f, TSNode node);
   Value make_function(Frame& f, TSNode def_node, const std::string& name);
   Value make_class(Frame& f, TSNode class_node);
   // type.__new__: a class from a name, bases and namespace. Runs __set_name__ on the namespace's
@@ -270,7 +314,7 @@ class Interpreter {
              *ordered_dict = nullptr, *set = nullptr, *frozenset = nullptr, *function = nullptr, *module = nullptr,
              *dtype = nullptr, *partial = nullptr, *slice = nullptr, *iterator = nullptr,
              *base_exception = nullptr, *property = nullptr, *builtin_function = nullptr,
-             *bytes = nullptr;
+             *bytes = nullptr, *generator = nullptr;
   } types;
 
   // A script (run_script), not a project module: an exception a top-level statement does not
@@ -283,9 +327,15 @@ class Interpreter {
   // last, and one raised while it is handled gets it as its __context__.
   std::vector<PyError> handled_exceptions;
 
-  // Frames currently executing, innermost last (for locations).
+  // Frames currently executing, innermost last (for locations). A running generator's frames
+  // sit on top of its resumer's, as in a CPython traceback.
   std::vector<Frame*> frames;
   TSNode current_node{};
+  // See eval(): the frame whose expression is being evaluated, and how deeply it nests.
+  struct ExpressionNesting {
+    const Frame* frame = nullptr;
+    int depth = 0;
+  };
 
  private:
   Value binary_op(const std::string& op, const Value& a, const Value& b);
@@ -307,6 +357,19 @@ class Interpreter {
   std::uint64_t allocated_ = 0;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(limits_.max_seconds);
   int depth_ = 0;
+  ExpressionNesting expression_nesting_;
+  // The generator whose body is running on the current fiber (null: the thread's own stack),
+  // and the generators started and not finished, by start order (closed when the interpreter
+  // ends, so that no fiber stack outlives it).
+  GeneratorObj* running_generator_ = nullptr;
+  std::uint64_t generators_started_ = 0;
+  std::map<std::uint64_t, GeneratorObj*> suspended_generators_;
+  static void run_generator_body(void* generator);
+  void run_generator_expression(GeneratorObj& g);  // eval.cpp
+  // Suspends the running generator `g` with `v` yielded; see yield_value.
+  Value suspend_generator(GeneratorObj& g, Value v);
+  // Closes `g` whatever its body does (destruction, interpreter end); never throws.
+  void unwind_generator(GeneratorObj& g) noexcept;
   int loading_modules_ = 0;  // > 0 while a module's top level executes
   std::shared_ptr<Env> builtins_;
   std::map<std::string, ObjPtr> modules_;  // dotted name -> ModuleNs (native and project)
@@ -327,6 +390,7 @@ class Interpreter {
   std::unordered_map<std::string, Value> layer_cache_;
 
   friend struct Natives;
+  friend struct GeneratorObj;
 };
 
 // RAII guard that pushes a frame for the duration of a call.

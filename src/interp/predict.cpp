@@ -107,6 +107,7 @@ ScriptRun run_script(const std::string& file) {
   std::string error;
   try {
     if (!in.load_project_file(file, &error)) run.error = PredictionError{file, 0, error};
+    in.close_generators();  // as CPython's finalization does: their finally blocks print too
   } catch (PyError& e) {
     run.error = PredictionError{e.where.file, e.where.line, e.described()};
   } catch (AnalysisAbort& e) {

@@ -236,6 +236,7 @@ std::string type_name(const Value& v) {
     case ObjKind::lazy_import: return "module";
     case ObjKind::iterator: return "iterator";
     case ObjKind::bytes: return "bytes";
+    case ObjKind::generator: return "generator";
   }
   return "object";
 }

@@ -106,7 +106,7 @@ class Value {
 enum class ObjKind : std::uint8_t {
   tuple, list, dict, set, function, builtin, bound_method, class_, instance, module_ns,
   tensor, unknown, partial, dtype, slice, property, staticmethod, classmethod, super_proxy,
-  lazy_import, iterator, bytes
+  lazy_import, iterator, bytes, generator
 };
 
 struct Object : Tracked, std::enable_shared_from_this<Object> {
@@ -333,7 +333,10 @@ struct FunctionObj : Object {
   ModuleNs* globals = nullptr;
   ClassObj* defining_class = nullptr;  // for zero-argument super()
   std::string private_class;           // see Frame::private_class
-  std::optional<bool> is_generator;    // the body yields (calls return the yielded values as a list); set on first call
+  std::optional<bool> is_generator;    // the body yields (calls return a generator); set on first call
+  // contextlib.contextmanager's wrapper: a call returns an instance of this class (native,
+  // kept alive by the interpreter) around the generator.
+  ClassObj* context_manager = nullptr;
   OrderedMap<Value> attrs;             // attributes set on the function (decorators often do)
   // (legacy keyword, its replacement): a call passing the first gets the second as None instead
   // (torchvision's pretrained= -> weights=, see library_models.cpp)
@@ -467,12 +470,19 @@ struct SuperObj : Object {
   Value self;
 };
 
-// A materialised iterator (dict views, zip, enumerate, generators are all finite lists here).
+// An iterator: either materialised (iter() of a list, a dict view), its items and the position
+// reached, or lazy (zip, map, itertools.count ...), `next` computing each item from `items`.
 struct IteratorObj : Object {
   static constexpr ObjKind kKind = ObjKind::iterator;
+  // The next item of a lazy iterator, nullopt once exhausted. A plain function, so that all the
+  // state it works on is in `items` and `pos`, where the cycle collector sees it.
+  using NextFn = std::optional<Value> (*)(Interpreter& in, IteratorObj& self);
   explicit IteratorObj(std::vector<Value> v) : Object(kKind), items(std::move(v)) {}
-  std::vector<Value> items;
+  IteratorObj(std::vector<Value> state, NextFn fn) : Object(kKind), items(std::move(state)), next(fn) {}
+  ~IteratorObj() override { release_values(items); }
+  std::vector<Value> items;  // lazy: the inputs and the state `next` works on
   std::size_t pos = 0;
+  NextFn next = nullptr;
 };
 
 // Lexical scope: function locals, class bodies and module globals.

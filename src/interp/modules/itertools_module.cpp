@@ -1,7 +1,7 @@
-// The `itertools` module. Iterators are materialised lists here, so the finite tools build their
-// whole output at once (product and the combinatoric ones within the sequence budget). The
-// unbounded ones (count, cycle, repeat without times) are objects that next() and islice()
-// advance one item at a time; anything else that iterates them gets an Unknown.
+// The `itertools` module. product, count, cycle, repeat, islice, takewhile and dropwhile are lazy
+// iterators: they may be endless, run a generator only as far as it is consumed, or (product)
+// hold one row at a time. The others build their whole output at once, within the sequence
+// budget.
 #include <algorithm>
 
 #include "interp/modules/modules.h"
@@ -45,16 +45,118 @@ Value index_tuples(Interpreter& in, const std::vector<Value>& pool, std::size_t 
   return make_list(std::move(out));
 }
 
-// The state of an unbounded iterator lives in its attributes, so that next() advances it.
-std::int64_t unbounded_position(Interpreter& in, const Value& self) {
-  std::int64_t pos = in.get_attr(self, "_position").as_int();
-  in.set_attr(self, "_position", Value::integer(pos + 1));
-  return pos;
+}  // namespace
+
+namespace {
+
+// Each lazy iterator's state is in IteratorObj::items, as listed.
+// product: {tuple of the pools, tuple of the indices of the last row (None before the first)}.
+// Rows are made as they are asked for, as CPython does: a loop over a million-row product holds
+// one row at a time, not a million.
+std::optional<Value> product_next(Interpreter&, IteratorObj& self) {
+  const auto& pools = self.items[0].as<TupleObj>()->items;
+  std::vector<std::size_t> at(pools.size(), 0);
+  if (!self.items[1].is_none()) {
+    const auto& last = self.items[1].as<TupleObj>()->items;
+    for (std::size_t k = 0; k < at.size(); ++k) at[k] = static_cast<std::size_t>(last[k].as_int());
+    std::size_t k = at.size();
+    while (k-- > 0) {  // the odometer: the rightmost pool turns fastest
+      if (++at[k] < pools[k].as<TupleObj>()->items.size()) break;
+      at[k] = 0;
+    }
+    if (k == static_cast<std::size_t>(-1)) return std::nullopt;  // every pool wrapped around: done
+  } else if (self.pos != 0) {
+    return std::nullopt;
+  }
+  std::vector<Value> row, indices;
+  row.reserve(pools.size());
+  indices.reserve(pools.size());
+  for (std::size_t k = 0; k < pools.size(); ++k) {
+    const auto& pool = pools[k].as<TupleObj>()->items;
+    if (pool.empty()) {
+      self.pos = 1;  // an empty pool: no rows at all
+      return std::nullopt;
+    }
+    row.push_back(pool[at[k]]);
+    indices.push_back(Value::integer(static_cast<std::int64_t>(at[k])));
+  }
+  self.items[1] = make_tuple(std::move(indices));
+  return make_tuple(std::move(row));
 }
 
-Value attr_or(const Value& self, const char* name, Value fallback) {
-  const Value* v = self.as<InstanceObj>()->attrs.find(name);
-  return v ? *v : fallback;
+// count: {next value, step}.
+std::optional<Value> count_next(Interpreter& in, IteratorObj& self) {
+  Value v = self.items[0];
+  self.items[0] = in.binary("+", v, self.items[1]);
+  return v;
+}
+
+// cycle: {iterator (None once exhausted), list of the items seen}; pos walks the list after.
+std::optional<Value> cycle_next(Interpreter& in, IteratorObj& self) {
+  auto& seen = self.items[1].as<ListObj>()->items;
+  if (!self.items[0].is_none()) {
+    if (std::optional<Value> v = in.next_item(self.items[0])) {
+      in.charge_items(1, "itertools.cycle");
+      seen.push_back(*v);
+      return v;
+    }
+    self.items[0] = Value();
+  }
+  if (seen.empty()) return std::nullopt;
+  return seen[self.pos++ % seen.size()];
+}
+
+// repeat: {object, times left (None: endless)}.
+std::optional<Value> repeat_next(Interpreter&, IteratorObj& self) {
+  if (!self.items[1].is_none()) {
+    std::int64_t left = self.items[1].as_int();
+    if (left <= 0) return std::nullopt;
+    self.items[1] = Value::integer(left - 1);
+  }
+  return self.items[0];
+}
+
+// islice: {iterator, index of the next item to give, stop (None: no end), step}; pos counts the
+// items taken from the iterator.
+std::optional<Value> islice_next(Interpreter& in, IteratorObj& self) {
+  std::int64_t wanted = self.items[1].as_int();
+  if (!self.items[2].is_none() && wanted >= self.items[2].as_int()) return std::nullopt;
+  while (std::optional<Value> v = in.next_item(self.items[0])) {
+    if (static_cast<std::int64_t>(self.pos++) != wanted) continue;
+    self.items[1] = Value::integer(wanted + self.items[3].as_int());
+    return v;
+  }
+  self.items[2] = Value::integer(0);  // exhausted: CPython does not ask the iterator again
+  return std::nullopt;
+}
+
+// takewhile: {predicate, iterator}; pos becomes 1 at the first item failing the predicate.
+std::optional<Value> takewhile_next(Interpreter& in, IteratorObj& self) {
+  if (self.pos != 0) return std::nullopt;
+  std::optional<Value> v = in.next_item(self.items[1]);
+  if (v && in.truthy(in.call(self.items[0], CallArgs{{*v}, {}}))) return v;
+  self.pos = 1;
+  return std::nullopt;
+}
+
+// dropwhile: {predicate, iterator}; pos becomes 1 at the first item failing the predicate.
+std::optional<Value> dropwhile_next(Interpreter& in, IteratorObj& self) {
+  while (std::optional<Value> v = in.next_item(self.items[1])) {
+    if (self.pos != 0 || !in.truthy(in.call(self.items[0], CallArgs{{*v}, {}}))) {
+      self.pos = 1;
+      return v;
+    }
+  }
+  return std::nullopt;
+}
+
+Value lazy(std::vector<Value> state, IteratorObj::NextFn next) {
+  return Value::object(std::make_shared<IteratorObj>(std::move(state), next));
+}
+
+// An islice bound: None or an int from 0, as CPython requires.
+void check_slice_bound(Interpreter& in, const Value& v, const char* message) {
+  if (!v.is_none() && (!v.is_int() || v.as_big().negative())) in.raise("ValueError", message);
 }
 
 }  // namespace
@@ -78,27 +180,11 @@ void install_itertools(Interpreter& in, ModuleNs& ns) {
   def("product", [](Interpreter& i, CallArgs& a) -> Value {
     for (auto& s : a.positional) if (is_unknown(s)) return s;
     std::int64_t repeat = a.keyword("repeat") ? a.keyword("repeat")->as_int() : 1;
-    std::vector<std::vector<Value>> pools;
-    for (std::int64_t r = 0; r < repeat; ++r) for (auto& s : a.positional) pools.push_back(i.iterate(s));
-    std::size_t total = 1;
-    for (auto& p : pools) {
-      total *= p.size();
-      if (total > static_cast<std::size_t>(i.limits().max_sequence)) return i.unknown("itertools.product larger than the sequence budget");
+    std::vector<Value> pools;
+    for (std::int64_t r = 0; r < repeat; ++r) {
+      for (auto& s : a.positional) pools.push_back(make_tuple(i.iterate(s)));
     }
-    std::vector<Value> out;
-    out.reserve(total);
-    std::vector<std::size_t> at(pools.size(), 0);
-    for (std::size_t n = 0; n < total; ++n) {
-      std::vector<Value> row;
-      row.reserve(pools.size());
-      for (std::size_t k = 0; k < pools.size(); ++k) row.push_back(pools[k][at[k]]);
-      out.push_back(make_tuple(std::move(row)));
-      for (std::size_t k = pools.size(); k-- > 0;) {
-        if (++at[k] < pools[k].size()) break;
-        at[k] = 0;
-      }
-    }
-    return make_list(std::move(out));
+    return lazy({make_tuple(std::move(pools)), Value::none()}, product_next);
   });
   def("accumulate", [](Interpreter& i, CallArgs& a) {
     std::vector<Value> out;
@@ -115,72 +201,34 @@ void install_itertools(Interpreter& in, ModuleNs& ns) {
     }
     return make_list(std::move(out));
   });
-
-  // count(start, step), cycle(iterable) and repeat(object): each __next__ computes the item at
-  // the iterator's position.
-  auto unbounded = [&](const char* name, std::vector<const char*> params, std::function<Value(Interpreter&, const Value&, std::int64_t)> item) {
-    ClassObj* cls = in.new_native_class(std::string("itertools.") + name, {in.types.object});
-    in.add_method(cls, "__init__", [params](Interpreter& i, CallArgs& a) {
-      Value self = native_required(i, a, 0, "self");
-      for (std::size_t k = 0; k < params.size(); ++k) {
-        if (const Value* v = native_arg(a, k + 1, params[k])) i.set_attr(self, std::string("_") + params[k], *v);
-      }
-      i.set_attr(self, "_position", Value::integer(0));
-      return Value::none();
-    });
-    in.add_method(cls, "__next__", [item](Interpreter& i, CallArgs& a) {
-      Value self = native_required(i, a, 0, "self");
-      return item(i, self, unbounded_position(i, self));
-    });
-    std::string reason = std::string("unbounded itertools.") + name;
-    in.add_method(cls, "__iter__", [reason](Interpreter& i, CallArgs&) { return i.unknown(reason); });
-    return cls;
-  };
-  ClassObj* count = unbounded("count", {"start", "step"}, [](Interpreter& i, const Value& self, std::int64_t pos) {
-    Value start = attr_or(self, "_start", Value::integer(0)), step = attr_or(self, "_step", Value::integer(1));
-    return i.binary("+", start, i.binary("*", step, Value::integer(pos)));
+  def("count", [](Interpreter&, CallArgs& a) {
+    return lazy({native_arg_or(a, 0, "start", Value::integer(0)), native_arg_or(a, 1, "step", Value::integer(1))}, count_next);
   });
-  ClassObj* cycle = unbounded("cycle", {"iterable"}, [](Interpreter& i, const Value& self, std::int64_t pos) {
-    // The items are taken once, on the first call, as CPython saves them on the first pass.
-    Value saved = attr_or(self, "_saved", Value::none());
-    if (saved.is_none()) {
-      saved = make_list(i.iterate(i.get_attr(self, "_iterable")));
-      i.set_attr(self, "_saved", saved);
+  def("cycle", [](Interpreter& i, CallArgs& a) {
+    return lazy({i.iter(native_required(i, a, 0, "iterable")), make_list({})}, cycle_next);
+  });
+  def("repeat", [](Interpreter& i, CallArgs& a) {
+    return lazy({native_required(i, a, 0, "object"), native_arg_or(a, 1, "times", Value::none())}, repeat_next);
+  });
+  def("islice", [](Interpreter& i, CallArgs& a) -> Value {
+    Value it = i.iter(native_required(i, a, 0, "iterable"));
+    const char* bad = "Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize.";
+    Value start = Value::integer(0), stop = a.positional.size() > 1 ? a.positional[1] : Value(), step = Value::integer(1);
+    if (a.positional.size() > 2) {
+      start = a.positional[1].is_none() ? Value::integer(0) : a.positional[1];
+      stop = a.positional[2];
+      if (a.positional.size() > 3 && !a.positional[3].is_none()) step = a.positional[3];
     }
-    auto& items = saved.as<ListObj>()->items;
-    if (items.empty()) i.raise("StopIteration", "");
-    return items[static_cast<std::size_t>(pos) % items.size()];
+    check_slice_bound(i, start, bad);
+    check_slice_bound(i, stop, bad);
+    if (!step.is_int() || step.as_int() < 1) i.raise("ValueError", "Step for islice() must be a positive integer or None.");
+    return lazy({std::move(it), std::move(start), std::move(stop), std::move(step)}, islice_next);
   });
-  ClassObj* repeat_forever = unbounded("repeat", {"object"}, [](Interpreter& i, const Value& self, std::int64_t) { return i.get_attr(self, "_object"); });
-  in.set_global(&ns, "count", cls_value(count));
-  in.set_global(&ns, "cycle", cls_value(cycle));
-  def("repeat", [repeat_forever](Interpreter& i, CallArgs& a) {
-    const Value* times = native_arg(a, 1, "times");
-    if (!times) return i.call(cls_value(repeat_forever), CallArgs{{native_required(i, a, 0, "object")}, {}});
-    return make_list(std::vector<Value>(static_cast<std::size_t>(std::max<std::int64_t>(0, times->as_int())), native_required(i, a, 0, "object")));
+  def("takewhile", [](Interpreter& i, CallArgs& a) {
+    return lazy({native_required(i, a, 0, "predicate"), i.iter(native_required(i, a, 1, "iterable"))}, takewhile_next);
   });
-  // islice takes from an unbounded iterator only the items it reaches, as CPython does.
-  def("islice", [count, cycle, repeat_forever](Interpreter& i, CallArgs& a) -> Value {
-    const Value& source = native_required(i, a, 0, "iterable");
-    std::vector<Value> bounds(a.positional.begin() + 1, a.positional.end());
-    auto num = [&](const Value& v, std::int64_t fallback) { return v.is_none() ? fallback : v.as_int(); };
-    const Value* stop_bound = bounds.size() == 1 ? &bounds[0] : bounds.size() >= 2 ? &bounds[1] : nullptr;
-    std::vector<Value> items;
-    ClassObj* of = i.class_of(source);
-    if (of == count || of == cycle || of == repeat_forever) {
-      if (!stop_bound || stop_bound->is_none()) return i.unknown("itertools.islice of an unbounded iterator without a stop");
-      Value next = i.get_attr(source, "__next__");
-      for (std::int64_t k = 0; k < stop_bound->as_int(); ++k) items.push_back(i.call(next, CallArgs{}));
-    } else {
-      items = i.iterate(source);
-    }
-    std::int64_t start = 0, stop = static_cast<std::int64_t>(items.size()), step = 1;
-    if (stop_bound) stop = std::min(stop, num(*stop_bound, stop));
-    if (bounds.size() >= 2) start = num(bounds[0], 0);
-    if (bounds.size() > 2) step = num(bounds[2], 1);
-    std::vector<Value> out;
-    for (std::int64_t k = start; k < stop; k += step) out.push_back(items[static_cast<std::size_t>(k)]);
-    return make_list(std::move(out));
+  def("dropwhile", [](Interpreter& i, CallArgs& a) {
+    return lazy({native_required(i, a, 0, "predicate"), i.iter(native_required(i, a, 1, "iterable"))}, dropwhile_next);
   });
 
   def("combinations", [](Interpreter& i, CallArgs& a) -> Value {
@@ -223,26 +271,7 @@ void install_itertools(Interpreter& in, ModuleNs& ns) {
     close();
     return make_list(std::move(out));
   });
-  // takewhile, dropwhile and filterfalse test each item with the predicate, in order.
-  def("takewhile", [](Interpreter& i, CallArgs& a) {
-    const Value& pred = native_required(i, a, 0, "predicate");
-    std::vector<Value> out;
-    for (auto& v : i.iterate(native_required(i, a, 1, "iterable"))) {
-      if (!i.truthy(i.call(pred, CallArgs{{v}, {}}))) break;
-      out.push_back(v);
-    }
-    return make_list(std::move(out));
-  });
-  def("dropwhile", [](Interpreter& i, CallArgs& a) {
-    const Value& pred = native_required(i, a, 0, "predicate");
-    std::vector<Value> out;
-    bool dropping = true;
-    for (auto& v : i.iterate(native_required(i, a, 1, "iterable"))) {
-      dropping = dropping && i.truthy(i.call(pred, CallArgs{{v}, {}}));
-      if (!dropping) out.push_back(v);
-    }
-    return make_list(std::move(out));
-  });
+  // filterfalse tests each item with the predicate, in order.
   def("filterfalse", [](Interpreter& i, CallArgs& a) {
     const Value& pred = native_required(i, a, 0, "predicate");
     std::vector<Value> out;
