@@ -16,11 +16,11 @@ namespace ckg::interp {
 class Fiber {
  public:
   using Entry = void (*)(void* arg);
-  // `entry(arg)` runs on the fiber's stack from the first resume(). Maps the stack now; throws
-  // std::bad_alloc when it cannot.
+  // `entry(arg)` runs on the fiber's stack from the first resume(). Takes a stack now (a pooled
+  // one, else a new mapping); throws std::bad_alloc when it cannot.
   Fiber(Entry entry, void* arg);
   // The body must have finished or never started: a stack still in use is unmapped as it is,
-  // without running the destructors of what lives on it.
+  // without running the destructors of what lives on it. A finished one's goes to the pool.
   ~Fiber();
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
