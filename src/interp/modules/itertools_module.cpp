@@ -50,37 +50,36 @@ Value index_tuples(Interpreter& in, const std::vector<Value>& pool, std::size_t 
 namespace {
 
 // Each lazy iterator's state is in IteratorObj::items, as listed.
-// product: {tuple of the pools, tuple of the indices of the last row (None before the first)}.
+// product: {tuple of the pools, list of the indices of the last row}; pos: rows made so far.
 // Rows are made as they are asked for, as CPython does: a loop over a million-row product holds
 // one row at a time, not a million.
 std::optional<Value> product_next(Interpreter&, IteratorObj& self) {
   const auto& pools = self.items[0].as<TupleObj>()->items;
-  std::vector<std::size_t> at(pools.size(), 0);
-  if (!self.items[1].is_none()) {
-    const auto& last = self.items[1].as<TupleObj>()->items;
-    for (std::size_t k = 0; k < at.size(); ++k) at[k] = static_cast<std::size_t>(last[k].as_int());
+  auto& at = self.items[1].as<ListObj>()->items;  // turned in place: no allocation per row
+  if (self.pos == 0) {
+    for (const Value& pool : pools) {
+      if (pool.as<TupleObj>()->items.empty()) return std::nullopt;  // an empty pool: no rows at all
+    }
+    at.assign(pools.size(), Value::integer(0));
+  } else {
     std::size_t k = at.size();
     while (k-- > 0) {  // the odometer: the rightmost pool turns fastest
-      if (++at[k] < pools[k].as<TupleObj>()->items.size()) break;
-      at[k] = 0;
+      std::int64_t next = at[k].as_int() + 1;
+      if (next < static_cast<std::int64_t>(pools[k].as<TupleObj>()->items.size())) {
+        at[k] = Value::integer(next);
+        break;
+      }
+      at[k] = Value::integer(0);
     }
-    if (k == static_cast<std::size_t>(-1)) return std::nullopt;  // every pool wrapped around: done
-  } else if (self.pos != 0) {
-    return std::nullopt;
-  }
-  std::vector<Value> row, indices;
-  row.reserve(pools.size());
-  indices.reserve(pools.size());
-  for (std::size_t k = 0; k < pools.size(); ++k) {
-    const auto& pool = pools[k].as<TupleObj>()->items;
-    if (pool.empty()) {
-      self.pos = 1;  // an empty pool: no rows at all
+    if (k == static_cast<std::size_t>(-1)) {  // every pool wrapped around: done, and stays done
+      at.clear();
       return std::nullopt;
     }
-    row.push_back(pool[at[k]]);
-    indices.push_back(Value::integer(static_cast<std::int64_t>(at[k])));
   }
-  self.items[1] = make_tuple(std::move(indices));
+  ++self.pos;
+  std::vector<Value> row;
+  row.reserve(pools.size());
+  for (std::size_t k = 0; k < pools.size(); ++k) row.push_back(pools[k].as<TupleObj>()->items[static_cast<std::size_t>(at[k].as_int())]);
   return make_tuple(std::move(row));
 }
 
@@ -184,7 +183,7 @@ void install_itertools(Interpreter& in, ModuleNs& ns) {
     for (std::int64_t r = 0; r < repeat; ++r) {
       for (auto& s : a.positional) pools.push_back(make_tuple(i.iterate(s)));
     }
-    return lazy({make_tuple(std::move(pools)), Value::none()}, product_next);
+    return lazy({make_tuple(std::move(pools)), make_list({})}, product_next);
   });
   def("accumulate", [](Interpreter& i, CallArgs& a) {
     std::vector<Value> out;
