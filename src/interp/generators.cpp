@@ -1,6 +1,7 @@
 // Generators and one-item-at-a-time iteration: resume and suspend, send/throw/close, yield from.
 #include "interp/generators.h"
 
+#include <iterator>
 #include <new>
 #include <utility>
 
@@ -136,11 +137,14 @@ std::optional<Value> Interpreter::resume(GeneratorObj& g, Value sent, const PyEr
   // The body's frames go on top of the resumer's while it runs; the rest of the per-call-stack
   // state is the body's own, and the resumer's comes back when it yields or ends.
   const std::size_t base = frames.size();
+  const std::size_t handled_base = handled_exceptions.size();
   const int base_depth = depth_;
   const TSNode resumer_node = current_node;
   const ExpressionNesting resumer_nesting = expression_nesting_;
   GeneratorObj* resumer = running_generator_;
   frames.insert(frames.end(), g.frames.begin(), g.frames.end());
+  handled_exceptions.insert(handled_exceptions.end(), std::make_move_iterator(g.handled.begin()), std::make_move_iterator(g.handled.end()));
+  g.handled.clear();
   depth_ += g.depth;
   current_node = g.node;
   expression_nesting_ = g.nesting;
@@ -149,6 +153,9 @@ std::optional<Value> Interpreter::resume(GeneratorObj& g, Value sent, const PyEr
   auto switch_back = [&] {
     g.frames.assign(frames.begin() + static_cast<std::ptrdiff_t>(base), frames.end());
     frames.resize(base);
+    g.handled.assign(std::make_move_iterator(handled_exceptions.begin() + static_cast<std::ptrdiff_t>(handled_base)),
+                     std::make_move_iterator(handled_exceptions.end()));
+    handled_exceptions.erase(handled_exceptions.begin() + static_cast<std::ptrdiff_t>(handled_base), handled_exceptions.end());
     g.depth = depth_ - base_depth;
     depth_ = base_depth;
     g.node = current_node;

@@ -42,6 +42,10 @@ struct GeneratorObj : Object {
   int depth = 0;
   TSNode node{};
   Interpreter::ExpressionNesting nesting;
+  // The exceptions the body's except clauses are handling while it is suspended: they sit on top
+  // of the resumer's while it runs (a bare `raise` in it re-raises its own, and the resumer's
+  // own is back once it yields), as CPython chains a generator's exception state.
+  std::vector<PyError> handled;
   std::uint64_t serial = 0;  // its key in the interpreter's suspended generators
 };
 
