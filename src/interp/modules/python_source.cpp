@@ -9,13 +9,14 @@
 namespace ckg::interp::modules {
 
 void run_python(Interpreter& in, ModuleNs& ns, const std::string& name, std::string_view source) {
-  // Never freed, as the torch.nn catalogue: every interpreter executes the same tree.
+  // Never freed, as the torch.nn catalogue: every interpreter executes the same tree. The map is
+  // never destroyed either, so the trees stay reachable at exit (LeakSanitizer).
   static std::mutex guard;
-  static std::map<std::string, const parse::LoadResult*> parsed;
+  static auto* parsed = new std::map<std::string, const parse::LoadResult*>();
   const parse::LoadResult* tree = nullptr;
   {
     std::lock_guard<std::mutex> lock(guard);
-    const parse::LoadResult*& slot = parsed[name];
+    const parse::LoadResult*& slot = (*parsed)[name];
     if (!slot) slot = new parse::LoadResult(parse::parse_source("<ckptguard>/" + name, std::string(source)));
     tree = slot;
   }
