@@ -15,7 +15,7 @@ def echo():
         me = yield [me]
 
 
-def stubborn():
+def ignores_close():
     while True:
         try:
             yield 1
@@ -26,7 +26,7 @@ def stubborn():
 looped = echo()
 next(looped)
 looped.send(looped)
-held = stubborn()
+held = ignores_close()
 next(held)
 
 
@@ -42,6 +42,6 @@ class Net(nn.Module):
         next(cycle)
         cycle.send(cycle)
         self.cycle = cycle
-        deep = stubborn()
+        deep = ignores_close()
         next(deep)
         self.deep = [deep, self]
